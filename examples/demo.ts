@@ -1,0 +1,132 @@
+// `npm run demo`: the SDK end to end on this machine.
+//  1. starts the Pub/Sub emulator (or, when it is not installed, falls back to a local in-process sink),
+//  2. starts a stand-in for APIToolkit's client_metadata endpoint,
+//  3. runs the example Express app with the SDK, sends it traffic with secrets in it,
+//  4. prints every published message, decoded, so the redaction is visible, and exits.
+// `npm run demo -- --keep` leaves the app running on http://127.0.0.1:3000 to try by hand.
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { APIToolkit, type WireMessage } from "../src/index.js";
+import { createExampleApp, exampleOptions } from "./express/app.js";
+// @ts-expect-error plain ESM helper without types
+import { startEmulator } from "../scripts/emulator.mjs";
+
+const keep = process.argv.includes("--keep");
+const PROJECT = "apitoolkit-demo";
+const TOPIC = "apitoolkit-demo-topic";
+const API_KEY = "demo-api-key";
+
+async function main() {
+  let emulator: { host: string; stop(): Promise<void> } | undefined;
+  if (process.env.PUBSUB_EMULATOR_HOST) {
+    console.log(`Using the Pub/Sub emulator at ${process.env.PUBSUB_EMULATOR_HOST}`);
+  } else {
+    try {
+      console.log("Starting the Pub/Sub emulator ...");
+      emulator = await startEmulator();
+      process.env.PUBSUB_EMULATOR_HOST = emulator!.host;
+      console.log(`Pub/Sub emulator on ${emulator!.host}`);
+    } catch (err) {
+      console.log(`No Pub/Sub emulator (${(err as Error).message.split(":")[0]}): falling back to a local in-process sink.`);
+    }
+  }
+
+  // Where the published messages are read back from.
+  const local: Buffer[] = [];
+  let pullAll: () => Promise<WireMessage[]>;
+  let closeReader = async () => {};
+  if (process.env.PUBSUB_EMULATOR_HOST) {
+    const { PubSub } = await import("@google-cloud/pubsub");
+    const pubsub = new PubSub({ projectId: PROJECT });
+    const [topic] = await pubsub.topic(TOPIC).get({ autoCreate: true });
+    const [sub] = await topic.subscription(`${TOPIC}-reader`).get({ autoCreate: true });
+    const received: WireMessage[] = [];
+    sub.on("message", (m) => {
+      m.ack();
+      received.push(JSON.parse(m.data.toString("utf8")));
+    });
+    pullAll = async () => {
+      await new Promise((r) => setTimeout(r, 1500));
+      return received;
+    };
+    closeReader = async () => {
+      await sub.close();
+      await pubsub.close();
+    };
+  } else {
+    pullAll = async () => local.map((b) => JSON.parse(b.toString("utf8")));
+  }
+
+  // Stand-in for GET https://app.apitoolkit.io/api/client_metadata
+  const metadata = http.createServer((req, res) => {
+    if (req.headers.authorization !== `Bearer ${API_KEY}`) return res.writeHead(401).end();
+    res.setHeader("content-type", "application/json");
+    res.end(JSON.stringify({
+      project_id: "00000000-0000-4000-8000-0000000000de",
+      pubsub_project_id: PROJECT,
+      topic_id: TOPIC,
+      pubsub_push_service_account: { type: "service_account", client_email: "demo@example.iam.gserviceaccount.com", private_key: "unused-on-the-emulator" },
+    }));
+  });
+  await new Promise<void>((r) => metadata.listen(0, "127.0.0.1", r));
+  const metaURL = `http://127.0.0.1:${(metadata.address() as AddressInfo).port}`;
+
+  const apitoolkit = new APIToolkit({
+    apiKey: API_KEY,
+    rootURL: metaURL,
+    ...exampleOptions,
+    publishIntervalMs: 50,
+    ...(process.env.PUBSUB_EMULATOR_HOST ? {} : { transport: () => ({ send: async (m: Buffer[]) => void local.push(...m), close: async () => {} }) }),
+  });
+
+  const server = http.createServer(createExampleApp(apitoolkit));
+  await new Promise<void>((r) => server.listen(keep ? 3000 : 0, "127.0.0.1", r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  console.log(`Example Express app on ${base}\n`);
+
+  const traffic: Array<[string, RequestInit | undefined]> = [
+    ["/users/42?fields=name&fields=email", { headers: { authorization: "Bearer user-session-SECRET", "x-api-key": "ak_live_SECRET" } }],
+    ["/login", { method: "POST", headers: { "content-type": "application/json", cookie: "sid=SECRET-COOKIE" }, body: JSON.stringify({ username: "ada", password: "correct-horse-SECRET" }) }],
+    ["/payments", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ amount: 1200, card: { number: "4242424242424242", cvv: "123", expiry: "12/30" } }) }],
+    ["/fail", undefined],
+    ["/warn", undefined],
+    ["/not-a-route", undefined],
+  ];
+  for (const [path, init] of traffic) {
+    const res = await fetch(base + path, init);
+    console.log(`${init?.method ?? "GET"} ${path} -> ${res.status}`);
+    await res.arrayBuffer();
+  }
+
+  await apitoolkit.flush(5000);
+  const messages = await pullAll();
+  console.log(`\n${messages.length} message(s) published${process.env.PUBSUB_EMULATOR_HOST ? " to the Pub/Sub emulator" : " to the local sink"}, decoded:\n`);
+  for (const m of messages.sort((a, b) => a.timestamp.localeCompare(b.timestamp))) {
+    const decode = (b64: string) => Buffer.from(b64, "base64").toString("utf8");
+    console.log(JSON.stringify({
+      ...m,
+      request_body: decode(m.request_body),
+      response_body: decode(m.response_body),
+    }, null, 2));
+  }
+  const published = JSON.stringify(messages.map((m) => [m, Buffer.from(m.request_body, "base64").toString(), Buffer.from(m.response_body, "base64").toString()]));
+  const leaked = ["SECRET", "4242424242424242", '"123"'].filter((s) => published.includes(s));
+  console.log(leaked.length ? `\nLEAKED: ${leaked.join(", ")}` : "\nNo secret (tokens, cookies, passwords, card number, cvv) left the process: all show [CLIENT_REDACTED].");
+  console.log("stats:", JSON.stringify(apitoolkit.stats()));
+
+  if (keep) {
+    console.log(`\nThe app keeps running on ${base} (Ctrl-C to stop). Published messages are printed as they arrive.`);
+    return;
+  }
+  await apitoolkit.close(3000);
+  await closeReader();
+  server.close();
+  metadata.close();
+  await emulator?.stop();
+  process.exitCode = leaked.length ? 1 : 0;
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

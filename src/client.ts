@@ -1,0 +1,258 @@
+import { resolveOptions, type APIToolkitOptions, type ResolvedConfig, type Transport } from "./core/options.js";
+import { WARNINGS, type WarningCode } from "./core/codes.js";
+import { setOutsideRequestListener } from "./core/errors.js";
+import { buildMessage, encodeMessage, type RuleSet } from "./core/message.js";
+import { attachSink, type CaptureSink } from "./core/sink.js";
+import type { Exchange } from "./core/types.js";
+import { renderBody } from "./core/redact/body.js";
+import { backoffMs, fetchClientMetadata } from "./transport/bootstrap.js";
+import { Delivery } from "./transport/delivery.js";
+import { createPubSubTransport } from "./transport/pubsub.js";
+import { newStats, type DropReason, type Stats } from "./transport/stats.js";
+
+const DEBUG_SUMMARY_INTERVAL_MS = 60_000;
+
+/** Rules an exchange is redacted with; outgoing calls can attach per-destination rules. */
+const RULES = Symbol.for("apitoolkit-node.rules.v1");
+type WithRules = Exchange & { [RULES]?: RuleSet };
+
+/**
+ * The APIToolkit client: validates options once, bootstraps in the background, and delivers the
+ * exchanges that framework integrations capture. One per process is typical.
+ *
+ * @example
+ * import { APIToolkit } from "apitoolkit-node";
+ * const apitoolkit = new APIToolkit({ apiKey: process.env.APITOOLKIT_KEY, redactRequestBody: ["$.password"] });
+ * app.use(expressMiddleware(apitoolkit));
+ * process.on("SIGTERM", async () => { await apitoolkit.close(); process.exit(0); });
+ */
+export class APIToolkit {
+  readonly #config: ResolvedConfig;
+  readonly #stats: Stats = newStats();
+  readonly #delivery: Delivery;
+  readonly #warned = new Set<string>();
+  readonly #rules: RuleSet;
+  #capturing: boolean;
+  #closed = false;
+  #bootstrapTimer: NodeJS.Timeout | undefined;
+  #summaryTimer: NodeJS.Timeout | undefined;
+  #transport: Transport | undefined;
+
+  /** Throws APIToolkitConfigError on invalid options (and only here). Returns at once: bootstrap runs in the background. */
+  constructor(options?: APIToolkitOptions) {
+    this.#config = resolveOptions(options);
+    const cfg = this.#config;
+    this.#rules = { headers: cfg.redactHeaders, request: cfg.requestPaths, response: cfg.responsePaths };
+    this.#delivery = new Delivery({
+      maxQueueBytes: cfg.maxQueueBytes,
+      maxBatchMessages: cfg.maxBatchMessages,
+      maxBatchBytes: cfg.maxBatchBytes,
+      publishIntervalMs: cfg.publishIntervalMs,
+      stats: this.#stats,
+      build: (ex, projectId) => encodeMessage(buildMessage(ex, cfg, projectId, (ex as WithRules)[RULES] ?? this.#rules)),
+      onDrop: (reason, count, detail) => this.#onDrop(reason, count, detail),
+      onRetry: (err, delay) => {
+        this.#warnOnce("W_PUBLISH_FAILED", err);
+        this.#debug(`publish failed (${describe(err)}); retrying in ${delay} ms`);
+      },
+      debug: cfg.debug ? (line) => this.#debug(line) : undefined,
+    });
+    const isCapturing = () => this.#capturing;
+    const sink: CaptureSink = {
+      config: cfg,
+      get capturing() {
+        return isCapturing();
+      },
+      accept: (ex) => this.#accept(ex),
+      warnOnce: (code, detail) => this.#warnOnce(code, detail),
+      ignores: (path) => cfg.ignorePaths.some((p) => (typeof p === "string" ? p === path : p.test(path))),
+    };
+    attachSink(this, sink);
+    setOutsideRequestListener(() => {
+      this.#stats.errorsOutsideRequest++;
+      if (cfg.debug) this.#warnOnce("W_REPORT_ERROR_OUTSIDE_REQUEST");
+    });
+
+    if (!cfg.apiKey && !cfg.transport) {
+      this.#capturing = false;
+      this.#stats.state = "disabled";
+      this.#warnOnce("W_NO_API_KEY");
+      return;
+    }
+    this.#capturing = true;
+    if (cfg.debug) {
+      this.#debug(`starting; rootURL=${cfg.rootURL}; redacting headers [${[...cfg.redactHeaders].join(", ")}], ` +
+        `${cfg.requestPaths.size} request and ${cfg.responsePaths.size} response body path(s)`);
+      this.#summaryTimer = setInterval(() => this.#debug(summaryLine(this.#stats)), DEBUG_SUMMARY_INTERVAL_MS);
+      this.#summaryTimer.unref();
+    }
+    void this.#bootstrap(0);
+  }
+
+  /** A snapshot of the delivery counters: captured, published, dropped by reason, queue, retries. */
+  stats(): Stats {
+    return { ...this.#stats, dropped: { ...this.#stats.dropped } };
+  }
+
+  /**
+   * Resolve once everything captured so far is published (true) or when `timeoutMs` passes (false).
+   * Never rejects.
+   * @example await apitoolkit.flush(2000);
+   */
+  async flush(timeoutMs: number = this.#config.flushTimeoutMs): Promise<boolean> {
+    try {
+      return await this.#delivery.flush(timeoutMs);
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Flush (bounded by `timeoutMs`), then stop capturing and release the Pub/Sub client. What could
+   * not be published in time is counted as dropped (`shutdown`). Never rejects; safe to call twice.
+   * @example process.on("SIGTERM", () => apitoolkit.close(3000).then(() => process.exit(0)));
+   */
+  async close(timeoutMs: number = this.#config.flushTimeoutMs): Promise<void> {
+    if (this.#closed) return;
+    const deadline = Date.now() + timeoutMs;
+    try {
+      await this.flush(timeoutMs);
+    } catch {
+      /* bounded anyway */
+    }
+    this.#closed = true;
+    this.#capturing = false;
+    this.#stats.state = "closed";
+    if (this.#bootstrapTimer) clearTimeout(this.#bootstrapTimer);
+    if (this.#summaryTimer) clearInterval(this.#summaryTimer);
+    const transport = this.#delivery.shutdown() ?? this.#transport;
+    if (transport) await withTimeout(transport.close().catch(() => undefined), Math.max(0, deadline - Date.now()) + 1000);
+    this.#debug(`closed; ${summaryLine(this.#stats)}`);
+  }
+
+  /**
+   * Show what the body redaction rules would send for a sample body (to test rules before deploying).
+   * @example apitoolkit.previewRedaction("request", { user: { password: "x" } }) // => '{"user":{"password":"[CLIENT_REDACTED]"}}'
+   */
+  previewRedaction(kind: "request" | "response", body: unknown, contentType = "application/json"): string {
+    const paths = kind === "request" ? this.#config.requestPaths : this.#config.responsePaths;
+    const captured = typeof body === "string" || Buffer.isBuffer(body)
+      ? { chunks: [Buffer.from(body as string)], keptBytes: Buffer.byteLength(body as string), totalBytes: Buffer.byteLength(body as string) }
+      : { chunks: [], keptBytes: 0, totalBytes: 0, parsed: body };
+    return renderBody(captured, contentType, undefined, paths, Number.MAX_SAFE_INTEGER).toString("utf8");
+  }
+
+  #accept(ex: Exchange): void {
+    try {
+      if (!this.#capturing) return;
+      const rate = this.#config.sampleRate;
+      if (rate < 1 && ex.statusCode < 500 && ex.errors.length === 0 && Math.random() >= rate) {
+        this.#stats.sampledOut++;
+        return;
+      }
+      this.#delivery.enqueue(ex);
+    } catch (err) {
+      this.#stats.dropped.capture_failed++;
+      this.#warnOnce("W_CAPTURE_FAILED", err);
+    }
+  }
+
+  async #bootstrap(attempt: number): Promise<void> {
+    if (this.#closed) return;
+    const cfg = this.#config;
+    let result: Awaited<ReturnType<typeof fetchClientMetadata>>;
+    if (cfg.transport && !cfg.apiKey) {
+      result = { kind: "ok", metadata: { project_id: "00000000-0000-4000-8000-000000000000", pubsub_project_id: "local", topic_id: "local", pubsub_push_service_account: {} } };
+    } else {
+      this.#debug(`bootstrap: GET ${cfg.rootURL}/api/client_metadata (attempt ${attempt + 1})`);
+      result = await fetchClientMetadata(cfg.rootURL, cfg.apiKey!, cfg.bootstrapTimeoutMs);
+    }
+    if (this.#closed) return;
+    if (result.kind === "unauthorized") {
+      this.#warnOnce("W_INVALID_API_KEY", `HTTP ${result.status}`);
+      this.#capturing = false;
+      this.#stats.state = "disabled";
+      this.#delivery.disable("invalid_api_key");
+      return;
+    }
+    if (result.kind === "retry") {
+      this.#warnOnce(attempt === 0 ? "W_BOOTSTRAP_RETRY" : "W_BOOTSTRAP_RETRY", result.reason);
+      return this.#retryBootstrap(attempt, result.reason);
+    }
+    const metadata = result.metadata;
+    try {
+      const transport = cfg.transport
+        ? await cfg.transport(metadata)
+        : await createPubSubTransport(metadata, cfg.publishTimeoutMs);
+      if (this.#closed) {
+        await transport.close().catch(() => undefined);
+        return;
+      }
+      this.#transport = transport;
+      this.#stats.state = "ready";
+      this.#debug(`bootstrap done: project ${metadata.project_id}, topic projects/${metadata.pubsub_project_id}/topics/${metadata.topic_id}`);
+      this.#delivery.start(transport, metadata.project_id);
+    } catch (err) {
+      this.#warnOnce("W_TRANSPORT_INIT_FAILED", err);
+      this.#retryBootstrap(attempt, describe(err));
+    }
+  }
+
+  #retryBootstrap(attempt: number, reason: string): void {
+    const delay = backoffMs(attempt, 1000, 60_000);
+    this.#debug(`bootstrap: ${reason}; retrying in ${delay} ms`);
+    this.#bootstrapTimer = setTimeout(() => void this.#bootstrap(attempt + 1), delay);
+    this.#bootstrapTimer.unref();
+  }
+
+  #onDrop(reason: DropReason, count: number, detail?: unknown): void {
+    if (reason === "queue_full") this.#warnOnce("W_QUEUE_FULL");
+    else if (reason === "rejected") this.#warnOnce("W_PUBLISH_REJECTED", detail);
+    else if (reason === "build_failed") this.#warnOnce("W_BUILD_FAILED", detail);
+    this.#debug(`dropped ${count} (${reason})`);
+  }
+
+  #warnOnce(code: WarningCode, detail?: unknown): void {
+    try {
+      if (this.#warned.has(code)) return;
+      this.#warned.add(code);
+      const extra = detail === undefined ? "" : ` (${describe(detail)})`;
+      this.#config.logger.warn(`[apitoolkit] ${code}: ${WARNINGS[code]}${extra}`);
+    } catch {
+      /* a broken logger must not break the app */
+    }
+  }
+
+  #debug(line: string): void {
+    if (!this.#config.debug) return;
+    try {
+      this.#config.logger.info(`[apitoolkit] ${line}`);
+    } catch {
+      /* ignore */
+    }
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`.slice(0, 300);
+  return String(err).slice(0, 300);
+}
+
+function summaryLine(s: Stats): string {
+  const drops = Object.entries(s.dropped).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`).join(" ") || "none";
+  return `captured=${s.captured} published=${s.published} dropped: ${drops}; queue=${s.queueItems} items/${s.queueBytes} B; retries=${s.retries}; state=${s.state}`;
+}
+
+function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    t.unref();
+    p.then(() => {
+      clearTimeout(t);
+      resolve();
+    }, () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,43 @@
+import type { ClientMetadata } from "../core/types.js";
+import type { Transport } from "../core/options.js";
+import { runSuppressed } from "../core/context.js";
+
+/** gRPC status codes that retrying cannot fix. */
+const PERMANENT_CODES = new Set([3 /* INVALID_ARGUMENT */, 9 /* FAILED_PRECONDITION */, 11 /* OUT_OF_RANGE */, 12 /* UNIMPLEMENTED */]);
+
+/** True when a transport error must not be retried. */
+export function isPermanentError(err: unknown): boolean {
+  const e = err as { permanent?: unknown; code?: unknown };
+  return e?.permanent === true || (typeof e?.code === "number" && PERMANENT_CODES.has(e.code));
+}
+
+/**
+ * Google Cloud Pub/Sub through the official client's lowest-cost API: the generated PublisherClient,
+ * one `publish` RPC per batch that the delivery queue built (no second batching layer, no per-message
+ * promises). Honours PUBSUB_EMULATOR_HOST as the Google client does. Loaded lazily.
+ */
+export async function createPubSubTransport(metadata: ClientMetadata, publishTimeoutMs: number): Promise<Transport> {
+  const { PubSub, v1 } = await import("@google-cloud/pubsub");
+  const sa = metadata.pubsub_push_service_account as { client_email?: string; private_key?: string };
+  const pubsub = new PubSub({
+    projectId: metadata.pubsub_project_id,
+    ...(sa.client_email && sa.private_key ? { credentials: { client_email: sa.client_email, private_key: sa.private_key } } : {}),
+  });
+  const config = await runSuppressed(() => pubsub.getClientConfig());
+  const client = new v1.PublisherClient(config as ConstructorParameters<typeof v1.PublisherClient>[0]);
+  const topic = `projects/${metadata.pubsub_project_id}/topics/${metadata.topic_id}`;
+  const callOptions = { timeout: publishTimeoutMs, retry: null, isBundling: false };
+  return {
+    async send(messages: Buffer[]): Promise<void> {
+      await runSuppressed(() => client.publish({ topic, messages: messages.map((data) => ({ data })) }, callOptions));
+    },
+    async close(): Promise<void> {
+      try {
+        await client.close();
+        await pubsub.close();
+      } catch {
+        /* closing never rejects */
+      }
+    },
+  };
+}

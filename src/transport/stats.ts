@@ -1,0 +1,48 @@
+/** Why an exchange or message was not delivered. Every drop is counted under one of these. */
+export type DropReason =
+  | "queue_full"
+  | "too_large"
+  | "rejected"
+  | "invalid_api_key"
+  | "build_failed"
+  | "capture_failed"
+  | "shutdown";
+
+/** Counters returned by `apitoolkit.stats()`. */
+export interface Stats {
+  /** Exchanges handed to the delivery queue. */
+  captured: number;
+  /** Messages Pub/Sub acknowledged. */
+  published: number;
+  /** Exchanges not captured because of sampleRate (not a loss: by design). */
+  sampledOut: number;
+  /** Exchanges or messages lost, by reason. */
+  dropped: Record<DropReason, number>;
+  /** Bytes currently held by the queue (captured + encoded + in flight). */
+  queueBytes: number;
+  /** Exchanges or messages currently held by the queue. */
+  queueItems: number;
+  /** Publish attempts retried after a transient failure. */
+  retries: number;
+  /** Publish calls that succeeded. */
+  batches: number;
+  /** reportError() calls made outside any request. */
+  errorsOutsideRequest: number;
+  /** "pending" until client_metadata answered, then "ready"; "disabled" without a usable key; "closed" after close(). */
+  state: "pending" | "ready" | "disabled" | "closed";
+}
+
+export function newStats(): Stats {
+  return {
+    captured: 0,
+    published: 0,
+    sampledOut: 0,
+    dropped: { queue_full: 0, too_large: 0, rejected: 0, invalid_api_key: 0, build_failed: 0, capture_failed: 0, shutdown: 0 },
+    queueBytes: 0,
+    queueItems: 0,
+    retries: 0,
+    batches: 0,
+    errorsOutsideRequest: 0,
+    state: "pending",
+  };
+}
