@@ -1,7 +1,8 @@
 import { resolveOptions, type APIToolkitOptions, type ResolvedConfig, type Transport } from "./core/options.js";
 import { WARNINGS, type WarningCode } from "./core/codes.js";
 import { setOutsideRequestListener } from "./core/errors.js";
-import { buildMessage, encodeMessage, type RuleSet } from "./core/message.js";
+import { buildMessage, encodeMessage, rulesOf, type RuleSet } from "./core/message.js";
+import { startOutgoing } from "./outgoing/index.js";
 import { attachSink, type CaptureSink } from "./core/sink.js";
 import type { Exchange } from "./core/types.js";
 import { renderBody } from "./core/redact/body.js";
@@ -12,9 +13,6 @@ import { newStats, type DropReason, type Stats } from "./transport/stats.js";
 
 const DEBUG_SUMMARY_INTERVAL_MS = 60_000;
 
-/** Rules an exchange is redacted with; outgoing calls can attach per-destination rules. */
-const RULES = Symbol.for("apitoolkit-node.rules.v1");
-type WithRules = Exchange & { [RULES]?: RuleSet };
 
 /**
  * The APIToolkit client: validates options once, bootstraps in the background, and delivers the
@@ -37,6 +35,7 @@ export class APIToolkit {
   #bootstrapTimer: NodeJS.Timeout | undefined;
   #summaryTimer: NodeJS.Timeout | undefined;
   #transport: Transport | undefined;
+  #stopOutgoing: () => void = () => undefined;
 
   /** Throws APIToolkitConfigError on invalid options (and only here). Returns at once: bootstrap runs in the background. */
   constructor(options?: APIToolkitOptions) {
@@ -49,7 +48,7 @@ export class APIToolkit {
       maxBatchBytes: cfg.maxBatchBytes,
       publishIntervalMs: cfg.publishIntervalMs,
       stats: this.#stats,
-      build: (ex, projectId) => encodeMessage(buildMessage(ex, cfg, projectId, (ex as WithRules)[RULES] ?? this.#rules)),
+      build: (ex, projectId) => encodeMessage(buildMessage(ex, cfg, projectId, rulesOf(ex) ?? this.#rules)),
       onDrop: (reason, count, detail) => this.#onDrop(reason, count, detail),
       onRetry: (err, delay) => {
         this.#warnOnce("W_PUBLISH_FAILED", err);
@@ -85,6 +84,11 @@ export class APIToolkit {
         `${cfg.requestPaths.size} request and ${cfg.responsePaths.size} response body path(s)`);
       this.#summaryTimer = setInterval(() => this.#debug(summaryLine(this.#stats)), DEBUG_SUMMARY_INTERVAL_MS);
       this.#summaryTimer.unref();
+    }
+    try {
+      this.#stopOutgoing = startOutgoing(sink, { monitorOutgoing: options?.monitorOutgoing, outgoing: options?.outgoing });
+    } catch (err) {
+      this.#warnOnce("W_CAPTURE_FAILED", err);
     }
     void this.#bootstrap(0);
   }
@@ -125,6 +129,11 @@ export class APIToolkit {
     this.#stats.state = "closed";
     if (this.#bootstrapTimer) clearTimeout(this.#bootstrapTimer);
     if (this.#summaryTimer) clearInterval(this.#summaryTimer);
+    try {
+      this.#stopOutgoing();
+    } catch {
+      /* never throw from close */
+    }
     const transport = this.#delivery.shutdown() ?? this.#transport;
     if (transport) await withTimeout(transport.close().catch(() => undefined), Math.max(0, deadline - Date.now()) + 1000);
     this.#debug(`closed; ${summaryLine(this.#stats)}`);

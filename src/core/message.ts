@@ -11,6 +11,18 @@ export interface RuleSet {
   response: CompiledPaths;
 }
 
+const RULES = Symbol.for("apitoolkit-node.rules.v1");
+
+/** Attach the rules an exchange must be redacted with (outgoing calls add per-destination rules). */
+export function setRules(ex: Exchange, rules: RuleSet): void {
+  (ex as Exchange & { [RULES]?: RuleSet })[RULES] = rules;
+}
+
+/** Rules attached with setRules, if any. */
+export function rulesOf(ex: Exchange): RuleSet | undefined {
+  return (ex as Exchange & { [RULES]?: RuleSet })[RULES];
+}
+
 /** name -> every value in order, from the query string of a raw URL. */
 export function queryParams(rawUrl: string): Record<string, string[]> {
   const out = Object.create(null) as Record<string, string[]>;

@@ -1,6 +1,7 @@
 import { APIToolkitConfigError } from "./codes.js";
 import { compilePaths, type CompiledPaths } from "./redact/jsonpath.js";
 import type { ClientMetadata } from "./types.js";
+import type { OutgoingOptions } from "../outgoing/index.js";
 
 /** Where published batches go. The default publishes to Google Cloud Pub/Sub. */
 export interface Transport {
@@ -62,6 +63,10 @@ export interface APIToolkitOptions {
   transport?: TransportFactory;
   /** Where warnings and debug lines go. Default console. */
   logger?: Logger;
+  /** Capture outgoing calls made with fetch/undici and node:http(s). Default true. */
+  monitorOutgoing?: boolean;
+  /** Outgoing-call rules on top of the top-level ones: per-destination redaction, URL templates, ignores. */
+  outgoing?: OutgoingOptions;
 }
 
 /** Options after validation, with defaults applied and redaction compiled. */
