@@ -8,7 +8,6 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { APIToolkit, type WireMessage } from "../src/index.js";
 import { createExampleApp, exampleOptions } from "./express/app.js";
-// @ts-expect-error plain ESM helper without types
 import { startEmulator } from "../scripts/emulator.mjs";
 
 const keep = process.argv.includes("--keep");

@@ -254,8 +254,7 @@ function summaryLine(s: Stats): string {
 
 function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
   return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    t.unref();
+    const t = setTimeout(resolve, ms); // ref'd: an awaited close() must settle even if nothing else runs
     p.then(() => {
       clearTimeout(t);
       resolve();

@@ -132,13 +132,14 @@ test("valid selectors: the json-p3 whole-path fallback agrees with the suite too
 });
 
 test("locations() lists nodes in document order where the suite's order is document order", (t) => {
-  // Informational plus a sanity check: for single-selector queries without unions the suite's order
-  // is document order, and ours must agree.
+  // Informational plus a sanity check. The suite lists nodes in selection order (negative-step
+  // slices run backwards, unions keep their order and duplicates); ours is document order.
   let same = 0;
   for (const c of validCases) {
-    const expected = expectedPaths(c);
-    if (compilePaths([c.selector]).locations(c.document).join("\n") === expected.join("\n")) same++;
+    const orders = c.result_paths ? [c.result_paths] : (c.results_paths ?? []);
+    const actual = compilePaths([c.selector]).locations(c.document).join("\n");
+    if (orders.some((order) => [...new Set(order)].join("\n") === actual)) same++;
   }
-  t.diagnostic(`${same}/${validCases.length} valid cases also match the suite's exact order`);
-  assert.ok(same > validCases.length * 0.8);
+  t.diagnostic(`${same}/${validCases.length} valid cases also match (one of) the suite's exact orders`);
+  assert.ok(same > validCases.length * 0.9);
 });

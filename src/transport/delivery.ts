@@ -92,11 +92,11 @@ export class Delivery {
     if (this.state === "ready") this.schedule(0);
     return new Promise((resolve) => {
       const waiter = { target, resolve };
+      // Not unref'd: whoever awaits flush() keeps the process alive until it settles (bounded).
       const t = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
         resolve(false);
       }, timeoutMs);
-      t.unref();
       waiter.resolve = (done) => {
         clearTimeout(t);
         resolve(done);

@@ -61,7 +61,12 @@ function redactJsonText(text: string, paths: CompiledPaths): Buffer {
   } catch {
     return UNCHECKABLE_MARKER;
   }
-  return Buffer.from(JSON.stringify(paths.redact(doc)));
+  try {
+    return Buffer.from(JSON.stringify(paths.redact(doc)));
+  } catch {
+    // e.g. JSON.stringify's RangeError on a few thousand levels of nesting: fail closed.
+    return UNCHECKABLE_MARKER;
+  }
 }
 
 function redactForm(text: string, paths: CompiledPaths): Buffer {

@@ -109,7 +109,7 @@ class Walker {
       this.expandIndexes(arr, plan, frame);
       return;
     }
-    const slices = plan.slices.map((s) => ({ bounds: sliceBounds(s.selector, len), next: s.next }));
+    const slices = plan.slices.length === 0 ? NO_SLICES : plan.slices.map((s) => ({ bounds: sliceBounds(s.selector, len), next: s.next }));
     for (let i = len - 1; i >= 0; i--) {
       const child = arr[i];
       let extra: number[] | null = null;
@@ -152,6 +152,8 @@ class Walker {
     return extra === null ? base : this.table.union(base, extra);
   }
 }
+
+const NO_SLICES: readonly { bounds: SliceBounds; next: number }[] = [];
 
 /** An index selector's element for an array of `len` (negative counts from the end). */
 function normalizeIndex(index: number, len: number): number {

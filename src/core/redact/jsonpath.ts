@@ -68,5 +68,5 @@ function parsePath(path: unknown, index: number): JSONPathQuery {
 }
 
 function invalid(index: number, path: string, reason: string): APIToolkitConfigError {
-  return new APIToolkitConfigError("ERR_INVALID_JSONPATH", `invalid JSONPath at index ${index}: ${path} (${reason})`);
+  return new APIToolkitConfigError("ERR_INVALID_JSONPATH", `invalid JSONPath '${path}' (index ${index}): ${reason}`);
 }
