@@ -3,7 +3,8 @@
 //  2. starts a stand-in for APIToolkit's client_metadata endpoint,
 //  3. runs the example Express app with the SDK, sends it traffic with secrets in it,
 //  4. prints every published message, decoded, so the redaction is visible, and exits.
-// `npm run demo -- --keep` leaves the app running on http://127.0.0.1:3000 to try by hand.
+// `npm run demo -- --keep` leaves the app running on http://127.0.0.1:3000 to try by hand;
+// `npm run demo -- --local` skips Pub/Sub and prints what would have been published.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { APIToolkit, type WireMessage } from "../src/index.js";
@@ -17,7 +18,10 @@ const API_KEY = "demo-api-key";
 
 async function main() {
   let emulator: { host: string; stop(): Promise<void> } | undefined;
-  if (process.env.PUBSUB_EMULATOR_HOST) {
+  if (process.argv.includes("--local")) {
+    delete process.env.PUBSUB_EMULATOR_HOST;
+    console.log("--local: publishing to a local in-process sink instead of Pub/Sub.");
+  } else if (process.env.PUBSUB_EMULATOR_HOST) {
     console.log(`Using the Pub/Sub emulator at ${process.env.PUBSUB_EMULATOR_HOST}`);
   } else {
     try {
@@ -36,7 +40,8 @@ async function main() {
   let closeReader = async () => {};
   if (process.env.PUBSUB_EMULATOR_HOST) {
     const { PubSub } = await import("@google-cloud/pubsub");
-    const pubsub = new PubSub({ projectId: PROJECT });
+    // Placeholder credentials: the emulator ignores them, and they spare a GCE metadata probe.
+    const pubsub = new PubSub({ projectId: PROJECT, credentials: { client_email: "reader@example.com", private_key: "unused" } });
     const [topic] = await pubsub.topic(TOPIC).get({ autoCreate: true });
     const [sub] = await topic.subscription(`${TOPIC}-reader`).get({ autoCreate: true });
     const received: WireMessage[] = [];
@@ -100,13 +105,23 @@ async function main() {
   await apitoolkit.flush(5000);
   const messages = await pullAll();
   console.log(`\n${messages.length} message(s) published${process.env.PUBSUB_EMULATOR_HOST ? " to the Pub/Sub emulator" : " to the local sink"}, decoded:\n`);
-  for (const m of messages.sort((a, b) => a.timestamp.localeCompare(b.timestamp))) {
-    const decode = (b64: string) => Buffer.from(b64, "base64").toString("utf8");
-    console.log(JSON.stringify({
-      ...m,
-      request_body: decode(m.request_body),
-      response_body: decode(m.response_body),
-    }, null, 2));
+  const decode = (b64: string) => Buffer.from(b64, "base64").toString("utf8");
+  const sorted = messages.sort((a, b) => a.timestamp.localeCompare(b.timestamp));
+  if (sorted[0]) {
+    console.log("The first one as published (wire format; bodies are base64):");
+    console.log(JSON.stringify(sorted[0], null, 2));
+    console.log("\nAll of them, with the bodies decoded and the headers that were redacted:");
+  }
+  for (const m of sorted) {
+    const redactedHeaders = Object.entries({ ...m.request_headers, ...m.response_headers })
+      .filter(([, v]) => v[0] === "[CLIENT_REDACTED]")
+      .map(([k]) => k);
+    console.log(`\n${m.method} ${m.raw_url} -> ${m.status_code}  url_path=${JSON.stringify(m.url_path)}  path_params=${JSON.stringify(m.path_params)}  duration=${(m.duration / 1e6).toFixed(2)} ms`);
+    if (Object.keys(m.query_params).length) console.log(`  query_params:  ${JSON.stringify(m.query_params)}`);
+    if (redactedHeaders.length) console.log(`  redacted headers: ${redactedHeaders.join(", ")}`);
+    if (m.request_body) console.log(`  request_body:  ${decode(m.request_body)}`);
+    console.log(`  response_body: ${decode(m.response_body).replace(/\s+/g, " ").slice(0, 160)}`);
+    for (const e of m.errors) console.log(`  error: ${e.error_type}: ${e.message} (root: ${e.root_error_type}: ${e.root_error_message})`);
   }
   const published = JSON.stringify(messages.map((m) => [m, Buffer.from(m.request_body, "base64").toString(), Buffer.from(m.response_body, "base64").toString()]));
   const leaked = ["SECRET", "4242424242424242", '"123"'].filter((s) => published.includes(s));

@@ -33,7 +33,10 @@ export function createExampleApp(apitoolkit: APIToolkit) {
     res.send("ok");
   });
 
-  app.use(expressErrorHandler(apitoolkit));
+  app.use(expressErrorHandler(apitoolkit)); // records the error, then next(err)
+  app.use((_err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    res.status(500).json({ error: "internal error" });
+  });
   return app;
 }
 

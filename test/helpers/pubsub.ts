@@ -24,7 +24,8 @@ export interface TestTopic {
 
 export async function createTestTopic(prefix = "t"): Promise<TestTopic> {
   requireEmulator();
-  const pubsub = new PubSub({ projectId: TEST_PROJECT });
+  // Placeholder credentials: the emulator ignores them, and they spare a GCE metadata probe.
+  const pubsub = new PubSub({ projectId: TEST_PROJECT, credentials: { client_email: "test@example.com", private_key: "unused" } });
   const topicId = `${prefix}-${randomUUID().slice(0, 8)}`;
   const [topic] = await pubsub.createTopic(topicId);
   const [sub] = await topic.createSubscription(`${topicId}-sub`);
