@@ -80,6 +80,7 @@ async function main() {
     rootURL: metaURL,
     ...exampleOptions,
     publishIntervalMs: 50,
+    monitorOutgoing: false, // the demo's traffic generator shares the process; its fetch calls are not the app's
     ...(process.env.PUBSUB_EMULATOR_HOST ? {} : { transport: () => ({ send: async (m: Buffer[]) => void local.push(...m), close: async () => {} }) }),
   });
 

@@ -99,7 +99,7 @@ describe("bootstrap", () => {
   test("an unreachable rootURL: the app serves normally, exchanges wait (bounded) in the queue", async () => {
     const port = await freePort();
     const logger = recordingLogger();
-    const a = new APIToolkit({ apiKey: GOOD_KEY, rootURL: `http://127.0.0.1:${port}`, logger, debug: true });
+    const a = new APIToolkit({ apiKey: GOOD_KEY, rootURL: `http://127.0.0.1:${port}`, logger, debug: true, monitorOutgoing: false });
     await appServes(a, 10);
     const s = a.stats();
     assert.equal(s.state, "pending");
@@ -116,7 +116,7 @@ describe("bootstrap", () => {
   test("5xx answers are retried until client_metadata works, then the queue is published", async () => {
     const meta = await startMetadataServer("unused-topic", { status: 503 });
     const sent: Buffer[] = [];
-    const a = new APIToolkit({ apiKey: GOOD_KEY, rootURL: meta.url, logger: recordingLogger(), publishIntervalMs: 10, transport: () => ({ send: async (m) => void sent.push(...m), close: async () => {} }) });
+    const a = new APIToolkit({ apiKey: GOOD_KEY, rootURL: meta.url, logger: recordingLogger(), publishIntervalMs: 10, monitorOutgoing: false, transport: () => ({ send: async (m) => void sent.push(...m), close: async () => {} }) });
     await appServes(a, 3);
     assert.ok(await until(() => meta.calls.length >= 1));
     meta.setStatus(200);

@@ -86,6 +86,7 @@ for (const [name, express] of [["Express 4", express4], ["Express 5", express5]]
         tags: ["env:test"],
         publishIntervalMs: 20,
         logger: quietLogger,
+        monitorOutgoing: false, // this file is about incoming requests; the test's own fetch calls are not the app's
       });
       srv = await listen(http.createServer(buildApp(express, apitoolkit, true)));
       srvParserAfter = await listen(http.createServer(buildApp(express, apitoolkit, false)));

@@ -64,7 +64,7 @@ async function runScratch(file: string, source: string, env: Record<string, stri
 
 const APP = (imp: string, express: string) => `
 ${imp}
-const apitoolkit = new APIToolkit({ apiKey: process.env.KEY, rootURL: process.env.ROOT, redactRequestBody: ["$.password"], redactHeaders: ["x-secret"], publishIntervalMs: 20, logger: { info() {}, warn() {}, error() {} } });
+const apitoolkit = new APIToolkit({ apiKey: process.env.KEY, rootURL: process.env.ROOT, redactRequestBody: ["$.password"], redactHeaders: ["x-secret"], publishIntervalMs: 20, monitorOutgoing: false, logger: { info() {}, warn() {}, error() {} } });
 const app = ${express}();
 app.use(${express}.json());
 app.use(expressMiddleware(apitoolkit));

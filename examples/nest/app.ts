@@ -5,6 +5,7 @@
 // Controllers here use decorators without constructor injection: esbuild (tsx) does not emit
 // `design:paramtypes`, so an app run through tsx must not rely on it.
 import "reflect-metadata";
+import type { ServerResponse } from "node:http";
 import * as common from "@nestjs/common";
 import * as core from "@nestjs/core";
 import * as platformExpress from "@nestjs/platform-express";
@@ -24,8 +25,9 @@ export interface NestPackages {
 export interface ExampleAppOptions {
   platform: "express" | "fastify";
   nest?: NestPackages;
-  /** "module": APIToolkitModule (default); "manual": the middleware/hook plus the interceptor. */
-  wiring?: "module" | "manual";
+  /** "module": APIToolkitModule (default); "manual": the middleware/hook plus the interceptor;
+   *  "none": no APIToolkit at all (to compare responses). */
+  wiring?: "module" | "manual" | "none";
   /** The module to import (default `APIToolkitModule.forRoot(apitoolkit)`). */
   apitoolkitModule?: DynamicModule;
 }
@@ -111,8 +113,23 @@ export async function createNestExampleApp(apitoolkit: APIToolkit, opts: Example
   const wiring = opts.wiring ?? "module";
   const imports = wiring === "module" ? [opts.apitoolkitModule ?? APIToolkitModule.forRoot(apitoolkit)] : [];
 
-  class AppModule {}
-  nest.common.Module({ imports, controllers: defineControllers(nest.common) })(AppModule);
+  const controllers = defineControllers(nest.common);
+  class AppModule {
+    // A Nest middleware on one controller's routes (runs after the capture, before the guards).
+    configure(consumer: common.MiddlewareConsumer) {
+      consumer
+        .apply(function servedBy(req: { headers: Record<string, unknown> }, res: ServerResponse, next: () => void) {
+          res.setHeader("x-served-by", "nest-middleware");
+          if (req.headers["x-block"] !== undefined) {
+            res.writeHead(429, { "content-type": "text/plain" }).end("slow down");
+            return;
+          }
+          next();
+        })
+        .forRoutes(controllers[0]!);
+    }
+  }
+  nest.common.Module({ imports, controllers })(AppModule);
 
   const adapter = opts.platform === "express" ? new nest.express.ExpressAdapter() : new nest.fastify.FastifyAdapter();
   const app = await nest.core.NestFactory.create(AppModule, adapter, { logger: false });

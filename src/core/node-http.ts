@@ -6,6 +6,8 @@ import type { RequestContext } from "./context.js";
 import type { CaptureSink } from "./sink.js";
 import type { Exchange, SdkType } from "./types.js";
 
+const CAPTURED = Symbol.for("apitoolkit-node.captured.v1");
+
 /** Status reported for a request whose client went away before any response was sent. */
 export const CLIENT_CLOSED_STATUS = 499;
 
@@ -65,6 +67,10 @@ export function startNodeCapture(
   rawUrl: string = (req as { originalUrl?: string }).originalUrl ?? req.url ?? "/",
 ): NodeCapture | undefined {
   if (!sink.capturing || sink.ignores(pathOf(rawUrl))) return undefined;
+  // One capture per request, even with two adapters (e.g. Nest over Express) or two copies of the SDK.
+  const marked = req as IncomingMessage & { [CAPTURED]?: true };
+  if (marked[CAPTURED]) return undefined;
+  marked[CAPTURED] = true;
   const limit = sink.config.maxBodyBytes;
   const startHr = performance.now();
   const exchange: Exchange = {
