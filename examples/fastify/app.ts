@@ -49,6 +49,17 @@ export function createApp(apitoolkit: APIToolkit | undefined, fastify: FastifyFa
     throw Object.assign(new Error("no coffee here"), { statusCode: 418 });
   });
 
+  // An encapsulated error handler: the message carries the error and the 503 the client got.
+  app.register(
+    async (v2) => {
+      v2.setErrorHandler(async (_err, _req, reply) => reply.code(503).send({ error: "try again later" }));
+      v2.get("/pay", async () => {
+        throw new Error("charge failed", { cause: new Error("card processor timeout") });
+      });
+    },
+    { prefix: "/v2" },
+  );
+
   app.get("/report", async () => {
     await pause(5);
     reportError(new RangeError("cache miss (reported, not thrown)"));
