@@ -1,6 +1,6 @@
 import { resolveOptions, type APIToolkitOptions, type ResolvedConfig, type Transport } from "./core/options.js";
 import { WARNINGS, type WarningCode } from "./core/codes.js";
-import { setOutsideRequestListener } from "./core/errors.js";
+import { onErrorOutsideRequest } from "./core/errors.js";
 import { buildMessage, encodeMessage, rulesOf, type RuleSet } from "./core/message.js";
 import { startOutgoing } from "./outgoing/index.js";
 import { attachSink, type CaptureSink } from "./core/sink.js";
@@ -36,6 +36,7 @@ export class APIToolkit {
   #summaryTimer: NodeJS.Timeout | undefined;
   #transport: Transport | undefined;
   #stopOutgoing: () => void = () => undefined;
+  #stopOutsideCount: () => void = () => undefined;
 
   /** Throws APIToolkitConfigError on invalid options (and only here). Returns at once: bootstrap runs in the background. */
   constructor(options?: APIToolkitOptions) {
@@ -67,11 +68,6 @@ export class APIToolkit {
       ignores: (path) => cfg.ignorePaths.some((p) => (typeof p === "string" ? p === path : p.test(path))),
     };
     attachSink(this, sink);
-    setOutsideRequestListener(() => {
-      this.#stats.errorsOutsideRequest++;
-      if (cfg.debug) this.#warnOnce("W_REPORT_ERROR_OUTSIDE_REQUEST");
-    });
-
     if (!cfg.apiKey && !cfg.transport) {
       this.#capturing = false;
       this.#stats.state = "disabled";
@@ -79,6 +75,10 @@ export class APIToolkit {
       return;
     }
     this.#capturing = true;
+    this.#stopOutsideCount = onErrorOutsideRequest(() => {
+      this.#stats.errorsOutsideRequest++;
+      if (cfg.debug) this.#warnOnce("W_REPORT_ERROR_OUTSIDE_REQUEST");
+    });
     if (cfg.debug) {
       this.#debug(`starting; rootURL=${cfg.rootURL}; redacting headers [${[...cfg.redactHeaders].join(", ")}], ` +
         `${cfg.requestPaths.size} request and ${cfg.responsePaths.size} response body path(s)`);
@@ -129,6 +129,7 @@ export class APIToolkit {
     this.#stats.state = "closed";
     if (this.#bootstrapTimer) clearTimeout(this.#bootstrapTimer);
     if (this.#summaryTimer) clearInterval(this.#summaryTimer);
+    this.#stopOutsideCount();
     try {
       this.#stopOutgoing();
     } catch {

@@ -85,10 +85,11 @@ export function normalizeError(value: unknown, when: Date = new Date()): ErrorRe
 }
 
 type OutsideListener = () => void;
-let onOutside: OutsideListener | undefined;
-/** @internal the client registers how to count/log reportError calls made outside a request. */
-export function setOutsideRequestListener(fn: OutsideListener): void {
-  onOutside = fn;
+const outsideListeners = new Set<OutsideListener>();
+/** @internal each live client counts reportError calls made outside a request; returns the unsubscribe. */
+export function onErrorOutsideRequest(fn: OutsideListener): () => void {
+  outsideListeners.add(fn);
+  return () => outsideListeners.delete(fn);
 }
 
 /**
@@ -105,7 +106,7 @@ export function reportError(error: unknown): void {
   try {
     const ctx = currentRequest();
     if (!ctx) {
-      onOutside?.();
+      for (const fn of outsideListeners) fn();
       return;
     }
     recordError(ctx.errors, error);
