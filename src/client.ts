@@ -2,7 +2,7 @@ import { resolveOptions, type APIToolkitOptions, type ResolvedConfig, type Trans
 import { WARNINGS, type WarningCode } from "./core/codes.js";
 import { onErrorOutsideRequest } from "./core/errors.js";
 import { buildMessage, encodeMessage, rulesOf, type RuleSet } from "./core/message.js";
-import { startOutgoing } from "./outgoing/index.js";
+import { startOutgoing, validateOutgoing } from "./outgoing/index.js";
 import { attachSink, type CaptureSink } from "./core/sink.js";
 import type { Exchange } from "./core/types.js";
 import { renderBody } from "./core/redact/body.js";
@@ -68,6 +68,8 @@ export class APIToolkit {
       ignores: (path) => cfg.ignorePaths.some((p) => (typeof p === "string" ? p === path : p.test(path))),
     };
     attachSink(this, sink);
+    // Outgoing options are validated here, with the rest, whether or not the SDK will capture.
+    validateOutgoing(sink, { monitorOutgoing: options?.monitorOutgoing, outgoing: options?.outgoing });
     if (!cfg.apiKey && !cfg.transport) {
       this.#capturing = false;
       this.#stats.state = "disabled";

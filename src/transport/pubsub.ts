@@ -16,7 +16,12 @@ export function isPermanentError(err: unknown): boolean {
  * one `publish` RPC per batch that the delivery queue built (no second batching layer, no per-message
  * promises). Honours PUBSUB_EMULATOR_HOST as the Google client does. Loaded lazily.
  */
-export async function createPubSubTransport(metadata: ClientMetadata, publishTimeoutMs: number): Promise<Transport> {
+export function createPubSubTransport(metadata: ClientMetadata, publishTimeoutMs: number): Promise<Transport> {
+  // Everything the Google client does from here on (token exchange included) is the SDK's own I/O.
+  return runSuppressed(() => createSuppressed(metadata, publishTimeoutMs));
+}
+
+async function createSuppressed(metadata: ClientMetadata, publishTimeoutMs: number): Promise<Transport> {
   const { PubSub, v1 } = await import("@google-cloud/pubsub");
   const sa = metadata.pubsub_push_service_account as { client_email?: string; private_key?: string };
   const pubsub = new PubSub({
