@@ -108,6 +108,11 @@ function hostOf(request: Request): string {
   }
 }
 
+/** The same mark node-http.ts puts on an IncomingMessage: one capture per request, even with two
+ *  adapters (a node:http wrapper around a fetch-style app) or two copies of the SDK. */
+const CAPTURED = Symbol.for("apitoolkit-node.captured.v1");
+type Markable = { [CAPTURED]?: true };
+
 /** What an adapter may know better than the `Request` tells (e.g. from node's IncomingMessage). */
 export interface WebCaptureOptions {
   /** Path and query as sent; default: taken from `request.url`. */
@@ -116,6 +121,8 @@ export interface WebCaptureOptions {
   requestHeaders?: RawHeaders;
   protoMajor?: number;
   protoMinor?: number;
+  /** Another object that stands for this request (node's IncomingMessage): marked as captured too. */
+  alias?: object;
 }
 
 /** The handle an adapter holds while one Web exchange is in flight. */
@@ -150,9 +157,14 @@ export interface WebCapture {
  * return cap.wrapResponse(res);
  */
 export function startWebCapture(sink: CaptureSink, request: Request, sdkType: SdkType, opts: WebCaptureOptions = {}): WebCapture | undefined {
+  if (!sink.capturing) return undefined; // before touching the request at all
+  const alias = opts.alias as Markable | undefined;
+  if ((request as Markable)[CAPTURED] || alias?.[CAPTURED]) return undefined;
   const rawUrl = opts.rawUrl ?? rawUrlOf(request.url);
   const q = rawUrl.indexOf("?");
-  if (!sink.capturing || sink.ignores(q < 0 ? rawUrl : rawUrl.slice(0, q))) return undefined;
+  if (sink.ignores(q < 0 ? rawUrl : rawUrl.slice(0, q))) return undefined;
+  (request as Markable)[CAPTURED] = true;
+  if (alias) alias[CAPTURED] = true;
   const limit = sink.config.maxBodyBytes;
   const startHr = performance.now();
   const exchange: Exchange = {
@@ -212,7 +224,9 @@ export function startWebCapture(sink: CaptureSink, request: Request, sdkType: Sd
           done: () => undefined,
         });
         const init = { body: observed, duplex: "half" } as RequestInit;
-        return make ? make(req, init) : (new Request(req, init) as R);
+        const wrapped = make ? make(req, init) : (new Request(req, init) as R);
+        (wrapped as Markable)[CAPTURED] = true;
+        return wrapped;
       } catch (err) {
         sink.warnOnce("W_CAPTURE_FAILED", err);
         return req;
