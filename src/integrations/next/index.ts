@@ -47,9 +47,16 @@ function controlStatus(err: unknown): number | undefined {
 
 /** A NextRequest (or Request) like `req` whose body is read through the SDK. */
 function rebuild<R extends Request>(req: R, init: RequestInit): R {
-  const Ctor = req.constructor as new (input: Request, init: RequestInit & { nextConfig?: object }) => R;
+  const Ctor = req.constructor as new (input: Request | string, init: RequestInit & { nextConfig?: object }) => R;
   const basePath = (req as { nextUrl?: { basePath?: string } }).nextUrl?.basePath;
-  return new Ctor(req, basePath ? { ...init, nextConfig: { basePath } } : init);
+  const extra = basePath ? { nextConfig: { basePath } } : {};
+  try {
+    return new Ctor(req, { ...init, ...extra });
+  } catch {
+    // Next hands route handlers a Proxy of the request; undici 7 (Node 24) cannot read its private
+    // state, so build the copy from the request's public fields instead.
+    return new Ctor(req.url, { method: req.method, headers: req.headers, signal: req.signal, ...init, ...extra });
+  }
 }
 
 /**
