@@ -64,7 +64,8 @@ function routePathString(path: unknown): string {
  * parameters, mount prefixes included) or undefined when no route matched (a 404).
  */
 export function trackExpressRoute(req: Minimal): () => RouteMatch | undefined {
-  let baseUrl = req.baseUrl ?? "";
+  let rawBaseUrl: unknown = req.baseUrl; // what the app reads back, exactly as assigned
+  let baseUrl = typeof rawBaseUrl === "string" ? rawBaseUrl : ""; // what templates are built from
   let route = req.route;
   let params = req.params;
   let routePending = false;
@@ -74,9 +75,14 @@ export function trackExpressRoute(req: Minimal): () => RouteMatch | undefined {
   Object.defineProperty(req, "baseUrl", {
     configurable: true,
     enumerable: true,
-    get: () => baseUrl,
-    set(v: string) {
-      if (typeof v === "string" && v.length > baseUrl.length && v.startsWith(baseUrl) && !prefixes.has(v)) {
+    get: () => rawBaseUrl,
+    set(v: unknown) {
+      rawBaseUrl = v;
+      if (typeof v !== "string") {
+        baseUrl = ""; // e.g. a router restoring state while unwinding from a stack overflow
+        return;
+      }
+      if (v.length > baseUrl.length && v.startsWith(baseUrl) && !prefixes.has(v)) {
         const parent = prefixes.get(baseUrl) ?? { template: baseUrl, params: {} };
         const layerParams = copyParams(params);
         prefixes.set(v, {
