@@ -34,8 +34,9 @@ function decompress(bytes: Buffer, encoding: string, limit: number): Buffer | un
   return undefined;
 }
 
-/** Serialize a body that a parser consumed before the SDK saw its bytes (req.body). */
-function serializeParsed(parsed: unknown, contentType: string): Buffer | undefined {
+/** Serialize a body that a parser consumed before the SDK saw its bytes (req.body). Sets
+ *  `serialized.json` when the result is JSON text (whatever the content type says). */
+function serializeParsed(parsed: unknown, contentType: string, serialized: { json: boolean }): Buffer | undefined {
   if (parsed === undefined || parsed === null) return undefined;
   if (Buffer.isBuffer(parsed)) return parsed;
   if (parsed instanceof Uint8Array) return Buffer.from(parsed);
@@ -51,6 +52,7 @@ function serializeParsed(parsed: unknown, contentType: string): Buffer | undefin
   }
   // An empty object from a parser that saw no body is no body.
   if (!Array.isArray(parsed) && Object.keys(parsed).length === 0 && !JSON_TYPE.test(contentType)) return undefined;
+  serialized.json = true;
   return Buffer.from(JSON.stringify(parsed));
 }
 
@@ -137,12 +139,13 @@ export function renderBody(
   const contentType = (contentTypeHeader ?? "").toLowerCase().trim();
   let bytes: Buffer;
   let truncated = isTruncated(body);
+  const fromParsed = { json: false };
   if (body.keptBytes > 0) {
     bytes = bodyBytes(body);
   } else if (body.parsed !== undefined) {
     let serialized: Buffer | undefined;
     try {
-      serialized = serializeParsed(body.parsed, contentType);
+      serialized = serializeParsed(body.parsed, contentType, fromParsed);
     } catch {
       return paths.size > 0 ? UNCHECKABLE_MARKER : marker("[body could not be serialized]");
     }
@@ -167,6 +170,9 @@ export function renderBody(
   if (BINARY_TYPE.test(contentType)) return marker(`[binary body (${contentType}), ${body.totalBytes || bytes.length} bytes]`);
   if (MULTIPART_TYPE.test(contentType)) return renderMultipart(bytes, contentTypeHeader ?? "", paths, truncated);
   if (paths.size === 0) return bytes;
+  // A parsed body serialized as JSON is JSON, whatever the content type claims (e.g. a nested
+  // object from an extended form parser): redacting it as a form would match nothing.
+  if (fromParsed.json) return truncated ? UNCHECKABLE_MARKER : redactJsonText(bytes.toString("utf8"), paths);
   if (FORM_TYPE.test(contentType)) return truncated ? UNCHECKABLE_MARKER : redactForm(bytes.toString("utf8"), paths);
   if (OPAQUE_TEXT.test(contentType)) return bytes;
   const text = bytes.toString("utf8");

@@ -1,0 +1,85 @@
+// Micro-benchmarks: the deferred per-exchange work (message building with redaction, JSON encoding)
+// for the bench routes' bodies, outside any server. `--markdown` prints a table; `--quick` is short.
+import { randomUUID } from "node:crypto";
+import { resolveOptions } from "../src/core/options.js";
+import { buildMessage, encodeMessage, type RuleSet } from "../src/core/message.js";
+import { renderBody } from "../src/core/redact/body.js";
+import type { CapturedBody, Exchange } from "../src/core/types.js";
+import { BODIES, REDACTION } from "./app.js";
+
+const quick = process.argv.includes("--quick");
+const cfg = resolveOptions({ apiKey: "k", ...REDACTION });
+const rules: RuleSet = { headers: cfg.redactHeaders, request: cfg.requestPaths, response: cfg.responsePaths };
+
+function body(text: string | Buffer, chunkBytes = 16 * 1024): CapturedBody {
+  const buf = Buffer.isBuffer(text) ? text : Buffer.from(text);
+  const b: CapturedBody = { chunks: [], keptBytes: 0, totalBytes: buf.length };
+  for (let i = 0; i < buf.length && b.keptBytes < cfg.maxBodyBytes; i += chunkBytes) {
+    const c = buf.subarray(i, Math.min(i + chunkBytes, buf.length, i + cfg.maxBodyBytes - b.keptBytes));
+    b.chunks.push(c);
+    b.keptBytes += c.length;
+  }
+  return b;
+}
+
+const REQ_HEADERS = ["Host", "127.0.0.1:3000", "Connection", "keep-alive", "x-api-key", "client-secret", "User-Agent", "autocannon"];
+function exchange(method: string, url: string, reqCt: string | undefined, reqBody: string | Buffer, resCt: string, resBody: string | Buffer): Exchange {
+  return {
+    sdkType: "JsExpress", msgId: randomUUID(), startEpochMs: Date.now(), durationNs: 123456, method, host: "127.0.0.1:3000",
+    rawUrl: url, urlPath: url, pathParams: {}, protoMajor: 1, protoMinor: 1, statusCode: 200,
+    requestHeaders: reqCt ? [...REQ_HEADERS, "Content-Type", reqCt, "Content-Length", String(reqBody.length)] : REQ_HEADERS,
+    responseHeaders: { "content-type": `${resCt}; charset=utf-8`, "content-length": String(resBody.length) },
+    requestBody: body(reqBody), responseBody: body(resBody), errors: [],
+  };
+}
+
+const STREAM = Buffer.alloc(1024 * 1024, "streamed-bytes;");
+const CASES: Array<[string, Exchange]> = [
+  ["GET /health", exchange("GET", "/health", undefined, "", "application/json", '{"ok":true}')],
+  ["POST /echo (1 KB in, 1 KB out)", exchange("POST", "/echo", "application/json", BODIES.post1k, "application/json", BODIES.post1k)],
+  ["GET /items (20 KB array out)", exchange("GET", "/items", undefined, "", "application/json", BODIES.array20k)],
+  ["POST /nested (3 paths)", exchange("POST", "/nested", "application/json", BODIES.nested, "application/json", '{"ok":true,"items":12}')],
+  ["GET /stream (1 MB, 64 KiB kept)", exchange("GET", "/stream", undefined, "", "text/plain", STREAM)],
+];
+
+/** Best of several short trials (the minimum is the estimate least disturbed by other load). */
+function time(fn: () => unknown): { nsPerOp: number; ops: number } {
+  const trials = quick ? 5 : 10;
+  const trialMs = quick ? 60 : 120;
+  for (let i = 0; i < 200; i++) fn(); // warm-up
+  let best = Infinity;
+  for (let t = 0; t < trials; t++) {
+    let n = 0;
+    const start = process.hrtime.bigint();
+    const until = start + BigInt(trialMs * 1e6);
+    let now = start;
+    while (now < until) {
+      for (let i = 0; i < 20; i++) fn();
+      n += 20;
+      now = process.hrtime.bigint();
+    }
+    best = Math.min(best, Number(now - start) / n);
+  }
+  return { nsPerOp: best, ops: 1e9 / best };
+}
+
+const rows: string[] = [];
+for (const [name, ex] of CASES) {
+  const reqCt = "application/json";
+  const resCt = String((ex.responseHeaders as Record<string, string>)["content-type"]);
+  const full = time(() => encodeMessage(buildMessage(ex, cfg, "00000000-0000-4000-8000-000000000000", rules)));
+  const redactReq = ex.requestBody.keptBytes ? time(() => renderBody(ex.requestBody, reqCt, undefined, rules.request, cfg.maxBodyBytes)) : undefined;
+  const redactRes = time(() => renderBody(ex.responseBody, resCt, undefined, rules.response, cfg.maxBodyBytes));
+  const bytes = encodeMessage(buildMessage(ex, cfg, "00000000-0000-4000-8000-000000000000", rules)).length;
+  const us = (t: { nsPerOp: number } | undefined) => (t ? (t.nsPerOp / 1000).toFixed(1) : "-");
+  rows.push(`| ${name} | ${us(full)} | ${Math.round(full.ops).toLocaleString("en-US")} | ${us(redactReq)} | ${us(redactRes)} | ${bytes.toLocaleString("en-US")} |`);
+}
+
+const header = [
+  `Per exchange, one thread, Node ${process.version}, best of ${quick ? 5 : 10} trials. "build + encode" is everything the delivery timer does per exchange`,
+  "(header conversion, body redaction, base64, JSON.stringify, Buffer); redaction columns are `renderBody` alone.",
+  "",
+  "| exchange | build + encode (us) | per second | redact request body (us) | redact response body (us) | message bytes |",
+  "|---|---:|---:|---:|---:|---:|",
+];
+process.stdout.write([...header, ...rows].join("\n") + "\n");
