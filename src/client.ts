@@ -188,7 +188,7 @@ export class APIToolkit {
       return;
     }
     if (result.kind === "retry") {
-      this.#warnOnce(attempt === 0 ? "W_BOOTSTRAP_RETRY" : "W_BOOTSTRAP_RETRY", result.reason);
+      this.#warnOnce("W_BOOTSTRAP_RETRY", result.reason);
       return this.#retryBootstrap(attempt, result.reason);
     }
     const metadata = result.metadata;

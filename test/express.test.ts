@@ -262,6 +262,19 @@ for (const [name, express] of [["Express 4", express4], ["Express 5", express5]]
       assert.equal(m.url_path, "/slow");
     });
 
+    test("mounted before the body parser, a request the parser rejects is still captured (fail closed)", async () => {
+      const r = await fetch(`${srvParserAfter.url}/login?bad=json`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"user":{"password":"hunter2"' });
+      assert.equal(r.status, 400);
+      await r.text();
+      const [m] = await topic.pull(1, 5000);
+      assert.ok(m, "published");
+      assert.equal(m.raw_url, "/login?bad=json");
+      assert.equal(m.status_code, 400);
+      assert.equal(m.url_path, "", "no route handled it");
+      assert.equal(b64text(m.request_body), '"[CLIENT_REDACTED]"', "an unparseable body under rules is replaced by the marker");
+      assert.equal(m.errors.length, 1, "the parser's error went through the error handler");
+    });
+
     test("stats count what was captured and published", async () => {
       assert.equal(await apitoolkit.flush(5000), true);
       const s = apitoolkit.stats();

@@ -5,8 +5,8 @@ import { expressMiddleware, expressErrorHandler } from "../../src/integrations/e
 
 export function createExampleApp(apitoolkit: APIToolkit) {
   const app = express();
+  app.use(expressMiddleware(apitoolkit)); // first, so requests a body parser rejects are captured too
   app.use(express.json());
-  app.use(expressMiddleware(apitoolkit));
 
   const users = express.Router();
   users.get("/:id", (req, res) => {

@@ -15,12 +15,13 @@ const captures = new WeakMap<object, NodeCapture>();
 
 /**
  * Express 4/5 middleware: captures every exchange (route template, params, bodies, timing) and
- * hands it to the client for redaction and delivery. Mount it before your routes, before or after
- * the body parsers.
+ * hands it to the client for redaction and delivery. Mount it first: it captures bodies whether it
+ * runs before or after the body parsers, but requests a parser rejects never reach middleware
+ * mounted after that parser.
  *
  * @example
- * app.use(express.json());
  * app.use(expressMiddleware(apitoolkit));
+ * app.use(express.json());
  */
 export function expressMiddleware(client: object): ExpressMiddleware {
   const sink = sinkOf(client);
