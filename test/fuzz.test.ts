@@ -5,11 +5,12 @@
 // out, and every message it publishes passes the wire-format validator (test/helpers/wire.ts).
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { deepEqual as looseDeepEqual } from "node:assert";
+import { deepEqual as nodeLooseDeepEqual } from "node:assert";
 import http from "node:http";
 import net from "node:net";
 import { randomUUID } from "node:crypto";
 import fc from "fast-check";
+import "./helpers/fast-check-seed.js";
 import express5 from "express5";
 import { APIToolkit, type WireMessage } from "../src/index.js";
 import { expressMiddleware } from "../src/integrations/express/index.js";
@@ -26,6 +27,23 @@ const PATHS = ["$.password", "$..secret", "$.items[*].token"];
 const MAX_BODY = 4096;
 
 /** A secret marker nobody else would produce. */
+/** Typed arrays as their bytes (Node 24's loose compare finds Float32Array [NaN] unequal to itself). */
+function bytesOfViews(v: unknown, seen = new Map<object, unknown>()): unknown {
+  if (ArrayBuffer.isView(v)) return `bytes:${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("hex")}`;
+  if (v === null || typeof v !== "object") return v;
+  if (seen.has(v)) return seen.get(v);
+  if (v instanceof Map || v instanceof Set || v instanceof Date || v instanceof RegExp) return v;
+  const out: Record<string, unknown> | unknown[] = Array.isArray(v) ? [] : {};
+  seen.set(v, out);
+  for (const k of Object.keys(v)) (out as Record<string, unknown>)[k] = bytesOfViews((v as Record<string, unknown>)[k], seen);
+  return out;
+}
+
+/** Loose (structuredClone drops null prototypes) deep equality that compares typed arrays by bytes. */
+function looseDeepEqual(actual: unknown, expected: unknown, message: string): void {
+  nodeLooseDeepEqual(bytesOfViews(actual), bytesOfViews(expected), message);
+}
+
 const secretArb = fc.uuid().map((u) => `S3CR3T-${u.slice(0, 13)}`);
 
 /** A JSON document with secrets planted at the configured paths. Returns the doc and its secrets. */

@@ -6,6 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import "./helpers/fast-check-seed.js";
 import { JSONPathEnvironment } from "json-p3";
 import { APIToolkitConfigError } from "../src/core/codes.js";
 import { REDACTED } from "../src/core/constants.js";
