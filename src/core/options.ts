@@ -105,11 +105,13 @@ const KNOWN = new Set<string>([
   "monitorOutgoing", "outgoing",
 ]);
 
-function fail(message: string): never {
+/** @internal Throw the construction-time error for an invalid option. */
+export function fail(message: string): never {
   throw new APIToolkitConfigError("ERR_INVALID_OPTION", message);
 }
 
-function stringList(name: string, v: unknown): string[] {
+/** @internal Validate an optional array of strings (missing: empty). */
+export function stringList(name: string, v: unknown): string[] {
   if (v === undefined) return [];
   if (!Array.isArray(v) || v.some((s) => typeof s !== "string")) fail(`${name} must be an array of strings`);
   return v as string[];
@@ -129,7 +131,8 @@ function bool(name: string, v: unknown, def: boolean): boolean {
   return v;
 }
 
-function compileNamed(name: string, paths: string[]): CompiledPaths {
+/** @internal Compile JSONPaths, naming the option they came from in the error. */
+export function compileNamed(name: string, paths: string[]): CompiledPaths {
   // compilePaths throws ERR_INVALID_JSONPATH naming the path; say which option it came from too.
   try {
     return compilePaths(paths);

@@ -1,10 +1,9 @@
 /**
  * Outgoing-call options: validated and compiled once (at construction), then looked up per call.
  */
-import { APIToolkitConfigError } from "../core/codes.js";
-import type { ResolvedConfig } from "../core/options.js";
+import { compileNamed, fail, stringList, type ResolvedConfig } from "../core/options.js";
 import type { RuleSet } from "../core/message.js";
-import { compilePaths, type CompiledPaths } from "../core/redact/jsonpath.js";
+import type { CompiledPaths } from "../core/redact/jsonpath.js";
 
 /** A host pattern: a string is compared case-insensitively with `host:port` and with the bare host; a RegExp is tested on both. */
 export type HostPattern = string | RegExp;
@@ -67,15 +66,6 @@ export interface OutgoingRules {
 
 const KNOWN = new Set(["redactHeaders", "redactRequestBody", "redactResponseBody", "urlTemplates", "ignoreHosts", "ignorePaths", "destinations"]);
 
-function fail(message: string): never {
-  throw new APIToolkitConfigError("ERR_INVALID_OPTION", message);
-}
-
-function strings(name: string, v: unknown): string[] {
-  if (v === undefined) return [];
-  if (!Array.isArray(v) || v.some((s) => typeof s !== "string")) fail(`${name} must be an array of strings`);
-  return v as string[];
-}
 
 function isPattern(p: unknown): p is HostPattern {
   return typeof p === "string" || p instanceof RegExp;
@@ -87,16 +77,6 @@ function patterns(name: string, v: unknown): HostPattern[] {
   return v as HostPattern[];
 }
 
-function compileNamed(name: string, paths: string[]): CompiledPaths {
-  try {
-    return compilePaths(paths);
-  } catch (err) {
-    if (err instanceof APIToolkitConfigError) {
-      throw new APIToolkitConfigError(err.code, `${name}: ${err.message.replace(/^\[apitoolkit\] \w+: /, "")}`);
-    }
-    throw err;
-  }
-}
 
 /** Two compiled path sets applied one after the other (the top-level set is compiled by the core). */
 function combine(a: CompiledPaths, b: CompiledPaths): CompiledPaths {
@@ -110,11 +90,11 @@ function combine(a: CompiledPaths, b: CompiledPaths): CompiledPaths {
 }
 
 function extend(base: RuleSet, where: string, o: { redactHeaders?: unknown; redactRequestBody?: unknown; redactResponseBody?: unknown }): RuleSet {
-  const headers = strings(`${where}.redactHeaders`, o.redactHeaders).map((h) => h.trim().toLowerCase());
+  const headers = stringList(`${where}.redactHeaders`, o.redactHeaders).map((h) => h.trim().toLowerCase());
   return {
     headers: headers.length ? new Set([...base.headers, ...headers]) : base.headers,
-    request: combine(base.request, compileNamed(`${where}.redactRequestBody`, strings(`${where}.redactRequestBody`, o.redactRequestBody))),
-    response: combine(base.response, compileNamed(`${where}.redactResponseBody`, strings(`${where}.redactResponseBody`, o.redactResponseBody))),
+    request: combine(base.request, compileNamed(`${where}.redactRequestBody`, stringList(`${where}.redactRequestBody`, o.redactRequestBody))),
+    response: combine(base.response, compileNamed(`${where}.redactResponseBody`, stringList(`${where}.redactResponseBody`, o.redactResponseBody))),
   };
 }
 
