@@ -18,9 +18,8 @@ import { createNestExampleApp, nestExampleOptions, type NestPackages } from "../
 import { createTestTopic, type TestTopic } from "./helpers/pubsub.js";
 import { startMetadataServer, GOOD_KEY, PROJECT_ID, type MetadataServer } from "./helpers/metadata.js";
 import { b64json, b64text } from "./helpers/server.js";
-import { assertNoSecrets } from "./helpers/messages.js";
+import { assertCommonFields, assertNoSecrets } from "./helpers/messages.js";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const quietLogger = { info() {}, warn() {}, error() {} };
 
 const nest11: NestPackages = { common: common11, core: core11, express: express11, fastify: fastify11 };
@@ -113,19 +112,7 @@ for (const [major, load, majorNumber] of majors) {
           return found[0]!;
         };
         for (const m of msgs) {
-          assert.equal(m.project_id, PROJECT_ID);
-          assert.equal(m.sdk_type, "JsNest");
-          assert.match(m.msg_id, UUID);
-          assert.equal(m.proto_major, 1);
-          assert.equal(m.proto_minor, 1);
-          assert.ok(Number.isInteger(m.duration) && m.duration > 0);
-          assert.match(m.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
-          assert.equal(m.service_version, "1.4.0");
-          assert.deepEqual(m.tags, ["env:test"]);
-          assert.equal(m.host, url.slice("http://".length));
-          assert.ok(Array.isArray(m.errors));
-          for (const v of Object.values(m.request_headers)) assert.ok(Array.isArray(v));
-          for (const v of Object.values(m.response_headers)) assert.ok(Array.isArray(v));
+          assertCommonFields(m, { projectId: PROJECT_ID, sdkType: "JsNest", serviceVersion: "1.4.0", host: url.slice("http://".length) });
         }
         assertNoSecrets(msgs, ["hunter2", "user-secret", "client-secret", "server-secret", "sid=abc", "tok-SECRET-123", '"123"', "never sent"]);
 

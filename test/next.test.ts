@@ -16,12 +16,11 @@ import { fileURLToPath } from "node:url";
 import { createTestTopic, type TestTopic } from "./helpers/pubsub.js";
 import { startMetadataServer, GOOD_KEY, PROJECT_ID, type MetadataServer } from "./helpers/metadata.js";
 import { b64json, b64text } from "./helpers/server.js";
-import { assertNoSecrets } from "./helpers/messages.js";
+import { assertCommonFields, assertNoSecrets } from "./helpers/messages.js";
 import { fromFileRoute, fromParams, paramStrings } from "../src/integrations/next/route.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const appDir = path.join(root, "test/fixtures/next-app");
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 interface NextVersion {
   name: string;
@@ -188,18 +187,7 @@ for (const v of versions) describe(`${v.name} (next build + next start)`, { skip
       return found[0]!;
     };
     for (const m of msgs) {
-      assert.equal(m.project_id, PROJECT_ID);
-      assert.equal(m.sdk_type, "JsNext");
-      assert.match(m.msg_id, UUID);
-      assert.equal(m.proto_major, 1);
-      assert.equal(m.proto_minor, 1);
-      assert.ok(Number.isInteger(m.duration) && m.duration > 0);
-      assert.match(m.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
-      assert.equal(m.service_version, "3.0.0");
-      assert.deepEqual(m.tags, ["env:test"]);
-      assert.equal(m.host, url.slice("http://".length));
-      for (const v of Object.values(m.request_headers)) assert.ok(Array.isArray(v));
-      for (const v of Object.values(m.response_headers)) assert.ok(Array.isArray(v));
+      assertCommonFields(m, { projectId: PROJECT_ID, sdkType: "JsNext", serviceVersion: "3.0.0", host: url.slice("http://".length) });
     }
     assertNoSecrets(msgs, ["hunter2", "pages-secret", "user-secret", "client-secret", "server-secret", "sid=abc", "SECRET-SID", "tok-SECRET-123"]);
 
