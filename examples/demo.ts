@@ -36,25 +36,29 @@ async function main() {
 
   // Where the published messages are read back from.
   const local: Buffer[] = [];
-  let pullAll: () => Promise<WireMessage[]>;
+  let pullAll: (expected: number) => Promise<WireMessage[]>;
   let closeReader = async () => {};
   if (process.env.PUBSUB_EMULATOR_HOST) {
     const { PubSub } = await import("@google-cloud/pubsub");
     // Placeholder credentials: the emulator ignores them, and they spare a GCE metadata probe.
     const pubsub = new PubSub({ projectId: PROJECT, credentials: { client_email: "reader@example.com", private_key: "unused" } });
     const [topic] = await pubsub.topic(TOPIC).get({ autoCreate: true });
-    const [sub] = await topic.subscription(`${TOPIC}-reader`).get({ autoCreate: true });
+    // A subscription of this run only: it sees exactly what this run publishes.
+    const [sub] = await topic.createSubscription(`${TOPIC}-reader-${process.pid}-${Date.now()}`);
     const received: WireMessage[] = [];
     sub.on("message", (m) => {
       m.ack();
       received.push(JSON.parse(m.data.toString("utf8")));
     });
-    pullAll = async () => {
-      await new Promise((r) => setTimeout(r, 1500));
+    // Wait for the messages to arrive (a subscriber can take a moment to start), at most 15 s.
+    pullAll = async (expected) => {
+      const deadline = Date.now() + 15_000;
+      while (received.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       return received;
     };
     closeReader = async () => {
       await sub.close();
+      await sub.delete().catch(() => undefined);
       await pubsub.close();
     };
   } else {
@@ -104,7 +108,7 @@ async function main() {
   }
 
   await apitoolkit.flush(5000);
-  const messages = await pullAll();
+  const messages = await pullAll(traffic.length);
   console.log(`\n${messages.length} message(s) published${process.env.PUBSUB_EMULATOR_HOST ? " to the Pub/Sub emulator" : " to the local sink"}, decoded:\n`);
   const decode = (b64: string) => Buffer.from(b64, "base64").toString("utf8");
   const sorted = messages.sort((a, b) => a.timestamp.localeCompare(b.timestamp));
