@@ -1,10 +1,12 @@
 // Micro-benchmarks: the deferred per-exchange work (message building with redaction, JSON encoding)
 // for the bench routes' bodies, outside any server. `--markdown` prints a table; `--quick` is short.
 import { randomUUID } from "node:crypto";
-import { resolveOptions } from "../src/core/options.js";
-import { buildMessage, encodeMessage, type RuleSet } from "../src/core/message.js";
-import { renderBody } from "../src/core/redact/body.js";
-import type { CapturedBody, Exchange } from "../src/core/types.js";
+import { resolveOptions } from "../src/config/options.js";
+import { buildMessage } from "../src/wire/message.js";
+import { encodeMessage } from "../src/wire/encode.js";
+import { type RuleSet } from "../src/redact/rules.js";
+import { renderBody } from "../src/redact/body.js";
+import type { CapturedBody, Exchange } from "../src/capture/exchange.js";
 import { BODIES, REDACTION } from "./app.js";
 
 const quick = process.argv.includes("--quick");

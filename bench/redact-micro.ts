@@ -7,8 +7,8 @@
  * the parse cost is measured separately and subtracted to show the matching + replacing cost.
  */
 import { JSONPathEnvironment, type JSONPathQuery, type JSONValue } from "json-p3";
-import { REDACTED } from "../src/core/constants.js";
-import { compilePaths } from "../src/core/redact/jsonpath.js";
+import { REDACTED } from "../src/registry/marker.js";
+import { compilePaths } from "../src/jsonpath/index.js";
 
 const PATHS = ["$[*].secret", "$.password", "$..cvv"];
 

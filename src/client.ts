@@ -1,15 +1,19 @@
-import { resolveOptions, type APIToolkitOptions, type ResolvedConfig, type Transport } from "./core/options.js";
-import { WARNINGS, type WarningCode } from "./core/codes.js";
-import { onErrorOutsideRequest } from "./core/errors.js";
-import { buildMessage, encodeMessage, rulesOf, type RuleSet } from "./core/message.js";
-import { startOutgoing, validateOutgoing } from "./outgoing/index.js";
-import { attachSink, type CaptureSink } from "./core/sink.js";
-import type { Exchange } from "./core/types.js";
-import { renderBody } from "./core/redact/body.js";
-import { backoffMs, fetchClientMetadata } from "./transport/bootstrap.js";
-import { Delivery } from "./transport/delivery.js";
-import { createPubSubTransport } from "./transport/pubsub.js";
-import { newStats, type DropReason, type Stats } from "./transport/stats.js";
+import { resolveOptions, type APIToolkitOptions, type ResolvedConfig } from "./config/options.js";
+import { type Transport } from "./delivery/transport.js";
+import { WARNINGS, type WarningCode } from "./registry/codes.js";
+import { onErrorOutsideRequest } from "./capture/errors.js";
+import { buildMessage } from "./wire/message.js";
+import { encodeMessage } from "./wire/encode.js";
+import { rulesOf, type RuleSet } from "./redact/rules.js";
+import { startOutgoing } from "./capture/outgoing/index.js";
+import { attachSink, type CaptureSink } from "./capture/sink.js";
+import type { Exchange } from "./capture/exchange.js";
+import { renderBody } from "./redact/body.js";
+import { fetchClientMetadata } from "./transport/pubsub/bootstrap.js";
+import { backoffMs } from "./delivery/backoff.js";
+import { Delivery } from "./delivery/delivery.js";
+import { createPubSubTransport } from "./transport/pubsub/pubsub.js";
+import { newStats, type DropReason, type Stats } from "./delivery/stats.js";
 
 const DEBUG_SUMMARY_INTERVAL_MS = 60_000;
 
@@ -65,11 +69,14 @@ export class APIToolkit {
       },
       accept: (ex) => this.#accept(ex),
       warnOnce: (code, detail) => this.#warnOnce(code, detail),
+      captureFailed: (err) => {
+        this.#stats.dropped.capture_failed++;
+        this.#warnOnce("W_CAPTURE_FAILED", err);
+      },
+      flush: (timeoutMs) => this.flush(timeoutMs),
       ignores: (path) => cfg.ignorePaths.some((p) => (typeof p === "string" ? p === path : p.test(path))),
     };
     attachSink(this, sink);
-    // Outgoing options are validated here, with the rest, whether or not the SDK will capture.
-    validateOutgoing(sink, { monitorOutgoing: options?.monitorOutgoing, outgoing: options?.outgoing });
     if (!cfg.apiKey && !cfg.transport) {
       this.#capturing = false;
       this.#stats.state = "disabled";
@@ -88,7 +95,7 @@ export class APIToolkit {
       this.#summaryTimer.unref();
     }
     try {
-      this.#stopOutgoing = startOutgoing(sink, { monitorOutgoing: options?.monitorOutgoing, outgoing: options?.outgoing });
+      this.#stopOutgoing = startOutgoing(sink);
     } catch (err) {
       this.#warnOnce("W_CAPTURE_FAILED", err);
     }

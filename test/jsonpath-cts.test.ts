@@ -6,10 +6,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { APIToolkitConfigError } from "../src/core/codes.js";
-import { REDACTED } from "../src/core/constants.js";
-import { compilePaths } from "../src/core/redact/jsonpath.js";
-import { createEngine } from "../src/core/redact/jsonpath-engine.js";
+import { APIToolkitConfigError } from "../src/registry/codes.js";
+import { REDACTED } from "../src/registry/marker.js";
+import { compilePaths } from "../src/jsonpath/index.js";
+import { createEngine } from "../src/jsonpath/engine.js";
 import { JSONPathEnvironment } from "json-p3";
 
 interface CtsCase {

@@ -8,10 +8,10 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import "./helpers/fast-check-seed.js";
 import { JSONPathEnvironment } from "json-p3";
-import { APIToolkitConfigError } from "../src/core/codes.js";
-import { REDACTED } from "../src/core/constants.js";
-import { compilePaths, MAX_DEPTH } from "../src/core/redact/jsonpath.js";
-import { createEngine } from "../src/core/redact/jsonpath-engine.js";
+import { APIToolkitConfigError } from "../src/registry/codes.js";
+import { REDACTED } from "../src/registry/marker.js";
+import { compilePaths, MAX_DEPTH } from "../src/jsonpath/index.js";
+import { createEngine } from "../src/jsonpath/engine.js";
 
 const oracle = new JSONPathEnvironment();
 const NUM_RUNS = 20000;

@@ -12,7 +12,7 @@ import * as core11 from "@nestjs/core";
 import * as express11 from "@nestjs/platform-express";
 import * as fastify11 from "@nestjs/platform-fastify";
 import type { INestApplication } from "@nestjs/common";
-import { APIToolkit, type WireMessage } from "../src/index.js";
+import { APIToolkit, APIToolkitConfigError, type WireMessage } from "../src/index.js";
 import { APIToolkitModule, defineNestModule } from "../src/integrations/nest/index.js";
 import { createNestExampleApp, nestExampleOptions, type NestPackages } from "../examples/nest/app.js";
 import { createTestTopic, type TestTopic } from "./helpers/pubsub.js";
@@ -307,7 +307,7 @@ for (const [major, load, majorNumber] of majors) {
 
 describe("APIToolkitModule.forRoot", () => {
   test("rejects anything but an APIToolkit client at start-up", () => {
-    assert.throws(() => APIToolkitModule.forRoot({}), TypeError);
+    assert.throws(() => APIToolkitModule.forRoot({}), (e: unknown) => e instanceof APIToolkitConfigError && e.code === "ERR_INVALID_CLIENT");
   });
 
   test("a disabled client (no API key) leaves the app working and publishes nothing", async () => {

@@ -6,10 +6,10 @@ import { readFileSync } from "node:fs";
 import zlib from "node:zlib";
 import path from "node:path";
 import { APIToolkit } from "../src/index.js";
-import { renderBody } from "../src/core/redact/body.js";
-import { wireHeaders } from "../src/core/redact/headers.js";
-import { compilePaths } from "../src/core/redact/jsonpath.js";
-import { emptyBody, observeChunk } from "../src/core/body.js";
+import { renderBody } from "../src/redact/body.js";
+import { wireHeaders } from "../src/redact/headers.js";
+import { compilePaths } from "../src/jsonpath/index.js";
+import { emptyBody, observeChunk } from "../src/capture/body.js";
 
 const quiet = { info() {}, warn() {}, error() {} };
 

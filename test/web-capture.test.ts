@@ -3,10 +3,10 @@
 // exchange ended, and never clones or tees a body.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { resolveOptions } from "../src/core/options.js";
-import type { CaptureSink } from "../src/core/sink.js";
-import type { Exchange } from "../src/core/types.js";
-import { passThrough, startWebCapture, headersRecord, type StreamOutcome } from "../src/core/web.js";
+import { resolveOptions } from "../src/config/options.js";
+import type { CaptureSink } from "../src/capture/sink.js";
+import type { Exchange } from "../src/capture/exchange.js";
+import { passThrough, startWebCapture, headersRecord, type StreamOutcome } from "../src/capture/web.js";
 
 function testSink(maxBodyBytes = 16, ignorePaths: string[] = []) {
   const accepted: Exchange[] = [];
@@ -16,6 +16,8 @@ function testSink(maxBodyBytes = 16, ignorePaths: string[] = []) {
     capturing: true,
     accept: (ex) => accepted.push(ex),
     warnOnce: (code) => warnings.push(code),
+    captureFailed: () => warnings.push("W_CAPTURE_FAILED"),
+    flush: async () => true,
     ignores: (p) => ignorePaths.includes(p),
   };
   return { sink, accepted, warnings };

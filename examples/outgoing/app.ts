@@ -9,7 +9,7 @@ import axios from "axios";
 import express from "express5";
 import { APIToolkit, type APIToolkitOptions } from "../../src/index.js";
 import { expressMiddleware } from "../../src/integrations/express/index.js";
-import { observeAxios } from "../../src/outgoing/axios.js";
+import { observeAxios } from "../../src/integrations/axios/index.js";
 
 /** Options showing the outgoing rules; `upstream` is the partner API's host (host:port). */
 export function outgoingOptions(upstream: string): APIToolkitOptions {

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { sinkOf } from "../../core/sink.js";
-import { startNodeCapture, type NodeCapture } from "../../core/node-http.js";
-import { runInRequest } from "../../core/context.js";
-import { recordError, reportError } from "../../core/errors.js";
-import { trackExpressRoute } from "./route.js";
+import { sinkOf } from "../../capture/sink.js";
+import { startNodeCapture, type NodeCapture } from "../../capture/node-http.js";
+import { runInRequest } from "../../capture/context.js";
+import { recordError, reportError } from "../../capture/errors.js";
+import { trackExpressRoute } from "../../capture/routes/express.js";
 
 /** Structural Express types, so the SDK never depends on express itself. */
 type Req = IncomingMessage & { originalUrl?: string; body?: unknown; baseUrl?: string; route?: { path?: unknown }; params?: Record<string, unknown> };

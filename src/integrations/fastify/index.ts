@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { sinkOf } from "../../core/sink.js";
-import { startNodeCapture, type NodeCapture } from "../../core/node-http.js";
-import { runInRequest } from "../../core/context.js";
-import { recordError } from "../../core/errors.js";
+import { sinkOf } from "../../capture/sink.js";
+import { startNodeCapture, type NodeCapture } from "../../capture/node-http.js";
+import { runInRequest } from "../../capture/context.js";
+import { recordError } from "../../capture/errors.js";
+import { FOREIGN } from "../../registry/symbols.js";
 
 /** Structural Fastify types (v4 and v5), so the SDK never depends on fastify itself. */
 interface FastifyRequestLike {
@@ -101,7 +102,7 @@ export function fastifyPlugin(client: object): FastifyPluginLike {
     done();
   } as FastifyPluginLike;
   // What fastify-plugin sets: hooks apply to the whole app, not an encapsulated child.
-  plugin[Symbol.for("skip-override")] = true;
-  plugin[Symbol.for("fastify.display-name")] = "apitoolkit";
+  plugin[FOREIGN.fastifySkipOverride] = true;
+  plugin[FOREIGN.fastifyDisplayName] = "apitoolkit";
   return plugin;
 }

@@ -1,8 +1,8 @@
-import { sinkOf } from "../../core/sink.js";
-import { startWebCapture, type WebCapture } from "../../core/web.js";
-import { runInRequest } from "../../core/context.js";
-import { recordError } from "../../core/errors.js";
-import type { RawHeaders } from "../../core/types.js";
+import { sinkOf } from "../../capture/sink.js";
+import { startWebCapture, type WebCapture } from "../../capture/web.js";
+import { runInRequest } from "../../capture/context.js";
+import { recordError } from "../../capture/errors.js";
+import type { RawHeaders } from "../../capture/exchange.js";
 
 /** Structural slice of Hono's Context (no dependency on hono itself). */
 interface HonoRoute {

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { sinkOf } from "../../core/sink.js";
-import { startNodeCapture, type NodeCapture } from "../../core/node-http.js";
-import { runInRequest } from "../../core/context.js";
-import { recordError } from "../../core/errors.js";
+import { sinkOf } from "../../capture/sink.js";
+import { startNodeCapture, type NodeCapture } from "../../capture/node-http.js";
+import { runInRequest } from "../../capture/context.js";
+import { recordError } from "../../capture/errors.js";
 
 /** A node:http / node:https request listener, sync or async. */
 export type RequestListener<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse> = (

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { sinkOf } from "../../core/sink.js";
-import { startNodeCapture, type NodeCapture } from "../../core/node-http.js";
-import { runInRequest } from "../../core/context.js";
-import { recordError } from "../../core/errors.js";
+import { sinkOf } from "../../capture/sink.js";
+import { startNodeCapture, type NodeCapture } from "../../capture/node-http.js";
+import { runInRequest } from "../../capture/context.js";
+import { recordError } from "../../capture/errors.js";
 
 /** Structural Koa context (Koa 2/3 plus what @koa/router sets), so the SDK never depends on koa. */
 interface KoaContextLike {

@@ -5,10 +5,10 @@
  * global prefix and the URI version.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { sinkOf, type CaptureSink } from "../../core/sink.js";
-import { startNodeCapture, type NodeCapture } from "../../core/node-http.js";
-import { runInRequest } from "../../core/context.js";
-import { trackExpressRoute, type RouteMatch } from "../express/route.js";
+import { sinkOf, type CaptureSink } from "../../capture/sink.js";
+import { startNodeCapture, type NodeCapture } from "../../capture/node-http.js";
+import { runInRequest } from "../../capture/context.js";
+import { trackExpressRoute, type RouteMatch } from "../../capture/routes/express.js";
 
 /** Structural Fastify request/reply: only what the SDK reads. */
 export interface FastifyRequestLike {

@@ -6,16 +6,16 @@
  */
 import type { DynamicModule } from "@nestjs/common";
 import { HttpAdapterHost } from "@nestjs/core";
-import { sinkOf } from "../../core/sink.js";
+import { sinkOf } from "../../capture/sink.js";
 import { installOnAdapter, type HttpAdapterLike } from "./capture.js";
 import { APIToolkitInterceptor } from "./interceptor.js";
+import { NEST_INSTALLED as INSTALLED } from "../../registry/symbols.js";
 
 export { apitoolkitNestMiddleware, type NestCaptureHandler, type FastifyRequestLike, type FastifyReplyLike, type HttpAdapterLike } from "./capture.js";
 export { APIToolkitInterceptor, type ExecutionContextLike } from "./interceptor.js";
 
 /** Nest's token for global interceptors (the string `@nestjs/core` exports as APP_INTERCEPTOR). */
 const APP_INTERCEPTOR = "APP_INTERCEPTOR";
-const INSTALLED = Symbol.for("apitoolkit-node.nest.installed.v1");
 
 /**
  * @internal What `APIToolkitModule.forRoot()` returns, given the HttpAdapterHost class of the Nest

@@ -1,5 +1,5 @@
-import { runInRequest } from "../../core/context.js";
-import { recordError } from "../../core/errors.js";
+import { runInRequest } from "../../capture/context.js";
+import { recordError } from "../../capture/errors.js";
 import { captureOf, fastifyRoute, type FastifyRequestLike } from "./capture.js";
 
 /** Structural `ExecutionContext`: only what the interceptor reads. */

@@ -3,6 +3,7 @@
  * or, failing that, the platform's `waitUntil` from Next's request context (Vercel and others).
  */
 import * as nextServer from "next/server.js";
+import { FOREIGN } from "../../registry/symbols.js";
 
 export type Task = () => Promise<unknown>;
 type AfterFn = (task: Task) => void;
@@ -20,7 +21,7 @@ export function keepAlive(task: Task): boolean {
     /* outside a request scope (or Next 15.0 without the flag): try the platform's waitUntil */
   }
   try {
-    const store = (globalThis as Record<symbol, { get?: () => { waitUntil?: (p: Promise<unknown>) => void } | undefined } | undefined>)[Symbol.for("@next/request-context")];
+    const store = (globalThis as Record<symbol, { get?: () => { waitUntil?: (p: Promise<unknown>) => void } | undefined } | undefined>)[FOREIGN.nextRequestContext];
     const waitUntil = store?.get?.()?.waitUntil;
     if (waitUntil) {
       waitUntil(task());

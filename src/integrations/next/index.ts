@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { sinkOf } from "../../core/sink.js";
-import { startWebCapture } from "../../core/web.js";
-import { startNodeCapture } from "../../core/node-http.js";
-import { runInRequest } from "../../core/context.js";
-import { recordError } from "../../core/errors.js";
-import { queryParams } from "../../core/message.js";
+import { sinkOf } from "../../capture/sink.js";
+import { startWebCapture } from "../../capture/web.js";
+import { startNodeCapture } from "../../capture/node-http.js";
+import { runInRequest } from "../../capture/context.js";
+import { recordError } from "../../capture/errors.js";
+import { queryParams } from "../../wire/message.js";
 import { fromFileRoute, fromParams, paramStrings, type NextParams } from "./route.js";
 import { deferred, keepAlive, within } from "./flush.js";
 

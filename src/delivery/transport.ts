@@ -1,0 +1,26 @@
+/**
+ * The interface between delivery policy (./delivery.ts) and a wire call (../transport/pubsub/), and
+ * the one classification of transport errors: permanent (dropped as `rejected`) or transient
+ * (retried with backoff).
+ */
+import type { ClientMetadata } from "../wire/types.js";
+
+/** Where published batches go. The default publishes to Google Cloud Pub/Sub. */
+export interface Transport {
+  /** Publish encoded messages (each one wire message as UTF-8 JSON). Reject on failure; see
+   *  {@link isPermanentError} for which errors are not retried. */
+  send(messages: Buffer[]): Promise<void>;
+  /** Release resources. Must not reject. */
+  close(): Promise<void>;
+}
+/** Creates the transport once client_metadata is known. */
+export type TransportFactory = (metadata: ClientMetadata) => Transport | Promise<Transport>;
+
+/** gRPC status codes that retrying cannot fix. */
+const PERMANENT_CODES = new Set([3 /* INVALID_ARGUMENT */, 9 /* FAILED_PRECONDITION */, 11 /* OUT_OF_RANGE */, 12 /* UNIMPLEMENTED */]);
+
+/** True when a transport error must not be retried. */
+export function isPermanentError(err: unknown): boolean {
+  const e = err as { permanent?: unknown; code?: unknown };
+  return e?.permanent === true || (typeof e?.code === "number" && PERMANENT_CODES.has(e.code));
+}

@@ -1,0 +1,14 @@
+/** Structural axios types: the SDK never depends on axios itself. */
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- structural match of axios's own interceptor types */
+export type AnyFn = (value: any) => any;
+/* eslint-enable @typescript-eslint/no-explicit-any */
+export interface InterceptorManager {
+  use(onFulfilled?: AnyFn | null, onRejected?: AnyFn | null): number;
+}
+/** The part of an axios instance (the default `axios` or `axios.create()`) the SDK uses. */
+export interface AxiosInstanceLike {
+  interceptors: { request: InterceptorManager; response: InterceptorManager };
+  getUri?(config?: object): string;
+  defaults?: { adapter?: unknown };
+}

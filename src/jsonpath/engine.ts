@@ -1,0 +1,119 @@
+/**
+ * The {@link CompiledPaths} implementation: natively lowered paths run together in one walk;
+ * paths the lowering does not understand are run by json-p3 itself. Matching always completes
+ * on the original document before any node is replaced.
+ *
+ * Fail closed: if anything goes wrong while matching (json-p3's recursion limit for `..` inside a
+ * json-p3-evaluated filter, a stack overflow inside json-p3, a frozen input, ...) `redact()`
+ * returns the marker instead of the document and `locations()` returns `["$"]`.
+ */
+import type { JSONPathQuery, JSONValue } from "json-p3";
+import { REDACTED } from "../registry/marker.js";
+import { StateTable } from "./automaton.js";
+import { normalizedPath, normalizedPathOf } from "./normalized.js";
+import { lowerQuery, type Program } from "./program.js";
+import { walk, type Container } from "./walk.js";
+import type { CompiledPaths } from "./types.js";
+
+/** Engine options (tests only). */
+export interface EngineOptions {
+  /** Run every path through json-p3 instead of the native matcher. */
+  readonly forceFallback?: boolean;
+}
+
+/** Build the matcher for already parsed and validated queries. */
+export function createEngine(queries: readonly JSONPathQuery[], options: EngineOptions = {}): CompiledPaths {
+  const programs: Program[] = [];
+  const fallbacks: JSONPathQuery[] = [];
+  for (const query of queries) {
+    const program = options.forceFallback === true ? null : tryLower(query);
+    if (program === null) fallbacks.push(query);
+    else programs.push(program);
+  }
+  const table = programs.length > 0 ? new StateTable(programs) : null;
+  return new Engine(queries.length, table, fallbacks);
+}
+
+/** Lower a query, or `null` to let json-p3 run it (unknown syntax, or too deeply nested to lower). */
+function tryLower(query: JSONPathQuery): Program | null {
+  try {
+    return lowerQuery(query, query.environment);
+  } catch {
+    return null;
+  }
+}
+
+/** A node to replace: its parent and key. */
+type Target = readonly [Container, string | number];
+
+class Engine implements CompiledPaths {
+  constructor(
+    readonly size: number,
+    private readonly table: StateTable | null,
+    private readonly fallbacks: readonly JSONPathQuery[],
+  ) {}
+
+  redact(doc: unknown): unknown {
+    if (this.size === 0) return doc;
+    try {
+      const targets = this.targets(doc);
+      if (targets === null) return REDACTED;
+      for (const [container, key] of targets) (container as Record<string | number, unknown>)[key] = REDACTED;
+      return doc;
+    } catch {
+      return REDACTED; // fail closed
+    }
+  }
+
+  locations(doc: unknown): string[] {
+    if (this.size === 0) return [];
+    try {
+      const seen = new Set<string>();
+      if (this.table !== null) {
+        walk(doc, this.table, { trackPaths: true, pruneMatched: false }, (_c, _k, link) => seen.add(normalizedPathOf(link)));
+      }
+      for (const query of this.fallbacks) {
+        for (const location of query.query(doc as JSONValue).locations()) seen.add(normalizedPath(location));
+      }
+      return [...seen];
+    } catch {
+      return ["$"]; // fail closed: the whole document would be replaced
+    }
+  }
+
+  /** Every node to replace, or `null` when the root itself is selected. */
+  private targets(doc: unknown): Target[] | null {
+    const targets: Target[] = [];
+    let root = false;
+    if (this.table !== null) {
+      // With pruneMatched, a selected root ends the walk at once.
+      walk(doc, this.table, { trackPaths: false, pruneMatched: true }, (container, key) => {
+        if (container === null) root = true;
+        else targets.push([container, key]);
+      });
+    }
+    if (root) return null;
+    for (const query of this.fallbacks) {
+      for (const location of query.query(doc as JSONValue).locations()) {
+        if (location.length === 0) return null;
+        targets.push(parentOf(doc, location));
+      }
+    }
+    return targets;
+  }
+}
+
+/** The parent and key of the node at a non-empty `location`, following own keys only. */
+function parentOf(doc: unknown, location: readonly (string | number)[]): Target {
+  let at = doc;
+  for (let i = 0; i < location.length - 1; i++) at = ownChild(at, location[i]!);
+  if (typeof at !== "object" || at === null) throw new Error("json-p3 reported a location that does not exist");
+  return [at as Container, location[location.length - 1]!];
+}
+
+function ownChild(value: unknown, key: string | number): unknown {
+  if (typeof value !== "object" || value === null || !Object.hasOwn(value, key)) {
+    throw new Error("json-p3 reported a location that does not exist");
+  }
+  return (value as Record<string | number, unknown>)[key];
+}

@@ -1,0 +1,38 @@
+/**
+ * The one registry of error codes (thrown only at construction) and warning codes (logged once,
+ * never thrown). After construction nothing in the SDK throws into the host application.
+ */
+
+/** Thrown by `new APIToolkit(...)` (and only there) when an option is invalid. */
+export class APIToolkitConfigError extends Error {
+  readonly code: ConfigErrorCode;
+  constructor(code: ConfigErrorCode, message: string) {
+    super(`[apitoolkit] ${code}: ${message}`);
+    this.name = "APIToolkitConfigError";
+    this.code = code;
+  }
+}
+
+export type ConfigErrorCode =
+  | "ERR_INVALID_OPTION"
+  | "ERR_INVALID_JSONPATH"
+  | "ERR_INVALID_URL"
+  /** An integration was given something else than an APIToolkit client. */
+  | "ERR_INVALID_CLIENT";
+
+/** Warnings are logged at most once per client and code. */
+export const WARNINGS = {
+  W_NO_API_KEY: "no apiKey given (option apiKey or APITOOLKIT_KEY): the SDK is disabled and captures nothing; the app is unaffected",
+  W_INVALID_API_KEY: "invalid API key: client_metadata answered 401; publishing is disabled and captured exchanges are dropped",
+  W_BOOTSTRAP_RETRY: "could not reach client_metadata yet; retrying in the background while exchanges queue (bounded)",
+  W_BOOTSTRAP_BAD_RESPONSE: "client_metadata answered with an unusable body; retrying in the background",
+  W_QUEUE_FULL: "the delivery queue is full (maxQueueBytes): new exchanges are being dropped with reason queue_full",
+  W_PUBLISH_FAILED: "publishing to Pub/Sub failed; retrying with backoff",
+  W_PUBLISH_REJECTED: "Pub/Sub rejected a batch permanently; its messages were dropped",
+  W_CAPTURE_FAILED: "an internal error occurred while capturing an exchange; it was dropped (the app is unaffected)",
+  W_BUILD_FAILED: "an internal error occurred while building a message; it was dropped",
+  W_REPORT_ERROR_OUTSIDE_REQUEST: "reportError() was called outside any request context; the error is only counted (errors_outside_request)",
+  W_TRANSPORT_INIT_FAILED: "could not create the Pub/Sub publisher; retrying",
+} as const;
+
+export type WarningCode = keyof typeof WARNINGS;
