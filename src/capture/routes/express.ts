@@ -2,8 +2,10 @@
  * Route templates for Express 4 and 5 without walking private router state: the router assigns
  * `req.baseUrl`, `req.route` and `req.params` as it dispatches, so the SDK observes those
  * assignments (own accessors on this one request) and rebuilds the template of every mounted prefix
- * from the parameters matched there.
+ * from the parameters matched there. Used by the Express integration and by Nest on Express.
  */
+import { safeDecode } from "../url.js";
+import { stringParams, type RouteMatch } from "./params.js";
 
 interface Minimal {
   baseUrl?: string;
@@ -11,28 +13,8 @@ interface Minimal {
   params?: Record<string, unknown>;
 }
 
-export interface RouteMatch {
-  template: string;
-  params: Record<string, string>;
-}
-
-function paramString(v: unknown): string {
-  return Array.isArray(v) ? v.map(String).join("/") : String(v);
-}
-
-function copyParams(p: Record<string, unknown> | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (p) for (const k of Object.keys(p)) if (p[k] !== undefined) out[k] = paramString(p[k]);
-  return out;
-}
-
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-}
+/** Params copied when a layer matched: strings, arrays (Express 5 wildcards) joined with "/". */
+const copyParams = stringParams;
 
 /** '/shops/42' with {shopId: '42'} -> '/shops/:shopId' (each parameter used once, whole segments only). */
 export function templatize(segment: string, params: Record<string, string>): string {

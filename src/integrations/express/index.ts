@@ -1,17 +1,15 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { sinkOf } from "../../capture/sink.js";
-import { startNodeCapture, type NodeCapture } from "../../capture/node-http.js";
-import { runInRequest } from "../../capture/context.js";
-import { recordError, reportError } from "../../capture/errors.js";
+import { adapterKit } from "../../capture/kit.js";
+import { reportError } from "../../capture/errors.js";
 import { trackExpressRoute } from "../../capture/routes/express.js";
 
 /** Structural Express types, so the SDK never depends on express itself. */
 type Req = IncomingMessage & { originalUrl?: string; body?: unknown; baseUrl?: string; route?: { path?: unknown }; params?: Record<string, unknown> };
 type Next = (err?: unknown) => void;
+/** The middleware `expressMiddleware` returns (Express 4 and 5). */
 export type ExpressMiddleware = (req: Req, res: ServerResponse, next: Next) => void;
+/** The error middleware `expressErrorHandler` returns. */
 export type ExpressErrorMiddleware = (err: unknown, req: Req, res: ServerResponse, next: Next) => void;
-
-const captures = new WeakMap<object, NodeCapture>();
 
 /**
  * Express 4/5 middleware: captures every exchange (route template, params, bodies, timing) and
@@ -24,28 +22,14 @@ const captures = new WeakMap<object, NodeCapture>();
  * app.use(express.json());
  */
 export function expressMiddleware(client: object): ExpressMiddleware {
-  const sink = sinkOf(client);
+  const kit = adapterKit(client);
   return function apitoolkitExpressMiddleware(req, res, next) {
-    let capture: NodeCapture | undefined;
-    try {
-      capture = startNodeCapture(sink, req, res, "JsExpress", req.originalUrl ?? req.url ?? "/");
-      if (capture) {
-        const c = capture;
-        const matched = trackExpressRoute(req);
-        c.parsedBody = () => req.body;
-        c.beforeFinish = () => {
-          const m = matched();
-          c.exchange.urlPath = m ? m.template : "";
-          c.exchange.pathParams = m ? m.params : {};
-        };
-        captures.set(req, c);
-      }
-    } catch (err) {
-      sink.warnOnce("W_CAPTURE_FAILED", err);
-      capture = undefined;
-    }
-    if (!capture) return next();
-    runInRequest(capture.ctx, next);
+    const capture = kit.startNode(req, res, "JsExpress", req.originalUrl ?? req.url ?? "/", (c) => {
+      const matched = trackExpressRoute(req);
+      c.parsedBody = () => req.body;
+      c.route = () => matched() ?? "";
+    });
+    kit.run(capture, next);
   };
 }
 
@@ -57,10 +41,10 @@ export function expressMiddleware(client: object): ExpressMiddleware {
  * app.use(expressErrorHandler(apitoolkit)); // after your routes
  */
 export function expressErrorHandler(client: object): ExpressErrorMiddleware {
-  sinkOf(client);
+  const kit = adapterKit(client);
   return function apitoolkitExpressErrorHandler(err, req, _res, next) {
-    const capture = captures.get(req);
-    if (capture) recordError(capture.exchange.errors, err);
+    const capture = kit.captureOf(req);
+    if (capture) kit.recordError(capture, err);
     else reportError(err);
     next(err);
   };

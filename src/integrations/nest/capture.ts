@@ -8,7 +8,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { sinkOf, type CaptureSink } from "../../capture/sink.js";
 import { startNodeCapture, type NodeCapture } from "../../capture/node-http.js";
 import { runInRequest } from "../../capture/context.js";
-import { trackExpressRoute, type RouteMatch } from "../../capture/routes/express.js";
+import { trackExpressRoute } from "../../capture/routes/express.js";
+import type { RouteMatch } from "../../capture/routes/params.js";
 
 /** Structural Fastify request/reply: only what the SDK reads. */
 export interface FastifyRequestLike {
