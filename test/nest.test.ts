@@ -13,7 +13,8 @@ import * as express11 from "@nestjs/platform-express";
 import * as fastify11 from "@nestjs/platform-fastify";
 import type { INestApplication } from "@nestjs/common";
 import { APIToolkit, APIToolkitConfigError, type WireMessage } from "../src/index.js";
-import { APIToolkitModule, defineNestModule } from "../src/integrations/nest/index.js";
+import { APIToolkitModule } from "../src/integrations/nest/index.js";
+import { defineNestModule } from "../src/integrations/nest/module.js";
 import { createNestExampleApp, nestExampleOptions, type NestPackages } from "../examples/nest/app.js";
 import { createTestTopic, type TestTopic } from "./helpers/pubsub.js";
 import { startMetadataServer, GOOD_KEY, PROJECT_ID, type MetadataServer } from "./helpers/metadata.js";
@@ -293,12 +294,41 @@ for (const [major, load, majorNumber] of majors) {
         assert.deepEqual(await topic.drain(800), [], "one message each");
       });
 
+      // Express runs Nest's body parser before its router, Fastify routes first: either way the
+      // message names the route the client asked for, and a path with no route stays "".
+      test("a body the JSON parser rejects (400) still carries the route template", async () => {
+        const bad = '{"user": ';
+        const results = await Promise.all([
+          fetch(`${url}/api/login`, { method: "POST", headers: json, body: bad }),
+          fetch(`${url}/api/v2/users/77?x=1`, { method: "POST", headers: json, body: bad }),
+          fetch(`${url}/api/v2/users/78`, { method: "POST", headers: json, body: '{"name":"Bo"}' }),
+          fetch(`${url}/api/no/such/route`, { method: "POST", headers: json, body: bad }),
+        ]);
+        await Promise.all(results.map((r) => r.text()));
+        // Both platforms parse the body of a request no route matched too (Fastify in its 404 route).
+        assert.deepEqual(results.map((r) => r.status), [400, 400, 200, 400]);
+        const msgs = await topic.pull(4);
+        assert.equal(msgs.length, 4);
+        const by = (raw: string) => msgs.find((m) => m.raw_url === raw)!;
+        assert.equal(by("/api/login").status_code, 400);
+        assert.equal(by("/api/login").url_path, "/api/login");
+        assert.deepEqual(by("/api/login").path_params, {});
+        assert.equal(by("/api/v2/users/77?x=1").status_code, 400);
+        assert.equal(by("/api/v2/users/77?x=1").url_path, "/api/v2/users/:id", "global prefix, version and parameter");
+        assert.deepEqual(by("/api/v2/users/77?x=1").path_params, { id: "77" });
+        assert.equal(by("/api/v2/users/78").url_path, "/api/v2/users/:id");
+        assert.deepEqual(b64json(by("/api/v2/users/78").response_body), { id: "78", name: "Bo" });
+        assert.equal(by("/api/no/such/route").url_path, "");
+        assert.deepEqual(by("/api/no/such/route").path_params, {});
+        assert.deepEqual(await topic.drain(800), [], "one message each");
+      });
+
       test("stats count what was captured and published", async () => {
         assert.equal(await apitoolkit.flush(5000), true);
         const s = apitoolkit.stats();
         assert.equal(s.state, "ready");
         assert.equal(s.captured, s.published);
-        assert.equal(s.captured, 10 + 5 + 20 + 5);
+        assert.equal(s.captured, 10 + 5 + 20 + 5 + 4);
         assert.equal(Object.values(s.dropped).reduce((a, b) => a + b, 0), 0);
       });
     });

@@ -96,6 +96,12 @@ function defineControllers(nest: typeof common) {
     user(@Param("id") id: string) {
       return { id, name: "Ada", email: "ada@example.com" };
     }
+
+    @Post(":id")
+    @HttpCode(200)
+    rename(@Param("id") id: string, @Body() body: { name?: string }) {
+      return { id, name: body?.name };
+    }
   }
 
   return [ShopsController, AppController, UsersV2Controller];
@@ -138,7 +144,7 @@ export async function createNestExampleApp(apitoolkit: APIToolkit, opts: Example
     const capture = apitoolkitNestMiddleware(apitoolkit);
     if (opts.platform === "express") app.use(capture);
     else (app.getHttpAdapter().getInstance() as { addHook(name: string, fn: unknown): void }).addHook("onRequest", capture);
-    app.useGlobalInterceptors(new APIToolkitInterceptor());
+    app.useGlobalInterceptors(new APIToolkitInterceptor(apitoolkit));
   }
   app.setGlobalPrefix("api");
   app.enableVersioning({ type: nest.common.VersioningType.URI });

@@ -1,6 +1,5 @@
-import { runInRequest } from "../../capture/context.js";
-import { recordError } from "../../capture/errors.js";
-import { captureOf, fastifyRoute, type FastifyRequestLike } from "./capture.js";
+import { adapterKit, type AdapterKit } from "../../capture/kit.js";
+import { useFastifyRequest, type FastifyRequestLike } from "./capture.js";
 
 /** Structural `ExecutionContext`: only what the interceptor reads. */
 export interface ExecutionContextLike {
@@ -19,56 +18,52 @@ interface Subscriber {
 }
 type ObservableCtor = new (subscribe: (s: Subscriber) => unknown) => ObservableLike;
 
-/** Route seen from inside Nest, for captures made where the router is not observable. */
-function routeOf(req: unknown): { template: string; params: Record<string, string> } | undefined {
-  if (!req || typeof req !== "object") return undefined;
-  if ("raw" in req) return fastifyRoute(req as FastifyRequestLike);
-  const r = req as { baseUrl?: string; route?: { path?: unknown }; params?: Record<string, unknown> };
-  if (typeof r.route?.path !== "string") return undefined;
-  const params: Record<string, string> = {};
-  for (const [k, v] of Object.entries(r.params ?? {})) if (v !== undefined) params[k] = String(v);
-  return { template: (r.baseUrl ?? "") + r.route.path, params };
-}
-
 /**
  * Nest interceptor that attaches errors thrown by controllers (and pipes) to the captured
  * request, with the status the client finally got from the exception filters, and runs the handler
  * in the request's context so `reportError()` works inside async controller methods. It needs the
- * capture installed by `APIToolkitModule.forRoot()` or `apitoolkitNestMiddleware()`; on requests
- * without one it passes through. `APIToolkitModule.forRoot()` registers it globally for you.
+ * capture installed by `APIToolkitModule.forRoot()` or `apitoolkitNestMiddleware()` for the same
+ * client; on requests without one it passes through. `APIToolkitModule.forRoot()` registers it
+ * globally for you. Throws APIToolkitConfigError (`ERR_INVALID_CLIENT`) when `client` is not an
+ * APIToolkit, at start-up.
  *
  * @example
  * app.use(apitoolkitNestMiddleware(apitoolkit));
- * app.useGlobalInterceptors(new APIToolkitInterceptor());
+ * app.useGlobalInterceptors(new APIToolkitInterceptor(apitoolkit));
  */
 export class APIToolkitInterceptor {
+  readonly #kit: AdapterKit;
+
+  constructor(client: object) {
+    this.#kit = adapterKit(client);
+  }
+
   intercept<O>(context: ExecutionContextLike, next: { handle(): O }): O {
+    const kit = this.#kit;
     let capture;
-    let req: unknown;
     try {
       if (context.getType && context.getType() !== "http") return next.handle();
-      req = context.switchToHttp().getRequest();
-      capture = captureOf(req);
+      const req = context.switchToHttp().getRequest();
+      // Express: the node request itself; Fastify: the node request is `request.raw`.
+      const raw = req && typeof req === "object" ? (req as { raw?: unknown }).raw : undefined;
+      capture = kit.captureOf(raw && typeof raw === "object" ? raw : req);
+      // A capture started where Fastify's router is not observable (middie) learns the route here.
+      if (capture && raw) useFastifyRequest(capture, req as FastifyRequestLike);
     } catch {
       capture = undefined;
     }
     if (!capture) return next.handle();
     const c = capture;
-    try {
-      if (!c.fallback) c.fallback = routeOf(req);
-    } catch {
-      /* the route stays unknown */
-    }
     // Nest binds handle()'s deferred work to the async context it is called in.
-    const source = runInRequest(c.ctx, () => next.handle()) as unknown as ObservableLike;
+    const source = kit.run(c, () => next.handle()) as unknown as ObservableLike;
     const Observable = (source as { constructor?: unknown })?.constructor;
     if (typeof Observable !== "function" || typeof source.subscribe !== "function") return source as unknown as O;
     return new (Observable as ObservableCtor)(function apitoolkitObserve(subscriber) {
-      return runInRequest(c.ctx, () =>
+      return kit.run(c, () =>
         source.subscribe({
           next: (v) => subscriber.next(v),
           error: (e) => {
-            recordError(c.exchange.errors, e);
+            kit.recordError(c, e);
             subscriber.error(e);
           },
           complete: () => subscriber.complete(),
