@@ -1,6 +1,8 @@
 import { resolveOptions, type APIToolkitOptions, type ResolvedConfig } from "./config/options.js";
 import { type Transport } from "./delivery/transport.js";
 import { WARNINGS, type WarningCode } from "./registry/codes.js";
+import { DROP_WARNINGS, type DropReason } from "./registry/drops.js";
+import { matchesAny } from "./config/match.js";
 import { onErrorOutsideRequest } from "./capture/errors.js";
 import { buildMessage } from "./wire/message.js";
 import { encodeMessage } from "./wire/encode.js";
@@ -13,7 +15,7 @@ import { fetchClientMetadata } from "./transport/pubsub/bootstrap.js";
 import { backoffMs } from "./delivery/backoff.js";
 import { Delivery } from "./delivery/delivery.js";
 import { createPubSubTransport } from "./transport/pubsub/pubsub.js";
-import { newStats, type DropReason, type Stats } from "./delivery/stats.js";
+import { newStats, type Stats } from "./delivery/stats.js";
 
 const DEBUG_SUMMARY_INTERVAL_MS = 60_000;
 
@@ -36,6 +38,7 @@ export class APIToolkit {
   readonly #rules: RuleSet;
   #capturing: boolean;
   #closed = false;
+  #closing: Promise<void> | undefined;
   #bootstrapTimer: NodeJS.Timeout | undefined;
   #summaryTimer: NodeJS.Timeout | undefined;
   #transport: Transport | undefined;
@@ -69,12 +72,9 @@ export class APIToolkit {
       },
       accept: (ex) => this.#accept(ex),
       warnOnce: (code, detail) => this.#warnOnce(code, detail),
-      captureFailed: (err) => {
-        this.#stats.dropped.capture_failed++;
-        this.#warnOnce("W_CAPTURE_FAILED", err);
-      },
+      captureFailed: (err) => this.#captureFailed(err),
       flush: (timeoutMs) => this.flush(timeoutMs),
-      ignores: (path) => cfg.ignorePaths.some((p) => (typeof p === "string" ? p === path : p.test(path))),
+      ignores: (path) => matchesAny(cfg.ignorePaths, path),
     };
     attachSink(this, sink);
     if (!cfg.apiKey && !cfg.transport) {
@@ -121,12 +121,17 @@ export class APIToolkit {
   }
 
   /**
-   * Flush (bounded by `timeoutMs`), then stop capturing and release the Pub/Sub client. What could
-   * not be published in time is counted as dropped (`shutdown`). Never rejects; safe to call twice.
+   * Flush, then stop capturing and release the Pub/Sub client, all within `timeoutMs` (a transport
+   * that is slow to close goes on closing in the background). What could not be published in time,
+   * and what finishes after, is counted as dropped (`shutdown`). Never rejects; a second call
+   * returns the first one's promise.
    * @example process.on("SIGTERM", () => apitoolkit.close(3000).then(() => process.exit(0)));
    */
-  async close(timeoutMs: number = this.#config.flushTimeoutMs): Promise<void> {
-    if (this.#closed) return;
+  close(timeoutMs: number = this.#config.flushTimeoutMs): Promise<void> {
+    return (this.#closing ??= this.#close(timeoutMs));
+  }
+
+  async #close(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     try {
       await this.flush(timeoutMs);
@@ -145,7 +150,7 @@ export class APIToolkit {
       /* never throw from close */
     }
     const transport = this.#delivery.shutdown() ?? this.#transport;
-    if (transport) await withTimeout(transport.close().catch(() => undefined), Math.max(0, deadline - Date.now()) + 1000);
+    if (transport) await withTimeout(closeQuietly(transport), Math.max(0, deadline - Date.now()));
     this.#debug(`closed; ${summaryLine(this.#stats)}`);
   }
 
@@ -163,7 +168,9 @@ export class APIToolkit {
 
   #accept(ex: Exchange): void {
     try {
-      if (!this.#capturing) return;
+      // Disabled from the start (no key, no transport): nothing is captured, so nothing is lost.
+      // After a 401 or close(), exchanges still in flight go on to be counted (invalid_api_key, shutdown).
+      if (!this.#config.apiKey && !this.#config.transport) return;
       const rate = this.#config.sampleRate;
       if (rate < 1 && ex.statusCode < 500 && ex.errors.length === 0 && Math.random() >= rate) {
         this.#stats.sampledOut++;
@@ -171,9 +178,13 @@ export class APIToolkit {
       }
       this.#delivery.enqueue(ex);
     } catch (err) {
-      this.#stats.dropped.capture_failed++;
-      this.#warnOnce("W_CAPTURE_FAILED", err);
+      this.#captureFailed(err);
     }
+  }
+
+  #captureFailed(err: unknown): void {
+    this.#stats.dropped.capture_failed++;
+    this.#onDrop("capture_failed", 1, err);
   }
 
   async #bootstrap(attempt: number): Promise<void> {
@@ -194,6 +205,10 @@ export class APIToolkit {
       this.#delivery.disable("invalid_api_key");
       return;
     }
+    if (result.kind === "bad_response") {
+      this.#warnOnce("W_BOOTSTRAP_BAD_RESPONSE", result.reason);
+      return this.#retryBootstrap(attempt, `unusable client_metadata body: ${result.reason}`);
+    }
     if (result.kind === "retry") {
       this.#warnOnce("W_BOOTSTRAP_RETRY", result.reason);
       return this.#retryBootstrap(attempt, result.reason);
@@ -204,7 +219,7 @@ export class APIToolkit {
         ? await cfg.transport(metadata)
         : await createPubSubTransport(metadata, cfg.publishTimeoutMs);
       if (this.#closed) {
-        await transport.close().catch(() => undefined);
+        await closeQuietly(transport);
         return;
       }
       this.#transport = transport;
@@ -224,10 +239,9 @@ export class APIToolkit {
     this.#bootstrapTimer.unref();
   }
 
+  /** Every drop, already counted in stats: its reason's one-time warning, and a debug line. */
   #onDrop(reason: DropReason, count: number, detail?: unknown): void {
-    if (reason === "queue_full") this.#warnOnce("W_QUEUE_FULL");
-    else if (reason === "rejected") this.#warnOnce("W_PUBLISH_REJECTED", detail);
-    else if (reason === "build_failed") this.#warnOnce("W_BUILD_FAILED", detail);
+    this.#warnOnce(DROP_WARNINGS[reason], detail);
     this.#debug(`dropped ${count} (${reason})`);
   }
 
@@ -260,6 +274,13 @@ function describe(err: unknown): string {
 function summaryLine(s: Stats): string {
   const drops = Object.entries(s.dropped).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`).join(" ") || "none";
   return `captured=${s.captured} published=${s.published} dropped: ${drops}; queue=${s.queueItems} items/${s.queueBytes} B; retries=${s.retries}; state=${s.state}`;
+}
+
+/** A transport's close(), which must not reject, made safe for one that throws or rejects anyway. */
+function closeQuietly(transport: Transport): Promise<void> {
+  return Promise.resolve()
+    .then(() => transport.close())
+    .catch(() => undefined);
 }
 
 function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {

@@ -1,8 +1,14 @@
+/**
+ * apitoolkit-node: capture, redact and publish a Node.js service's API traffic.
+ * Framework integrations are subpaths: `apitoolkit-node/express`, `/fastify`, `/koa`, `/hono`,
+ * `/nest`, `/next`, `/http`, `/axios`.
+ */
 export { APIToolkit } from "./client.js";
-export { reportError, normalizeError } from "./capture/errors.js";
-export { APIToolkitConfigError } from "./registry/codes.js";
+export { reportError } from "./capture/errors.js";
+export { APIToolkitConfigError, type ConfigErrorCode, type WarningCode } from "./registry/codes.js";
 export { REDACTED } from "./registry/marker.js";
 export type { APIToolkitOptions, Logger } from "./config/options.js";
+export type { OutgoingOptions, OutgoingDestination, UrlTemplate, HostPattern } from "./config/outgoing.js";
 export type { Transport, TransportFactory } from "./delivery/transport.js";
 export type { Stats, DropReason } from "./delivery/stats.js";
 export type { WireMessage, ErrorRecord, ClientMetadata, SdkType } from "./wire/types.js";

@@ -65,29 +65,40 @@ export function adapterKit(client: unknown): AdapterKit {
 
 function createKit(sink: CaptureSink): AdapterKit {
   const captures = new WeakMap<object, Capture>();
+  /** A capture whose setup failed is counted once (capture_failed) and never handed over as well. */
+  const abandon = (c: Capture | undefined, err: unknown): void => {
+    try {
+      c?.discard();
+    } catch {
+      /* counted below all the same */
+    }
+    sink.captureFailed(err);
+  };
   return {
     sink,
     startNode(req, res, sdkType, rawUrl, setup) {
+      let c: NodeCapture | undefined;
       try {
-        const c = startNodeCapture(sink, req, res, sdkType, rawUrl);
+        c = startNodeCapture(sink, req, res, sdkType, rawUrl);
         if (!c) return undefined;
         setup?.(c);
         captures.set(req, c);
         return c;
       } catch (err) {
-        sink.captureFailed(err);
+        abandon(c, err);
         return undefined;
       }
     },
     startWeb(request, sdkType, options, setup) {
+      let c: WebCapture | undefined;
       try {
-        const c = startWebCapture(sink, request, sdkType, options);
+        c = startWebCapture(sink, request, sdkType, options);
         if (!c) return undefined;
         setup?.(c);
         captures.set(request, c);
         return c;
       } catch (err) {
-        sink.captureFailed(err);
+        abandon(c, err);
         return undefined;
       }
     },

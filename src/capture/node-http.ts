@@ -24,6 +24,8 @@ export interface NodeCapture {
   route?: () => RouteRead;
   /** Called once just before the exchange is handed over, after the route was read. */
   beforeFinish?: () => void;
+  /** Give up this capture: the exchange is never handed over (the caller counts why). */
+  discard(): void;
 }
 
 type AnyFn = (...args: unknown[]) => unknown;
@@ -91,7 +93,12 @@ export function startNodeCapture(
     responseBody: emptyBody(),
     errors: [],
   };
-  const capture: NodeCapture = { ctx: { msgId: exchange.msgId, errors: exchange.errors, owner: sink }, exchange };
+  let done = false;
+  const capture: NodeCapture = {
+    ctx: { msgId: exchange.msgId, errors: exchange.errors, owner: sink },
+    exchange,
+    discard: () => void (done = true),
+  };
 
   // Request bytes: observe 'data' as it is emitted to whoever reads (flowing or paused mode).
   const reqEmit = req.emit as AnyFn;
@@ -124,7 +131,6 @@ export function startNodeCapture(
     return origWriteHead.apply(this, args);
   } as typeof res.writeHead;
 
-  let done = false;
   const finish = (): void => {
     if (done) return;
     done = true;

@@ -148,6 +148,8 @@ export interface WebCapture {
   finish(statusCode: number, headers?: Headers): void;
   /** The client went away: hand over what was seen (status 499 if no response was being sent). */
   abort(): void;
+  /** Give up this capture: the exchange is never handed over (the caller counts why). */
+  discard(): void;
 }
 
 /**
@@ -269,6 +271,10 @@ export function startWebCapture(sink: CaptureSink, request: Request, sdkType: Sd
     },
     abort() {
       finalize(sending ? responseStatus : CLIENT_CLOSED_STATUS, responseHeaders);
+    },
+    discard() {
+      done = true;
+      signal?.removeEventListener("abort", onAbort);
     },
   };
   if (signal && typeof signal.addEventListener === "function") {

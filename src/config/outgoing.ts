@@ -2,6 +2,7 @@
  * Outgoing-call options: validated and compiled once (at construction), then looked up per call.
  */
 import { compileNamed, fail, stringList } from "./validate.js";
+import { matchesAny, testRegExp } from "./match.js";
 import type { RuleSet } from "../redact/rules.js";
 import type { CompiledPaths } from "../jsonpath/index.js";
 
@@ -86,6 +87,7 @@ function combine(a: CompiledPaths, b: CompiledPaths): CompiledPaths {
     size: a.size + b.size,
     redact: (doc) => b.redact(a.redact(doc)),
     locations: (doc) => [...new Set([...a.locations(doc), ...b.locations(doc)])],
+    mayMatch: (text) => a.mayMatch(text) || b.mayMatch(text),
   };
 }
 
@@ -118,10 +120,7 @@ export function hostMatches(p: HostPattern, host: string): boolean {
     const s = p.toLowerCase();
     return s === host.toLowerCase() || s === bare;
   }
-  p.lastIndex = 0;
-  if (p.test(host)) return true;
-  p.lastIndex = 0;
-  return p.test(bare);
+  return testRegExp(p, host) || testRegExp(p, bare);
 }
 
 function matchTemplate(t: Template, host: string, segments: string[]): Record<string, string> | undefined {
@@ -167,7 +166,7 @@ export function compileOutgoing(top: RuleSet, input: unknown): OutgoingRules {
   return {
     ignored(host, path) {
       return ignoreHosts.some((p) => hostMatches(p, host)) ||
-        ignorePaths.some((p) => (typeof p === "string" ? p === path : ((p.lastIndex = 0), p.test(path))));
+        matchesAny(ignorePaths, path);
     },
     rulesFor(host) {
       return destinations.find((d) => hostMatches(d.host, host))?.rules ?? base;

@@ -46,6 +46,7 @@ export class Delivery {
   private transport: Transport | undefined;
   private projectId = "";
   private state: "waiting" | "ready" | "disabled" | "closed" = "waiting";
+  private disabledReason: DropReason = "invalid_api_key";
   private timer: NodeJS.Timeout | undefined;
   private retryAttempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -58,7 +59,7 @@ export class Delivery {
   /** Accept one captured exchange, or drop it with a counted reason. Constant time; never throws. */
   enqueue(ex: Exchange): void {
     const s = this.o.stats;
-    if (this.state === "disabled") return this.drop("invalid_api_key", 1);
+    if (this.state === "disabled") return this.drop(this.disabledReason, 1);
     if (this.state === "closed") return this.drop("shutdown", 1);
     const bytes = ex.requestBody.keptBytes + ex.responseBody.keptBytes + EXCHANGE_OVERHEAD_BYTES;
     if (this.bytes + bytes > this.o.maxQueueBytes) return this.drop("queue_full", 1);
@@ -79,17 +80,18 @@ export class Delivery {
     this.schedule(0);
   }
 
-  /** The key is invalid: drop what is queued and everything after. */
+  /**
+   * The key is invalid: drop what is queued and everything after. The drops settle, so a flush()
+   * waiting on them resolves (true) at once instead of at its timeout.
+   */
   disable(reason: DropReason): void {
-    if (this.state === "closed") return;
+    if (this.state === "closed" || this.state === "disabled") return;
     this.state = "disabled";
-    const n = this.pending.length + this.ready.length;
-    this.pending = [];
-    this.ready = [];
-    this.readyBytes = 0;
-    this.bytes = 0;
-    if (n) this.drop(reason, n);
-    this.updateGauges();
+    this.disabledReason = reason;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.timer = this.retryTimer = undefined;
+    this.dropQueued(reason);
   }
 
   /**
@@ -117,17 +119,26 @@ export class Delivery {
 
   /** Stop accepting; drop what is still queued with reason `shutdown`. Returns the transport to close. */
   shutdown(): Transport | undefined {
-    const queued = this.pending.length + this.ready.length;
     this.state = "closed";
     if (this.timer) clearTimeout(this.timer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.timer = this.retryTimer = undefined;
+    this.dropQueued("shutdown");
+    return this.transport;
+  }
+
+  /** Drop (and settle) everything queued; batches in flight are accounted for when they return. */
+  private dropQueued(reason: DropReason): void {
+    const queued = this.pending.length + this.ready.length;
     this.pending = [];
     this.ready = [];
     this.readyBytes = 0;
     this.bytes = 0;
-    if (queued) this.drop("shutdown", queued);
+    if (queued) {
+      this.drop(reason, queued);
+      this.settle(queued);
+    }
     this.updateGauges();
-    return this.transport;
   }
 
   private drop(reason: DropReason, count: number, detail?: unknown): void {
@@ -237,9 +248,9 @@ export class Delivery {
     }
     this.inFlight -= batch.length;
     const bytes = batch.reduce((n, m) => n + m.data.length, 0);
-    if (this.state === "closed") {
-      // Shutdown already dropped what was queued; this batch's fate is known now.
-      if (error) this.drop("shutdown", batch.length, error);
+    if (this.state === "closed" || this.state === "disabled") {
+      // Shutdown (or disable) already dropped what was queued; this batch's fate is known now.
+      if (error) this.drop(this.state === "closed" ? "shutdown" : this.disabledReason, batch.length, error);
       else this.o.stats.published += batch.length;
       this.settle(batch.length);
       return;

@@ -1,12 +1,6 @@
-/** Why an exchange or message was not delivered. Every drop is counted under one of these. */
-export type DropReason =
-  | "queue_full"
-  | "too_large"
-  | "rejected"
-  | "invalid_api_key"
-  | "build_failed"
-  | "capture_failed"
-  | "shutdown";
+import { DROP_REASONS, type DropReason } from "../registry/drops.js";
+
+export type { DropReason } from "../registry/drops.js";
 
 /** Counters returned by `apitoolkit.stats()`. */
 export interface Stats {
@@ -37,7 +31,7 @@ export function newStats(): Stats {
     captured: 0,
     published: 0,
     sampledOut: 0,
-    dropped: { queue_full: 0, too_large: 0, rejected: 0, invalid_api_key: 0, build_failed: 0, capture_failed: 0, shutdown: 0 },
+    dropped: Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>,
     queueBytes: 0,
     queueItems: 0,
     retries: 0,

@@ -19,7 +19,17 @@ export type TransportFactory = (metadata: ClientMetadata) => Transport | Promise
 /** gRPC status codes that retrying cannot fix. */
 const PERMANENT_CODES = new Set([3 /* INVALID_ARGUMENT */, 9 /* FAILED_PRECONDITION */, 11 /* OUT_OF_RANGE */, 12 /* UNIMPLEMENTED */]);
 
-/** True when a transport error must not be retried. */
+/**
+ * The one classification of transport errors. Permanent (the batch is dropped as `rejected`, not
+ * retried): an error with `permanent: true`, or a numeric gRPC `code` of 3 INVALID_ARGUMENT,
+ * 9 FAILED_PRECONDITION, 11 OUT_OF_RANGE or 12 UNIMPLEMENTED. Everything else is transient and
+ * retried with backoff: other gRPC codes (4 DEADLINE_EXCEEDED, 5 NOT_FOUND while a topic is
+ * re-created, 14 UNAVAILABLE...), network errors, timeouts, a rejection with no reason.
+ *
+ * @example
+ * // A custom transport marks an error that retrying cannot fix:
+ * throw Object.assign(new Error("payload refused"), { permanent: true });
+ */
 export function isPermanentError(err: unknown): boolean {
   const e = err as { permanent?: unknown; code?: unknown };
   return e?.permanent === true || (typeof e?.code === "number" && PERMANENT_CODES.has(e.code));

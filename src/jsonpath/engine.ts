@@ -31,7 +31,28 @@ export function createEngine(queries: readonly JSONPathQuery[], options: EngineO
     else programs.push(program);
   }
   const table = programs.length > 0 ? new StateTable(programs) : null;
-  return new Engine(queries.length, table, fallbacks);
+  return new Engine(queries.length, table, fallbacks, keyHints(programs, fallbacks.length));
+}
+
+/**
+ * The JSON strings (`"name"`) one of which any match must sit under: when every path's last
+ * segment selects member names only, a matched node is the value of such a member, so its key is
+ * in the text. `null` when some path can end elsewhere (index, wildcard, filter, the root, a
+ * json-p3-run path), or a name could be written differently in JSON text.
+ */
+function keyHints(programs: readonly Program[], fallbacks: number): readonly string[] | null {
+  if (fallbacks > 0) return null;
+  const hints = new Set<string>();
+  for (const program of programs) {
+    const last = program[program.length - 1];
+    if (!last || last.selectors.length === 0) return null;
+    for (const s of last.selectors) {
+      // Only names JSON writes as themselves (no quote, backslash, control or non-ASCII character).
+      if (s.kind !== "name" || !/^[\x20-\x7e]*$/.test(s.name) || /["\\]/.test(s.name)) return null;
+      hints.add(`"${s.name}"`);
+    }
+  }
+  return [...hints];
 }
 
 /** Lower a query, or `null` to let json-p3 run it (unknown syntax, or too deeply nested to lower). */
@@ -51,7 +72,16 @@ class Engine implements CompiledPaths {
     readonly size: number,
     private readonly table: StateTable | null,
     private readonly fallbacks: readonly JSONPathQuery[],
+    private readonly hints: readonly string[] | null,
   ) {}
+
+  mayMatch(jsonText: string): boolean {
+    const hints = this.hints;
+    if (this.size === 0) return false;
+    if (hints === null || jsonText.includes("\\")) return true;
+    for (let i = 0; i < hints.length; i++) if (jsonText.includes(hints[i]!)) return true;
+    return false;
+  }
 
   redact(doc: unknown): unknown {
     if (this.size === 0) return doc;

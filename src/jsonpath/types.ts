@@ -15,4 +15,12 @@ export interface CompiledPaths {
    * de-duplicated, in document order when practical. Does not mutate.
    */
   locations(doc: unknown): string[];
+  /**
+   * False only when no path can match anything in this (valid) JSON text, so it needs no walk and
+   * no re-serialization: every path ends in member names, the text holds none of them as a JSON
+   * string (`"name"`) and holds no backslash (so no key can be written with escapes). True
+   * otherwise. Exact, never a guess: false means "cannot match". Says nothing about validity:
+   * callers still parse (what does not parse fails closed).
+   */
+  mayMatch(jsonText: string): boolean;
 }

@@ -19,7 +19,8 @@ function marker(text: string): Buffer {
   return Buffer.from(text);
 }
 
-function decompress(bytes: Buffer, encoding: string, limit: number): Buffer | undefined {
+/** Decompressed bytes (at most `limit`); "cut" when the output would exceed `limit`; undefined when not decodable. */
+function decompress(bytes: Buffer, encoding: string, limit: number): Buffer | "cut" | undefined {
   const opts = { maxOutputLength: Math.max(limit, 1), finishFlush: zlib.constants.Z_SYNC_FLUSH };
   try {
     if (encoding === "gzip" || encoding === "x-gzip") return zlib.gunzipSync(bytes, opts);
@@ -28,8 +29,8 @@ function decompress(bytes: Buffer, encoding: string, limit: number): Buffer | un
       return zlib.brotliDecompressSync(bytes, { maxOutputLength: Math.max(limit, 1) });
     }
   } catch (err) {
-    // Output over the limit: the body was large; report it cut.
-    if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") return undefined;
+    // Output over the limit: the body was large; report it cut (zlib gives no partial output).
+    if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") return "cut";
   }
   return undefined;
 }
@@ -56,13 +57,16 @@ function serializeParsed(parsed: unknown, contentType: string, serialized: { jso
   return Buffer.from(JSON.stringify(parsed));
 }
 
-function redactJsonText(text: string, paths: CompiledPaths): Buffer {
+function redactJsonText(text: string, paths: CompiledPaths, bytes?: Buffer): Buffer {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch {
-    return UNCHECKABLE_MARKER;
+    return UNCHECKABLE_MARKER; // fail closed: what does not parse cannot be checked
   }
+  // Valid JSON in which no path can match (none of the member names the paths end in, no escapes):
+  // clean as it is, sent byte for byte without the walk and the re-serialization.
+  if (!paths.mayMatch(text)) return bytes ?? Buffer.from(text);
   try {
     return Buffer.from(JSON.stringify(paths.redact(doc)));
   } catch {
@@ -160,6 +164,7 @@ export function renderBody(
   const enc = (contentEncoding ?? "").toLowerCase().trim();
   if (enc && enc !== "identity") {
     const plain = decompress(bytes, enc, limit);
+    if (plain === "cut") return marker(`[compressed body (${enc}), ${body.totalBytes} bytes, over ${limit} bytes decompressed]`);
     if (plain) bytes = plain;
     else if (enc === "gzip" && bytes[0] === 0x1f && bytes[1] === 0x8b) {
       return marker(`[compressed body (${enc}), ${body.totalBytes} bytes]`);
@@ -179,5 +184,5 @@ export function renderBody(
   const isJsonTyped = contentType === "" || JSON_TYPE.test(contentType);
   if (!isJsonTyped && !/^\s*[[{"]/.test(text)) return bytes; // plain text that is not JSON
   if (truncated) return UNCHECKABLE_MARKER;
-  return redactJsonText(text, paths);
+  return redactJsonText(text, paths, bytes);
 }

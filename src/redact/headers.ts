@@ -33,9 +33,10 @@ export function wireHeaders(raw: RawHeaders | undefined, redact: ReadonlySet<str
   return out;
 }
 
-/** First value of a header (case-insensitive) from captured raw headers, for content-type and the like. */
+/** First value of a header (name matched case-insensitively) from captured raw headers, for content-type and the like. */
 export function headerValue(raw: RawHeaders | undefined, name: string): string | undefined {
   if (!raw) return undefined;
+  name = name.toLowerCase();
   if (Array.isArray(raw)) {
     for (let i = 0; i + 1 < raw.length; i += 2) {
       if (String(raw[i]).toLowerCase() === name) return String(raw[i + 1]);

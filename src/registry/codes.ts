@@ -20,17 +20,19 @@ export type ConfigErrorCode =
   /** An integration was given something else than an APIToolkit client. */
   | "ERR_INVALID_CLIENT";
 
-/** Warnings are logged at most once per client and code. */
+/** Warnings are logged at most once per client and code. Each drop reason has one (./drops.ts). */
 export const WARNINGS = {
   W_NO_API_KEY: "no apiKey given (option apiKey or APITOOLKIT_KEY): the SDK is disabled and captures nothing; the app is unaffected",
-  W_INVALID_API_KEY: "invalid API key: client_metadata answered 401; publishing is disabled and captured exchanges are dropped",
+  W_INVALID_API_KEY: "invalid API key: client_metadata answered 401/403; publishing is disabled and captured exchanges are dropped with reason invalid_api_key",
   W_BOOTSTRAP_RETRY: "could not reach client_metadata yet; retrying in the background while exchanges queue (bounded)",
   W_BOOTSTRAP_BAD_RESPONSE: "client_metadata answered with an unusable body; retrying in the background",
   W_QUEUE_FULL: "the delivery queue is full (maxQueueBytes): new exchanges are being dropped with reason queue_full",
   W_PUBLISH_FAILED: "publishing to Pub/Sub failed; retrying with backoff",
-  W_PUBLISH_REJECTED: "Pub/Sub rejected a batch permanently; its messages were dropped",
-  W_CAPTURE_FAILED: "an internal error occurred while capturing an exchange; it was dropped (the app is unaffected)",
-  W_BUILD_FAILED: "an internal error occurred while building a message; it was dropped",
+  W_PUBLISH_REJECTED: "Pub/Sub rejected a batch permanently; its messages were dropped with reason rejected",
+  W_MESSAGE_TOO_LARGE: "a message was larger than Pub/Sub accepts (9 MiB) and was dropped with reason too_large (lower maxBodyBytes)",
+  W_SHUTDOWN_DROPPED: "close() ran out of time (or an exchange finished after it): what was not published was dropped with reason shutdown",
+  W_CAPTURE_FAILED: "an internal error occurred while capturing an exchange; it was dropped with reason capture_failed (the app is unaffected)",
+  W_BUILD_FAILED: "an internal error occurred while building a message; it was dropped with reason build_failed",
   W_REPORT_ERROR_OUTSIDE_REQUEST: "reportError() was called outside any request context; the error is only counted (errors_outside_request)",
   W_TRANSPORT_INIT_FAILED: "could not create the Pub/Sub publisher; retrying",
 } as const;

@@ -12,11 +12,14 @@ export interface MetadataServer {
   calls: Array<{ authorization: string | undefined }>;
   /** Change the behaviour: answer with this status (200 means the metadata body). */
   setStatus(status: number): void;
+  /** Answer a 200 with this raw body instead of the metadata (undefined: the metadata again). */
+  setBody(body: string | undefined): void;
   close(): Promise<void>;
 }
 
-export async function startMetadataServer(topicId: string, opts: { status?: number; delayMs?: number } = {}): Promise<MetadataServer> {
+export async function startMetadataServer(topicId: string, opts: { status?: number; delayMs?: number; body?: string } = {}): Promise<MetadataServer> {
   let status = opts.status ?? 200;
+  let body = opts.body;
   const calls: MetadataServer["calls"] = [];
   const server = http.createServer((req, res) => {
     calls.push({ authorization: req.headers.authorization });
@@ -25,6 +28,7 @@ export async function startMetadataServer(topicId: string, opts: { status?: numb
       if (req.headers.authorization !== `Bearer ${GOOD_KEY}`) return res.writeHead(401).end("unauthorized");
       if (status !== 200) return res.writeHead(status).end("error");
       res.setHeader("content-type", "application/json");
+      if (body !== undefined) return res.end(body);
       res.end(JSON.stringify({
         project_id: PROJECT_ID,
         pubsub_project_id: TEST_PROJECT,
@@ -41,6 +45,7 @@ export async function startMetadataServer(topicId: string, opts: { status?: numb
     url: `http://127.0.0.1:${port}`,
     calls,
     setStatus: (s) => (status = s),
+    setBody: (b) => (body = b),
     close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };
 }

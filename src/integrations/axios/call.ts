@@ -80,7 +80,7 @@ export function stateOf(config: unknown): CallState | undefined {
 }
 
 /** Record the response (status, headers, raw body) and hand the message over. */
-export function complete(rt: OutgoingRuntime, p: Pending, config: Config | undefined, status: unknown, headers: unknown, data: unknown): void {
+export function complete(rt: OutgoingRuntime, p: Pending, status: unknown, headers: unknown, data: unknown): void {
   if (p.done) return;
   p.responded = typeof status === "number" && status > 0;
   if (p.responded) p.ex.statusCode = status as number;
@@ -89,7 +89,5 @@ export function complete(rt: OutgoingRuntime, p: Pending, config: Config | undef
   if (typeof data === "string" || data instanceof Uint8Array) observeChunk(p.ex.responseBody, data, undefined, p.limit);
   else if (data instanceof ArrayBuffer) observeChunk(p.ex.responseBody, Buffer.from(data), undefined, p.limit);
   else if (data !== null && typeof data === "object" && typeof (data as { pipe?: unknown }).pipe !== "function") p.ex.responseBody.parsed = data;
-  const sent = (config?.response as { request?: { getHeaders?: () => RawHeaders } } | undefined)?.request;
-  if (typeof sent?.getHeaders === "function") p.ex.requestHeaders = sent.getHeaders();
   finish(rt, p);
 }

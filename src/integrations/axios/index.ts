@@ -70,7 +70,7 @@ export function observeAxios<T extends AxiosInstanceLike>(client: object, instan
       };
       Object.defineProperty(send, STATE, { value: st });
       const receive = function apitoolkitAxiosReceive(this: Config, data: unknown, headers: unknown, status: unknown) {
-        guard(rt, () => st.pending && complete(rt, st.pending, this, status, headers, data));
+        guard(rt, () => st.pending && complete(rt, st.pending, status, headers, data));
         return data;
       };
       config.transformRequest = [...list(config.transformRequest), send];
@@ -91,7 +91,7 @@ export function observeAxios<T extends AxiosInstanceLike>(client: object, instan
     function apitoolkitAxiosResponse(response: { config?: Config; status?: number; headers?: unknown; data?: unknown }) {
       guard(rt, () => {
         const p = stateOf(response?.config)?.pending;
-        if (p && !p.done) complete(rt, p, response.config, response.status, response.headers, response.data);
+        if (p && !p.done) complete(rt, p, response.status, response.headers, response.data);
       });
       return response;
     } as AnyFn,
@@ -101,7 +101,7 @@ export function observeAxios<T extends AxiosInstanceLike>(client: object, instan
         if (!p || p.done) return;
         recordError(p.ex.errors, error);
         const r = error.response;
-        if (r) complete(rt, p, error.config, r.status, r.headers, r.data);
+        if (r) complete(rt, p, r.status, r.headers, r.data);
         else finish(rt, p);
       });
       return Promise.reject(error);

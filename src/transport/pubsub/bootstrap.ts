@@ -4,25 +4,28 @@ import type { ClientMetadata } from "../../wire/types.js";
 export type BootstrapResult =
   | { kind: "ok"; metadata: ClientMetadata }
   | { kind: "unauthorized"; status: number }
+  /** A 200 whose body is not usable client_metadata (retried; `reason` names no value, only what is wrong). */
+  | { kind: "bad_response"; reason: string }
   | { kind: "retry"; reason: string };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function parseMetadata(body: unknown): ClientMetadata | undefined {
-  if (!body || typeof body !== "object") return undefined;
+/** The metadata, or what is wrong with the body (field names only: the body holds a private key). */
+function parseMetadata(body: unknown): ClientMetadata | string {
+  if (!body || typeof body !== "object" || Array.isArray(body)) return "not a JSON object";
   const b = body as Record<string, unknown>;
   let sa = b.pubsub_push_service_account;
   if (typeof sa === "string") {
     try {
       sa = JSON.parse(sa);
     } catch {
-      return undefined;
+      return "pubsub_push_service_account is not JSON";
     }
   }
-  if (typeof b.project_id !== "string" || !UUID.test(b.project_id)) return undefined;
-  if (typeof b.pubsub_project_id !== "string" || !b.pubsub_project_id) return undefined;
-  if (typeof b.topic_id !== "string" || !b.topic_id) return undefined;
-  if (!sa || typeof sa !== "object") return undefined;
+  if (typeof b.project_id !== "string" || !UUID.test(b.project_id)) return "project_id is not a UUID";
+  if (typeof b.pubsub_project_id !== "string" || !b.pubsub_project_id) return "pubsub_project_id is missing";
+  if (typeof b.topic_id !== "string" || !b.topic_id) return "topic_id is missing";
+  if (!sa || typeof sa !== "object") return "pubsub_push_service_account is missing";
   return {
     project_id: b.project_id,
     pubsub_project_id: b.pubsub_project_id,
@@ -31,7 +34,10 @@ function parseMetadata(body: unknown): ClientMetadata | undefined {
   };
 }
 
-/** One attempt at `GET {rootURL}/api/client_metadata`, bounded by timeoutMs. Never throws. */
+/**
+ * One attempt at `GET {rootURL}/api/client_metadata`, bounded by timeoutMs. Never throws: 401/403
+ * is `unauthorized`, a 200 with an unusable body `bad_response`, anything else that fails `retry`.
+ */
 export async function fetchClientMetadata(rootURL: string, apiKey: string, timeoutMs: number): Promise<BootstrapResult> {
   try {
     const res = await runSuppressed(() =>
@@ -48,8 +54,15 @@ export async function fetchClientMetadata(rootURL: string, apiKey: string, timeo
       await res.body?.cancel().catch(() => undefined);
       return { kind: "retry", reason: `HTTP ${res.status}` };
     }
-    const metadata = parseMetadata(await res.json());
-    return metadata ? { kind: "ok", metadata } : { kind: "retry", reason: "unusable client_metadata body" };
+    const text = await res.text(); // a failure while reading is a network error: retried below
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return { kind: "bad_response", reason: "the body is not JSON" };
+    }
+    const metadata = parseMetadata(body);
+    return typeof metadata === "string" ? { kind: "bad_response", reason: metadata } : { kind: "ok", metadata };
   } catch (err) {
     const e = err as { name?: string; message?: string; cause?: { code?: string } };
     const why = e.name === "TimeoutError" ? `timed out after ${timeoutMs} ms` : e.cause?.code ?? e.message ?? String(err);

@@ -1,0 +1,368 @@
+// Delivery accounting and bounds, through the public API: real Express apps on loopback, the
+// client_metadata stand-in, and custom transports (the emulator is not needed for what is tested here).
+// Every loss is counted under one reason and gives one warning; flush and close keep their bounds;
+// one classification of transport errors; ignorePaths RegExps with /g or /y match every request.
+import { test, describe } from "node:test";
+import assert from "node:assert/strict";
+import http from "node:http";
+import zlib from "node:zlib";
+import express from "express5";
+import { APIToolkit, type Transport, type WireMessage } from "../src/index.js";
+import { expressMiddleware } from "../src/integrations/express/index.js";
+import { WARNINGS } from "../src/registry/codes.js";
+import { newStats } from "../src/delivery/stats.js";
+import { startMetadataServer, GOOD_KEY } from "./helpers/metadata.js";
+import { listen, b64text, type Listening } from "./helpers/server.js";
+import { freePort } from "../scripts/emulator.mjs";
+
+function recordingLogger() {
+  const lines: string[] = [];
+  return {
+    lines,
+    warnings: (code: string) => lines.filter((l) => l.startsWith("warn") && l.includes(`${code}:`)).length,
+    info: (m: string) => void lines.push(`info ${m}`),
+    warn: (m: string) => void lines.push(`warn ${m}`),
+    error: (m: string) => void lines.push(`error ${m}`),
+  };
+}
+
+/** A transport that keeps what it is sent (decoded). */
+function memoryTransport() {
+  const sent: WireMessage[] = [];
+  const transport: Transport = {
+    send: async (messages) => void sent.push(...messages.map((m) => JSON.parse(m.toString("utf8")) as WireMessage)),
+    close: async () => undefined,
+  };
+  return { sent, factory: () => transport };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(cond: () => boolean, ms = 10_000) {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await sleep(20);
+  return cond();
+}
+
+type Setup = (app: express.Express) => void;
+async function serve(apitoolkit: APIToolkit, setup: Setup = () => undefined): Promise<Listening> {
+  const app = express();
+  app.use(expressMiddleware(apitoolkit));
+  app.use(express.json());
+  setup(app);
+  app.get("/ping", (_req, res) => void res.send("pong"));
+  app.get("/health", (_req, res) => void res.send("ok"));
+  app.post("/echo", (req, res) => void res.json(req.body));
+  return listen(http.createServer(app));
+}
+
+async function get(url: string): Promise<{ status: number; body: string }> {
+  const r = await fetch(url);
+  return { status: r.status, body: await r.text() };
+}
+
+describe("drops are settled and counted", () => {
+  test("a 401 arriving after exchanges were queued: close() returns at once, the drops are invalid_api_key", async () => {
+    const meta = await startMetadataServer("unused-topic", { delayMs: 700 });
+    const logger = recordingLogger();
+    const a = new APIToolkit({ apiKey: "wrong-key", rootURL: meta.url, logger, monitorOutgoing: false });
+    const srv = await serve(a);
+    try {
+      for (let i = 0; i < 4; i++) assert.deepEqual(await get(`${srv.url}/ping`), { status: 200, body: "pong" });
+      assert.equal(a.stats().state, "pending", "the requests were made before client_metadata answered");
+      assert.equal(a.stats().captured, 4);
+      assert.ok(await until(() => a.stats().state === "disabled"));
+      const t0 = Date.now();
+      assert.equal(await a.flush(3000), true, "flush settles: the dropped exchanges are accounted for");
+      await a.close(3000);
+      assert.ok(Date.now() - t0 < 1000, `close() took ${Date.now() - t0} ms`);
+      const s = a.stats();
+      assert.equal(s.dropped.invalid_api_key, 4);
+      assert.equal(s.queueItems, 0);
+      assert.equal(logger.warnings("W_INVALID_API_KEY"), 1);
+    } finally {
+      await srv.close();
+      await meta.close();
+    }
+  });
+
+  test("a request in flight when close() is called is counted as a shutdown drop, its response unchanged", async () => {
+    const mem = memoryTransport();
+    const a = new APIToolkit({ transport: mem.factory, logger: recordingLogger(), monitorOutgoing: false, publishIntervalMs: 10 });
+    const srv = await serve(a, (app) => app.get("/slow", (_req, res) => void setTimeout(() => res.send("late"), 400)));
+    try {
+      const pending = get(`${srv.url}/slow`);
+      await sleep(50);
+      await a.close(100);
+      assert.deepEqual(await pending, { status: 200, body: "late" });
+      assert.ok(await until(() => a.stats().dropped.shutdown === 1, 2000), JSON.stringify(a.stats()));
+      assert.equal(mem.sent.length, 0);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test("a capture that fails (a parsedBody getter that throws) is counted as capture_failed; the response is unchanged", async () => {
+    const mem = memoryTransport();
+    const logger = recordingLogger();
+    const a = new APIToolkit({ transport: mem.factory, logger, monitorOutgoing: false, publishIntervalMs: 10 });
+    const srv = await serve(a, (app) => {
+      app.get("/trap", (req, res) => {
+        Object.defineProperty(req, "body", { configurable: true, get() { throw new Error("body getter exploded"); } });
+        res.json({ ok: true });
+      });
+    });
+    try {
+      for (let i = 0; i < 3; i++) assert.deepEqual(await get(`${srv.url}/trap`), { status: 200, body: '{"ok":true}' });
+      assert.deepEqual(await get(`${srv.url}/ping`), { status: 200, body: "pong" });
+      assert.equal(await a.flush(2000), true);
+      const s = a.stats();
+      assert.equal(s.dropped.capture_failed, 3);
+      assert.equal(s.published, 1, "the other requests are still captured");
+      assert.equal(logger.warnings("W_CAPTURE_FAILED"), 1, "warned once");
+      assert.ok(logger.lines.some((l) => l.includes("body getter exploded")));
+    } finally {
+      await a.close(500);
+      await srv.close();
+    }
+  });
+
+  test("a capture that fails while starting is counted once as capture_failed, and not delivered as well", async () => {
+    const mem = memoryTransport();
+    const logger = recordingLogger();
+    const a = new APIToolkit({ transport: mem.factory, logger, monitorOutgoing: false, publishIntervalMs: 10 });
+    const app = express();
+    // Mounted before the SDK: a request property the SDK cannot observe (the route tracker redefines it).
+    app.use((req, _res, next) => {
+      if (req.url === "/locked") Object.defineProperty(req, "baseUrl", { value: "", writable: true, configurable: false });
+      next();
+    });
+    app.use(expressMiddleware(a));
+    app.get("/locked", (_req, res) => void res.send("still served"));
+    app.get("/ping", (_req, res) => void res.send("pong"));
+    const srv = await listen(http.createServer(app));
+    try {
+      assert.deepEqual(await get(`${srv.url}/locked`), { status: 200, body: "still served" });
+      assert.deepEqual(await get(`${srv.url}/ping`), { status: 200, body: "pong" });
+      assert.equal(await a.flush(2000), true);
+      const s = a.stats();
+      assert.equal(s.dropped.capture_failed, 1);
+      assert.equal(s.captured, 1, "a failed capture is not also captured");
+      assert.deepEqual(mem.sent.map((m) => m.raw_url), ["/ping"]);
+      assert.equal(logger.warnings("W_CAPTURE_FAILED"), 1);
+    } finally {
+      await a.close(500);
+      await srv.close();
+    }
+  });
+
+  test("every drop reason has one warning, logged once: too_large and shutdown included", async () => {
+    const { DROP_WARNINGS } = (await import("../src/registry/drops.js")) as { DROP_WARNINGS: Record<string, string> };
+    for (const reason of Object.keys(newStats().dropped)) {
+      const code = DROP_WARNINGS[reason];
+      assert.ok(code && code in WARNINGS, `drop reason ${reason} has a warning`);
+    }
+
+    // too_large: a serviceVersion of 10 MB makes every message larger than Pub/Sub accepts.
+    const mem = memoryTransport();
+    const logger = recordingLogger();
+    const big = new APIToolkit({ transport: mem.factory, logger, monitorOutgoing: false, publishIntervalMs: 10, serviceVersion: "v".repeat(10 * 1024 * 1024) });
+    const srv = await serve(big);
+    try {
+      for (let i = 0; i < 3; i++) assert.deepEqual(await get(`${srv.url}/ping`), { status: 200, body: "pong" });
+      assert.equal(await big.flush(10_000), true);
+      assert.equal(big.stats().dropped.too_large, 3);
+      assert.equal(logger.warnings("W_MESSAGE_TOO_LARGE"), 1);
+    } finally {
+      await big.close(500);
+      await srv.close();
+    }
+
+    // shutdown: what is still queued at close().
+    const port = await freePort();
+    const log2 = recordingLogger();
+    const stuck = new APIToolkit({ apiKey: GOOD_KEY, rootURL: `http://127.0.0.1:${port}`, logger: log2, monitorOutgoing: false });
+    const srv2 = await serve(stuck);
+    try {
+      for (let i = 0; i < 3; i++) await get(`${srv2.url}/ping`);
+      await stuck.close(100);
+      assert.equal(stuck.stats().dropped.shutdown, 3);
+      assert.equal(log2.warnings("W_SHUTDOWN_DROPPED"), 1);
+    } finally {
+      await srv2.close();
+    }
+  });
+});
+
+describe("transport errors: one classification", () => {
+  const grpc = (code: number) => Object.assign(new Error(`grpc ${code}`), { code });
+  const kinds: Array<{ name: string; error: () => unknown; permanent: boolean }> = [
+    { name: "INVALID_ARGUMENT (3)", error: () => grpc(3), permanent: true },
+    { name: "FAILED_PRECONDITION (9)", error: () => grpc(9), permanent: true },
+    { name: "OUT_OF_RANGE (11)", error: () => grpc(11), permanent: true },
+    { name: "UNIMPLEMENTED (12)", error: () => grpc(12), permanent: true },
+    { name: "{ permanent: true }", error: () => Object.assign(new Error("custom"), { permanent: true }), permanent: true },
+    { name: "DEADLINE_EXCEEDED (4)", error: () => grpc(4), permanent: false },
+    { name: "NOT_FOUND (5)", error: () => grpc(5), permanent: false },
+    { name: "UNAVAILABLE (14)", error: () => grpc(14), permanent: false },
+    { name: "a plain Error", error: () => new Error("socket hang up"), permanent: false },
+    { name: "a rejection with no reason", error: () => undefined, permanent: false },
+  ];
+  for (const kind of kinds) {
+    test(`${kind.name} is ${kind.permanent ? "permanent: dropped as rejected, not retried" : "transient: retried, then published"}`, async () => {
+      let calls = 0;
+      let delivered = 0;
+      const logger = recordingLogger();
+      // A long interval: the three exchanges wait, then flush() sends them as one batch.
+      const a = new APIToolkit({
+        logger, monitorOutgoing: false, publishIntervalMs: 60_000,
+        transport: () => ({
+          send: async (messages) => {
+            if (calls++ === 0) throw kind.error();
+            delivered += messages.length;
+          },
+          close: async () => undefined,
+        }),
+      });
+      const srv = await serve(a);
+      try {
+        for (let i = 0; i < 3; i++) await get(`${srv.url}/ping`);
+        assert.equal(await a.flush(5000), true);
+        const s = a.stats();
+        if (kind.permanent) {
+          assert.equal(s.dropped.rejected, 3);
+          assert.equal(s.retries, 0);
+          assert.equal(calls, 1, "not retried");
+          assert.equal(logger.warnings("W_PUBLISH_REJECTED"), 1);
+        } else {
+          assert.equal(s.dropped.rejected, 0);
+          assert.ok(s.retries >= 1);
+          assert.equal(s.published, 3);
+          assert.equal(delivered, 3);
+          assert.equal(logger.warnings("W_PUBLISH_FAILED"), 1);
+        }
+      } finally {
+        await a.close(500);
+        await srv.close();
+      }
+    });
+  }
+});
+
+describe("close(timeoutMs) is bounded by timeoutMs", () => {
+  test("a transport whose close() never resolves does not extend close()", async () => {
+    const a = new APIToolkit({
+      logger: recordingLogger(), monitorOutgoing: false, publishIntervalMs: 10,
+      transport: () => ({ send: async () => undefined, close: () => new Promise<void>(() => undefined) }),
+    });
+    const srv = await serve(a);
+    try {
+      await get(`${srv.url}/ping`);
+      assert.ok(await until(() => a.stats().state === "ready"));
+      const t0 = Date.now();
+      await a.close(300);
+      const took = Date.now() - t0;
+      assert.ok(took < 300 + 150, `close(300) took ${took} ms`);
+      assert.equal(a.stats().state, "closed");
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
+describe("bootstrap", () => {
+  test("a 200 with an unusable body: W_BOOTSTRAP_BAD_RESPONSE once, retried until the body is right", async () => {
+    const meta = await startMetadataServer("unused-topic", { body: '{"project_id":"not-a-uuid"}' });
+    const logger = recordingLogger();
+    const mem = memoryTransport();
+    const a = new APIToolkit({ apiKey: GOOD_KEY, rootURL: meta.url, logger, monitorOutgoing: false, publishIntervalMs: 10, transport: mem.factory });
+    try {
+      assert.ok(await until(() => meta.calls.length >= 1, 5000));
+      meta.setBody("not json at all");
+      assert.ok(await until(() => meta.calls.length >= 2, 5000), "retried");
+      assert.equal(a.stats().state, "pending");
+      meta.setBody(undefined);
+      assert.ok(await until(() => a.stats().state === "ready", 10_000), "retried until the body is right");
+      assert.ok(meta.calls.length >= 3);
+      assert.equal(logger.warnings("W_BOOTSTRAP_BAD_RESPONSE"), 1, "warned once for two unusable bodies");
+      assert.equal(logger.warnings("W_BOOTSTRAP_RETRY"), 0, "not reported as a generic retry");
+    } finally {
+      await a.close(500);
+      await meta.close();
+    }
+  });
+});
+
+describe("ignorePaths", () => {
+  test("a RegExp with /g or /y in top-level ignorePaths matches every request", async () => {
+    const mem = memoryTransport();
+    const a = new APIToolkit({ transport: mem.factory, logger: recordingLogger(), monitorOutgoing: false, publishIntervalMs: 10, ignorePaths: [/^\/health/g, /\/echo/y] });
+    const srv = await serve(a);
+    try {
+      for (let i = 0; i < 4; i++) {
+        assert.deepEqual(await get(`${srv.url}/health`), { status: 200, body: "ok" });
+        const r = await fetch(`${srv.url}/echo`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"i":1}' });
+        assert.deepEqual(await r.json(), { i: 1 });
+      }
+      await get(`${srv.url}/ping`);
+      assert.equal(await a.flush(2000), true);
+      assert.deepEqual(mem.sent.map((m) => m.raw_url), ["/ping"]);
+    } finally {
+      await a.close(500);
+      await srv.close();
+    }
+  });
+
+  test("outgoing ignorePaths and ignoreHosts with /g match every call", async () => {
+    const mem = memoryTransport();
+    const target = await listen(http.createServer((_req, res) => res.end("t")));
+    const host = new URL(target.url).host;
+    const a = new APIToolkit({
+      transport: mem.factory, logger: recordingLogger(), publishIntervalMs: 10,
+      outgoing: { ignorePaths: [/^\/skip/g], ignoreHosts: [/^nowhere\.invalid/g] },
+    });
+    try {
+      for (let i = 0; i < 4; i++) {
+        assert.equal(await (await fetch(`${target.url}/skip/${i}`)).text(), "t");
+      }
+      assert.equal(await (await fetch(`${target.url}/keep`)).text(), "t");
+      assert.equal(await a.flush(2000), true);
+      assert.deepEqual(mem.sent.map((m) => `${m.host}${m.raw_url}`), [`${host}/keep`]);
+    } finally {
+      await a.close(500);
+      await target.close();
+    }
+  });
+});
+
+describe("compressed bodies", () => {
+  test("a compressed body larger than maxBodyBytes once decompressed is reported cut, never sent as raw compressed bytes", async () => {
+    const mem = memoryTransport();
+    const a = new APIToolkit({ transport: mem.factory, logger: recordingLogger(), monitorOutgoing: false, publishIntervalMs: 10, maxBodyBytes: 1024 });
+    const json = JSON.stringify({ data: "x".repeat(100_000) });
+    const srv = await serve(a, (app) => {
+      for (const enc of ["deflate", "br", "gzip"]) {
+        app.get(`/${enc}`, (_req, res) => {
+          const body = enc === "deflate" ? zlib.deflateSync(json) : enc === "br" ? zlib.brotliCompressSync(json) : zlib.gzipSync(json);
+          res.setHeader("content-type", "application/json");
+          res.setHeader("content-encoding", enc);
+          res.end(body);
+        });
+      }
+    });
+    try {
+      for (const enc of ["deflate", "br", "gzip"]) {
+        const r = await fetch(`${srv.url}/${enc}`);
+        assert.equal(await r.text(), json, "the client gets the whole body");
+      }
+      assert.equal(await a.flush(2000), true);
+      assert.equal(mem.sent.length, 3);
+      for (const m of mem.sent) {
+        const enc = m.raw_url.slice(1);
+        assert.match(b64text(m.response_body), new RegExp(`^\\[compressed body \\(${enc}\\), \\d+ bytes, over 1024 bytes decompressed\\]$`));
+      }
+    } finally {
+      await a.close(500);
+      await srv.close();
+    }
+  });
+});
