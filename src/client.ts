@@ -4,8 +4,6 @@ import { WARNINGS, type WarningCode } from "./registry/codes.js";
 import { DROP_WARNINGS, type DropReason } from "./registry/drops.js";
 import { matchesAny } from "./config/match.js";
 import { onErrorOutsideRequest } from "./capture/errors.js";
-import { buildMessage } from "./wire/message.js";
-import { encodeMessage } from "./wire/encode.js";
 import { rulesOf, type RuleSet } from "./redact/rules.js";
 import { startOutgoing } from "./capture/outgoing/index.js";
 import { attachSink, type CaptureSink } from "./capture/sink.js";
@@ -14,6 +12,7 @@ import { renderBody } from "./redact/body.js";
 import { fetchClientMetadata } from "./transport/pubsub/bootstrap.js";
 import { backoffMs } from "./delivery/backoff.js";
 import { Delivery } from "./delivery/delivery.js";
+import { serializeExchange, stampProjectId } from "./wire/serialize.js";
 import { createPubSubTransport } from "./transport/pubsub/pubsub.js";
 import { newStats, type Stats } from "./delivery/stats.js";
 
@@ -56,7 +55,8 @@ export class APIToolkit {
       maxBatchBytes: cfg.maxBatchBytes,
       publishIntervalMs: cfg.publishIntervalMs,
       stats: this.#stats,
-      build: (ex, projectId) => encodeMessage(buildMessage(ex, cfg, projectId, rulesOf(ex) ?? this.#rules)),
+      build: (ex) => serializeExchange(ex, cfg, rulesOf(ex) ?? this.#rules),
+      stamp: stampProjectId,
       onDrop: (reason, count, detail) => this.#onDrop(reason, count, detail),
       onRetry: (err, delay) => {
         this.#warnOnce("W_PUBLISH_FAILED", err);

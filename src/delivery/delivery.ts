@@ -1,4 +1,3 @@
-import { performance } from "node:perf_hooks";
 import type { Exchange } from "../capture/exchange.js";
 import type { Transport } from "./transport.js";
 import { backoffMs } from "./backoff.js";
@@ -7,41 +6,34 @@ import type { DropReason, Stats } from "./stats.js";
 
 /** Pub/Sub refuses messages over 10 MB; stay clear of it. */
 export const MAX_MESSAGE_BYTES = 9 * 1024 * 1024;
-/** Rough per-exchange cost of headers and fields, for queue accounting before encoding. */
-const EXCHANGE_OVERHEAD_BYTES = 1024;
-/**
- * Longest stretch of encoding done in one go before yielding to the event loop. A batch of 500
- * 20 KB JSON bodies takes ~100 ms to redact and encode; done at once it stalls every request in
- * flight for that long (p99), in slices requests are served in between.
- */
-const ENCODE_SLICE_MS = 4;
 
 export interface DeliveryOptions {
   maxQueueBytes: number;
   maxBatchMessages: number;
   maxBatchBytes: number;
   publishIntervalMs: number;
-  /** Turns an exchange into an encoded message; throws on failure (counted as build_failed). */
-  build(ex: Exchange, projectId: string): Buffer;
+  /** Turns an exchange into the bytes of its message; throws on failure (counted as build_failed). */
+  build(ex: Exchange): Buffer;
+  /** Called on every batch just before it is sent, with the project id bootstrap gave (stamps it in). */
+  stamp(message: Buffer, projectId: string): void;
   stats: Stats;
   onDrop(reason: DropReason, count: number, detail?: unknown): void;
   onRetry(err: unknown, delayMs: number): void;
   debug?(line: string): void;
 }
 
-interface Pending { ex: Exchange; bytes: number }
-interface Encoded { data: Buffer }
-
 /**
- * Delivery policy, apart from the wire call: a byte-bounded queue of captured exchanges, encoded in
- * batches off the request path, published in batches with jittered retry, flushed within a bound.
+ * Delivery policy, apart from the wire call: each exchange becomes the bytes of its message the
+ * moment it is handed over (so no request's objects outlive its response), a queue bounded by
+ * those exact bytes holds them, batches are published with jittered retry, flush is bounded.
  */
 export class Delivery {
-  private pending: Pending[] = [];
-  private ready: Encoded[] = [];
-  /** Bytes of the encoded messages in `ready`. */
+  /** Messages waiting to be published, in order. */
+  private ready: Buffer[] = [];
+  /** Bytes of the messages in `ready`. */
   private readyBytes = 0;
   private inFlight = 0;
+  /** Bytes held: ready plus in flight. */
   private bytes = 0;
   private transport: Transport | undefined;
   private projectId = "";
@@ -56,22 +48,36 @@ export class Delivery {
 
   constructor(private readonly o: DeliveryOptions) {}
 
-  /** Accept one captured exchange, or drop it with a counted reason. Constant time; never throws. */
+  /**
+   * Accept one captured exchange: build its message now, queue the bytes, or drop it with a
+   * counted reason. Never throws.
+   */
   enqueue(ex: Exchange): void {
     const s = this.o.stats;
     if (this.state === "disabled") return this.drop(this.disabledReason, 1);
     if (this.state === "closed") return this.drop("shutdown", 1);
-    const bytes = ex.requestBody.keptBytes + ex.responseBody.keptBytes + EXCHANGE_OVERHEAD_BYTES;
-    if (this.bytes + bytes > this.o.maxQueueBytes) return this.drop("queue_full", 1);
+    if (this.bytes >= this.o.maxQueueBytes) return this.drop("queue_full", 1); // full: do not even build
+    let data: Buffer;
+    try {
+      data = this.o.build(ex);
+    } catch (err) {
+      s.captured++;
+      return this.drop("build_failed", 1, err);
+    }
+    if (this.bytes + data.length > this.o.maxQueueBytes) return this.drop("queue_full", 1);
     s.captured++;
+    if (data.length > MAX_MESSAGE_BYTES) return this.drop("too_large", 1);
     this.enqueued++;
-    this.bytes += bytes;
-    this.pending.push({ ex, bytes });
+    this.bytes += data.length;
+    this.readyBytes += data.length;
+    this.ready.push(data);
     this.updateGauges();
-    if (this.state === "ready") this.schedule(this.pending.length >= this.o.maxBatchMessages ? 0 : this.o.publishIntervalMs);
+    if (this.state !== "ready") return;
+    if (this.ready.length >= this.o.maxBatchMessages || this.readyBytes >= this.o.maxBatchBytes) this.publishReady();
+    else this.schedule(this.o.publishIntervalMs);
   }
 
-  /** Bootstrap done: start encoding and publishing what is queued. */
+  /** Bootstrap done: publish what is queued. */
   start(transport: Transport, projectId: string): void {
     if (this.state !== "waiting") return;
     this.transport = transport;
@@ -129,11 +135,10 @@ export class Delivery {
 
   /** Drop (and settle) everything queued; batches in flight are accounted for when they return. */
   private dropQueued(reason: DropReason): void {
-    const queued = this.pending.length + this.ready.length;
-    this.pending = [];
+    const queued = this.ready.length;
+    this.bytes -= this.readyBytes; // what is in flight stays counted until it returns
     this.ready = [];
     this.readyBytes = 0;
-    this.bytes = 0;
     if (queued) {
       this.drop(reason, queued);
       this.settle(queued);
@@ -157,7 +162,7 @@ export class Delivery {
 
   private updateGauges(): void {
     this.o.stats.queueBytes = this.bytes;
-    this.o.stats.queueItems = this.pending.length + this.ready.length + this.inFlight;
+    this.o.stats.queueItems = this.ready.length + this.inFlight;
   }
 
   private schedule(delayMs: number): void {
@@ -168,57 +173,16 @@ export class Delivery {
     }
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.tick();
+      this.publishReady();
     }, delayMs);
     this.timer.unref();
   }
 
-  /**
-   * Encode pending exchanges for at most ENCODE_SLICE_MS (and at most one batch), then publish
-   * what is ready: full batches at once, the rest once nothing is left to encode (fewer, bigger
-   * publish calls). Reschedules itself while exchanges are pending.
-   */
-  private tick(): void {
-    if (this.state !== "ready") return;
-    const limit = Math.min(this.pending.length, this.o.maxBatchMessages);
-    const sliceEnd = performance.now() + ENCODE_SLICE_MS;
-    let n = 0;
-    while (n < limit) {
-      const { ex, bytes } = this.pending[n++]!;
-      this.bytes -= bytes;
-      this.encode(ex);
-      if ((n & 3) === 0 && performance.now() >= sliceEnd) break;
-    }
-    this.pending.splice(0, n);
-    this.updateGauges();
-    this.publishReady(this.pending.length > 0);
-    if (this.pending.length) this.schedule(0);
-  }
-
-  private encode(ex: Exchange): void {
-    let data: Buffer;
-    try {
-      data = this.o.build(ex, this.projectId);
-    } catch (err) {
-      this.drop("build_failed", 1, err);
-      this.settle(1);
-      return;
-    }
-    if (data.length > MAX_MESSAGE_BYTES) {
-      this.drop("too_large", 1);
-      this.settle(1);
-      return;
-    }
-    this.bytes += data.length;
-    this.readyBytes += data.length;
-    this.ready.push({ data });
-  }
-
-  private takeBatch(): Encoded[] {
+  private takeBatch(): Buffer[] {
     let size = 0;
     let i = 0;
     while (i < this.ready.length && i < this.o.maxBatchMessages) {
-      const len = this.ready[i]!.data.length;
+      const len = this.ready[i]!.length;
       if (i > 0 && size + len > this.o.maxBatchBytes) break;
       size += len;
       i++;
@@ -227,32 +191,37 @@ export class Delivery {
     return this.ready.splice(0, i);
   }
 
-  /** With `onlyFull`, publish only full batches (more exchanges are still being encoded). */
-  private publishReady(onlyFull = false): void {
-    // At most two publish calls in flight: enough to hide latency, bounded in memory (queue bytes).
+  /** Publish what is ready, in batches: at most two publish calls in flight (latency hidden, memory bounded). */
+  private publishReady(): void {
+    if (this.timer && this.ready.length >= this.o.maxBatchMessages) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     while (this.state === "ready" && !this.retryTimer && this.inFlight < 2 && this.ready.length) {
-      if (onlyFull && this.ready.length < this.o.maxBatchMessages && this.readyBytes < this.o.maxBatchBytes) return;
       const batch = this.takeBatch();
       this.inFlight += batch.length;
       void this.send(batch);
     }
   }
 
-  private async send(batch: Encoded[]): Promise<void> {
+  private async send(batch: Buffer[]): Promise<void> {
     const transport = this.transport!;
     let error: unknown;
     try {
-      await transport.send(batch.map((m) => m.data));
+      for (const m of batch) this.o.stamp(m, this.projectId);
+      await transport.send(batch);
     } catch (err) {
       error = err ?? new Error("publish failed");
     }
     this.inFlight -= batch.length;
-    const bytes = batch.reduce((n, m) => n + m.data.length, 0);
+    const bytes = bytesOf(batch);
     if (this.state === "closed" || this.state === "disabled") {
       // Shutdown (or disable) already dropped what was queued; this batch's fate is known now.
+      this.bytes -= bytes;
       if (error) this.drop(this.state === "closed" ? "shutdown" : this.disabledReason, batch.length, error);
       else this.o.stats.published += batch.length;
       this.settle(batch.length);
+      this.updateGauges();
       return;
     }
     if (!error) {
@@ -277,13 +246,19 @@ export class Delivery {
         this.retryTimer = setTimeout(() => {
           this.retryTimer = undefined;
           this.publishReady();
-          if (this.pending.length) this.schedule(0);
         }, delay);
         this.retryTimer.unref();
       }
     }
     this.updateGauges();
-    this.publishReady();
-    if (this.pending.length) this.schedule(0);
+    // More than a batch waited while this one was out: send it now; a partial one on the timer.
+    if (this.ready.length >= this.o.maxBatchMessages || this.readyBytes >= this.o.maxBatchBytes) this.publishReady();
+    else if (this.ready.length) this.schedule(this.o.publishIntervalMs);
   }
+}
+
+function bytesOf(messages: readonly Buffer[]): number {
+  let n = 0;
+  for (const m of messages) n += m.length;
+  return n;
 }
