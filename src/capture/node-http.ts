@@ -1,16 +1,27 @@
-import type { IncomingMessage, ServerResponse, OutgoingHttpHeaders } from "node:http";
+/**
+ * Capture on node:http objects. Request bytes are observed as they are emitted to whoever reads
+ * them (the SDK never reads a stream itself); response bytes as they are written, with return
+ * values, backpressure and callbacks untouched; the exchange is handed over when the response
+ * finishes or the connection closes.
+ *
+ * Nothing per request but one object: the observers are installed once per process, on
+ * `ServerResponse.prototype` (`write`, `end`, `writeHead`, `emit`) and `IncomingMessage.prototype`
+ * (`emit`), and each does one property read to find the capture of `this`, if any. Objects that are
+ * not node:http's (a test double, the HTTP/2 compatibility API) get the same observers on the
+ * instance instead.
+ */
+/* eslint-disable prefer-rest-params -- the hooks run on every write of the process: they hand `arguments` on instead of copying it into a rest array */
+import http, { type IncomingMessage, type ServerResponse, type OutgoingHttpHeaders } from "node:http";
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { emptyBody, observeChunk } from "./body.js";
-import { CLIENT_CLOSED_STATUS, applyRoute, type Exchange } from "./exchange.js";
+import { CLIENT_CLOSED_STATUS, applyRoute, type CapturedBody, type Exchange } from "./exchange.js";
 import type { RouteRead } from "./routes/params.js";
 import { pathOf } from "./url.js";
 import type { RequestContext } from "./context.js";
 import type { CaptureSink } from "./sink.js";
-import type { SdkType } from "../wire/types.js";
-import { CAPTURED } from "../registry/symbols.js";
-
-
+import type { ErrorRecord, SdkType } from "../wire/types.js";
+import { CAPTURED, NODE_CAPTURE, NODE_HOOKS } from "../registry/symbols.js";
 
 /** The handle an adapter holds while a request on a node:http server is in flight. */
 export interface NodeCapture {
@@ -28,12 +39,100 @@ export interface NodeCapture {
   discard(): void;
 }
 
-type AnyFn = (...args: unknown[]) => unknown;
+/**
+ * What the process-wide hooks call on the object in a request's or response's NODE_CAPTURE slot.
+ * Shared by every copy of the SDK in the process (the slot and the hooks are global), so these
+ * names are a contract: change them only with the `.v1` of NODE_CAPTURE / NODE_HOOKS.
+ */
+interface HookTarget {
+  requestData(chunk: unknown): void;
+  responseWrite(chunk: unknown, encoding: unknown): void;
+  responseHead(headers: unknown): void;
+  responseDone(): void;
+}
+type Slot = { [NODE_CAPTURE]?: HookTarget };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- `this` of a prototype method is whatever object it is called on
+type AnyFn = (this: any, ...args: unknown[]) => unknown;
 
+/** Install the hooks once per process (idempotent across SDK copies). */
+function installHooks(): void {
+  const g = globalThis as unknown as Record<symbol, boolean | undefined>;
+  if (g[NODE_HOOKS]) return;
+  g[NODE_HOOKS] = true;
+  const res = http.ServerResponse.prototype as unknown as Record<string, AnyFn>;
+  const req = http.IncomingMessage.prototype as unknown as Record<string, AnyFn>;
+  const origWrite = res.write!;
+  const origEnd = res.end!;
+  const origWriteHead = res.writeHead!;
+  const origResEmit = res.emit!;
+  const origReqEmit = req.emit!;
+  res.write = function apitoolkitWrite(this: Slot, chunk: unknown, encoding: unknown): unknown {
+    const c = this[NODE_CAPTURE];
+    if (c !== undefined) c.responseWrite(chunk, encoding);
+    return origWrite.apply(this, arguments as unknown as unknown[]);
+  };
+  res.end = function apitoolkitEnd(this: Slot, chunk: unknown, encoding: unknown): unknown {
+    const c = this[NODE_CAPTURE];
+    if (c !== undefined) c.responseWrite(chunk, encoding);
+    return origEnd.apply(this, arguments as unknown as unknown[]);
+  };
+  res.writeHead = function apitoolkitWriteHead(this: Slot, ...args: unknown[]): unknown {
+    const c = this[NODE_CAPTURE];
+    if (c !== undefined) c.responseHead(args[args.length - 1]);
+    return origWriteHead.apply(this, args);
+  };
+  res.emit = function apitoolkitResponseEmit(this: Slot, event: unknown): unknown {
+    if (event === "finish" || event === "close") {
+      const c = this[NODE_CAPTURE];
+      if (c !== undefined) c.responseDone();
+    }
+    return origResEmit.apply(this, arguments as unknown as unknown[]);
+  };
+  req.emit = function apitoolkitRequestEmit(this: Slot, event: unknown, chunk: unknown): unknown {
+    if (event === "data") {
+      const c = this[NODE_CAPTURE];
+      if (c !== undefined) c.requestData(chunk);
+    }
+    return origReqEmit.apply(this, arguments as unknown as unknown[]);
+  };
+}
 
-function mergeHeaders(res: ServerResponse, passed: unknown): OutgoingHttpHeaders | string[] {
+/** The same observers on one instance, for request/response objects that are not node:http's. */
+function observeInstance(req: IncomingMessage, res: ServerResponse, target: HookTarget): void {
+  const r = req as unknown as Record<string, AnyFn>;
+  const s = res as unknown as Record<string, AnyFn>;
+  if (!(req instanceof http.IncomingMessage)) {
+    const emit = r.emit!;
+    r.emit = function observedEmit(this: unknown, event: unknown, chunk: unknown): unknown {
+      if (event === "data") target.requestData(chunk);
+      return emit.apply(this, arguments as unknown as unknown[]);
+    };
+  }
+  if (res instanceof http.ServerResponse) return;
+  const write = s.write!;
+  const end = s.end!;
+  const writeHead = s.writeHead!;
+  s.write = function observedWrite(this: unknown, chunk: unknown, encoding: unknown): unknown {
+    target.responseWrite(chunk, encoding);
+    return write.apply(this, arguments as unknown as unknown[]);
+  };
+  s.end = function observedEnd(this: unknown, chunk: unknown, encoding: unknown): unknown {
+    target.responseWrite(chunk, encoding);
+    return end.apply(this, arguments as unknown as unknown[]);
+  };
+  s.writeHead = function observedWriteHead(this: unknown, ...args: unknown[]): unknown {
+    target.responseHead(args[args.length - 1]);
+    return writeHead.apply(this, args);
+  };
+  const done = () => target.responseDone();
+  (res as ServerResponse).once("finish", done);
+  (res as ServerResponse).once("close", done);
+}
+
+/** Response headers as sent: what was set with setHeader, plus what was passed to writeHead. */
+function mergeHeaders(res: ServerResponse, passed: unknown): OutgoingHttpHeaders {
   const set = res.getHeaders();
-  if (!passed) return set;
+  if (!passed || typeof passed !== "object") return set;
   const out: OutgoingHttpHeaders = { ...set };
   if (Array.isArray(passed)) {
     // [[name, value], ...] or the flat [name, value, name, value]
@@ -45,7 +144,7 @@ function mergeHeaders(res: ServerResponse, passed: unknown): OutgoingHttpHeaders
         out[k] = prev === undefined ? String(flat[i + 1]) : ([] as string[]).concat(prev as string, String(flat[i + 1]));
       }
     }
-  } else if (typeof passed === "object") {
+  } else {
     for (const [k, v] of Object.entries(passed as Record<string, unknown>)) {
       const key = k.toLowerCase();
       if (!(key in set) && v !== undefined) out[key] = v as string | string[];
@@ -54,11 +153,111 @@ function mergeHeaders(res: ServerResponse, passed: unknown): OutgoingHttpHeaders
   return out;
 }
 
+/** One request in flight: the adapter's handle, the request context and the hooks' target in one object. */
+class Capture implements NodeCapture, RequestContext, HookTarget {
+  readonly exchange: Exchange;
+  readonly msgId: string;
+  readonly errors: ErrorRecord[] = [];
+  parsedBody?: () => unknown;
+  route?: () => RouteRead;
+  beforeFinish?: () => void;
+  private done = false;
+  private passedHeaders: unknown = undefined;
+  private readonly startHr: number;
+  private readonly requestBody: CapturedBody = emptyBody();
+  private readonly responseBody: CapturedBody = emptyBody();
+  private readonly responseLimit: number;
+
+  constructor(
+    readonly owner: CaptureSink,
+    private req: IncomingMessage | undefined,
+    private res: ServerResponse | undefined,
+    sdkType: SdkType,
+    rawUrl: string,
+    private readonly limit: number,
+  ) {
+    this.startHr = performance.now();
+    this.msgId = randomUUID();
+    const r = req!;
+    const method = r.method ?? "GET";
+    this.responseLimit = method === "HEAD" ? 0 : limit; // a HEAD response has no body on the wire
+    this.exchange = {
+      sdkType,
+      msgId: this.msgId,
+      startEpochMs: performance.timeOrigin + this.startHr,
+      durationNs: 0,
+      method,
+      host: String(r.headers.host ?? r.headers[":authority"] ?? ""),
+      rawUrl,
+      urlPath: undefined,
+      pathParams: {},
+      protoMajor: r.httpVersionMajor || 1,
+      protoMinor: r.httpVersionMajor ? r.httpVersionMinor : 1,
+      statusCode: 0,
+      requestHeaders: r.rawHeaders,
+      responseHeaders: {},
+      requestBody: this.requestBody,
+      responseBody: this.responseBody,
+      errors: this.errors,
+    };
+  }
+
+  get ctx(): RequestContext {
+    return this;
+  }
+
+  discard(): void {
+    this.done = true;
+    this.release();
+  }
+
+  requestData(chunk: unknown): void {
+    if (!this.done) observeChunk(this.requestBody, chunk, undefined, this.limit);
+  }
+
+  responseWrite(chunk: unknown, encoding: unknown): void {
+    if (this.done || typeof chunk === "function") return;
+    observeChunk(this.responseBody, chunk, typeof encoding === "string" ? (encoding as BufferEncoding) : undefined, this.responseLimit);
+  }
+
+  responseHead(headers: unknown): void {
+    if (headers && typeof headers === "object") this.passedHeaders = headers;
+  }
+
+  responseDone(): void {
+    if (this.done) return;
+    this.done = true;
+    const res = this.res!;
+    const ex = this.exchange;
+    try {
+      ex.durationNs = Math.round((performance.now() - this.startHr) * 1e6);
+      ex.statusCode = res.headersSent ? res.statusCode : CLIENT_CLOSED_STATUS;
+      ex.responseHeaders = mergeHeaders(res, this.passedHeaders) as Exchange["responseHeaders"];
+      if (this.requestBody.totalBytes === 0 && this.parsedBody) this.requestBody.parsed = this.parsedBody();
+      if (this.route) applyRoute(ex, this.route());
+      this.beforeFinish?.();
+    } catch (err) {
+      this.release();
+      this.owner.captureFailed(err);
+      return;
+    }
+    // From here on nothing refers to the request or response: the exchange is plain data.
+    this.release();
+    this.owner.accept(ex);
+  }
+
+  private release(): void {
+    if (this.req) (this.req as Slot)[NODE_CAPTURE] = undefined;
+    if (this.res) (this.res as Slot)[NODE_CAPTURE] = undefined;
+    this.req = this.res = undefined;
+    this.parsedBody = this.route = this.beforeFinish = undefined;
+  }
+}
+
 /**
- * Start capturing one exchange on a node:http (or compatible) request/response pair. Observes
- * request bytes as the app reads them (never reads the stream itself), and response bytes as they
- * are written (return values, backpressure and callbacks untouched). Hands the exchange to the sink
- * when the response finishes or the connection closes. Returns undefined when not capturing.
+ * Start capturing one exchange on a node:http (or compatible) request/response pair; the exchange
+ * is handed to the sink when the response finishes or the connection closes. Returns undefined
+ * when not capturing (disabled, ignored path, or already captured by another adapter or copy).
  */
 export function startNodeCapture(
   sink: CaptureSink,
@@ -67,91 +266,15 @@ export function startNodeCapture(
   sdkType: SdkType,
   rawUrl: string = (req as { originalUrl?: string }).originalUrl ?? req.url ?? "/",
 ): NodeCapture | undefined {
-  if (!sink.capturing || sink.ignores(pathOf(rawUrl))) return undefined;
+  if (!sink.capturing || (sink.config.ignorePaths.length > 0 && sink.ignores(pathOf(rawUrl)))) return undefined;
   // One capture per request, even with two adapters (e.g. Nest over Express) or two copies of the SDK.
   const marked = req as IncomingMessage & { [CAPTURED]?: true };
   if (marked[CAPTURED]) return undefined;
   marked[CAPTURED] = true;
-  const limit = sink.config.maxBodyBytes;
-  const startHr = performance.now();
-  const exchange: Exchange = {
-    sdkType,
-    msgId: randomUUID(),
-    startEpochMs: performance.timeOrigin + startHr,
-    durationNs: 0,
-    method: req.method ?? "GET",
-    host: String(req.headers.host ?? req.headers[":authority"] ?? ""),
-    rawUrl,
-    urlPath: undefined,
-    pathParams: {},
-    protoMajor: req.httpVersionMajor || 1,
-    protoMinor: req.httpVersionMajor ? req.httpVersionMinor : 1,
-    statusCode: 0,
-    requestHeaders: req.rawHeaders,
-    responseHeaders: {},
-    requestBody: emptyBody(),
-    responseBody: emptyBody(),
-    errors: [],
-  };
-  let done = false;
-  const capture: NodeCapture = {
-    ctx: { msgId: exchange.msgId, errors: exchange.errors, owner: sink },
-    exchange,
-    discard: () => void (done = true),
-  };
-
-  // Request bytes: observe 'data' as it is emitted to whoever reads (flowing or paused mode).
-  const reqEmit = req.emit as AnyFn;
-  req.emit = function observedEmit(this: IncomingMessage, event: string | symbol, ...args: unknown[]): boolean {
-    if (event === "data") observeChunk(exchange.requestBody, args[0], undefined, limit);
-    return reqEmit.apply(this, [event, ...args]) as boolean;
-  } as typeof req.emit;
-
-  // Response bytes: observe what is written, return exactly what the original returns.
-  const origWrite = res.write as AnyFn;
-  const origEnd = res.end as AnyFn;
-  const origWriteHead = res.writeHead as AnyFn;
-  let passedHeaders: unknown;
-  const bodyLimit = exchange.method === "HEAD" ? 0 : limit; // a HEAD response has no body on the wire
-  const observe = (args: unknown[]): void => {
-    if (typeof args[0] === "function") return;
-    observeChunk(exchange.responseBody, args[0], typeof args[1] === "string" ? (args[1] as BufferEncoding) : undefined, bodyLimit);
-  };
-  res.write = function observedWrite(this: ServerResponse, ...args: unknown[]) {
-    observe(args);
-    return origWrite.apply(this, args);
-  } as typeof res.write;
-  res.end = function observedEnd(this: ServerResponse, ...args: unknown[]) {
-    observe(args);
-    return origEnd.apply(this, args);
-  } as typeof res.end;
-  res.writeHead = function observedWriteHead(this: ServerResponse, ...args: unknown[]) {
-    const last = args[args.length - 1];
-    if (last && typeof last === "object") passedHeaders = last;
-    return origWriteHead.apply(this, args);
-  } as typeof res.writeHead;
-
-  const finish = (): void => {
-    if (done) return;
-    done = true;
-    res.removeListener("finish", finish);
-    res.removeListener("close", finish);
-    try {
-      exchange.durationNs = Math.round((performance.now() - startHr) * 1e6);
-      exchange.statusCode = res.headersSent ? res.statusCode : CLIENT_CLOSED_STATUS;
-      exchange.responseHeaders = mergeHeaders(res, passedHeaders) as Exchange["responseHeaders"];
-      if (exchange.requestBody.totalBytes === 0 && capture.parsedBody) {
-        exchange.requestBody.parsed = capture.parsedBody();
-      }
-      if (capture.route) applyRoute(exchange, capture.route());
-      capture.beforeFinish?.();
-    } catch (err) {
-      sink.captureFailed(err);
-      return;
-    }
-    sink.accept(exchange);
-  };
-  res.once("finish", finish);
-  res.once("close", finish);
+  installHooks();
+  const capture = new Capture(sink, req, res, sdkType, rawUrl, sink.config.maxBodyBytes);
+  (req as Slot)[NODE_CAPTURE] = capture;
+  (res as Slot)[NODE_CAPTURE] = capture;
+  if (!(req instanceof http.IncomingMessage) || !(res instanceof http.ServerResponse)) observeInstance(req, res, capture);
   return capture;
 }

@@ -9,6 +9,10 @@
 export const SINK = Symbol.for("apitoolkit-node.sink.v1");
 /** On an incoming request (IncomingMessage or Web Request): already captured. */
 export const CAPTURED = Symbol.for("apitoolkit-node.captured.v1");
+/** On a node:http request and its response: the capture in flight (what the process-wide hooks report to). */
+export const NODE_CAPTURE = Symbol.for("apitoolkit-node.node-capture.v1");
+/** On globalThis: the process-wide node:http hooks, installed once for every copy of the SDK. */
+export const NODE_HOOKS = Symbol.for("apitoolkit-node.node-hooks.v1");
 /** On globalThis: the AsyncLocalStorage instances of the request context. */
 export const CONTEXT = Symbol.for("apitoolkit-node.context.v1");
 /** On an Exchange: the redaction rules it must be redacted with (outgoing calls add per-destination rules). */
@@ -36,4 +40,6 @@ export const FOREIGN = {
   fastifyDisplayName: Symbol.for("fastify.display-name"),
   /** Next.js's request context store (the platform's `waitUntil`). */
   nextRequestContext: Symbol.for("@next/request-context"),
+  /** Next.js's request meta on an IncomingMessage (the matched page and params, the URL as received). */
+  nextRequestMeta: Symbol.for("NextInternalRequestMeta"),
 } as const;
