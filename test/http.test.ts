@@ -19,10 +19,10 @@ import { createHandler, exampleOptions } from "../examples/http/app.js";
 import { createTestTopic, type TestTopic } from "./helpers/pubsub.js";
 import { startMetadataServer, GOOD_KEY, PROJECT_ID, type MetadataServer } from "./helpers/metadata.js";
 import { listen, b64json, b64text, type Listening } from "./helpers/server.js";
-import { assertNoSecrets } from "./helpers/messages.js";
+import { assertNoSecrets, one } from "./helpers/messages.js";
+import { quietLogger } from "./helpers/logger.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const quietLogger = { info() {}, warn() {}, error() {} };
 const repoRoot = fileURLToPath(new URL("..", import.meta.url));
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -68,12 +68,6 @@ function checkCommon(m: WireMessage): void {
   assert.deepEqual(m.path_params, {});
   for (const v of Object.values(m.request_headers)) assert.ok(Array.isArray(v));
   for (const v of Object.values(m.response_headers)) assert.ok(Array.isArray(v));
-}
-
-function one(msgs: WireMessage[], raw: string): WireMessage {
-  const found = msgs.filter((m) => m.raw_url === raw);
-  assert.equal(found.length, 1, `exactly one message for ${raw}`);
-  return found[0]!;
 }
 
 describe("node:http and node:https", () => {
@@ -271,6 +265,45 @@ describe("node:http and node:https", () => {
     assert.equal(fail.errors[0]!.root_error_type, "SyntaxError");
     assert.equal(fail.errors[0]!.root_error_message, "bad input");
     assert.deepEqual(one(msgs, "/ok").errors, []);
+  });
+
+  test("the wrapper returns what the handler returns, and is typed so (a promise for async handlers)", async () => {
+    const asyncHandler = wrapHandler(apitoolkit, async (req: http.IncomingMessage, res: http.ServerResponse) => {
+      await pause(1);
+      res.setHeader("content-type", "application/json");
+      res.end('{"via":"async"}');
+      return `handled ${req.url}`;
+    });
+    const syncHandler = wrapHandler(apitoolkit, (_req: http.IncomingMessage, res: http.ServerResponse) => {
+      res.setHeader("content-type", "application/json");
+      res.end('{"via":"sync"}');
+      return 7;
+    });
+    const returned: unknown[] = [];
+    const server = await listen(
+      http.createServer((req, res) => {
+        if (req.url === "/sync") {
+          const n: number = syncHandler(req, res); // a type error while wrapHandler claimed `void`
+          returned.push(n);
+          return;
+        }
+        const p: Promise<string> = asyncHandler(req, res);
+        assert.ok(p instanceof Promise);
+        void p.then((v) => returned.push(v));
+      }),
+    );
+    try {
+      const [a, s] = [await request(`${server.url}/async`), await request(`${server.url}/sync`)];
+      assert.equal(a.body, '{"via":"async"}');
+      assert.equal(s.body, '{"via":"sync"}');
+    } finally {
+      await server.close();
+    }
+    assert.deepEqual(returned, ["handled /async", 7]);
+    const msgs = await topic.pull(2);
+    assert.equal(msgs.length, 2);
+    assert.deepEqual(b64json(one(msgs, "/async").response_body), { via: "async" });
+    assert.deepEqual(b64json(one(msgs, "/sync").response_body), { via: "sync" });
   });
 
   test("sync throws and unhandled rejections surface exactly as without the SDK (child processes)", async () => {

@@ -1,7 +1,5 @@
-import { sinkOf } from "../../capture/sink.js";
-import { startWebCapture, type WebCapture } from "../../capture/web.js";
-import { runInRequest } from "../../capture/context.js";
-import { recordError } from "../../capture/errors.js";
+import { adapterKit } from "../../capture/kit.js";
+import { stringParams, type RouteRead } from "../../capture/routes/params.js";
 import type { RawHeaders } from "../../capture/exchange.js";
 
 /** Structural slice of Hono's Context (no dependency on hono itself). */
@@ -54,54 +52,41 @@ function template(path: string): string {
  * app.get("/users/:id", (c) => c.json({ id: c.req.param("id") }));
  */
 export function honoMiddleware(client: object): HonoMiddleware {
-  const sink = sinkOf(client);
+  const kit = adapterKit(client);
   return async function apitoolkitHonoMiddleware(c, next) {
-    let cap: WebCapture | undefined;
+    const incoming = nodeIncoming(c.env);
+    const options = {
+      rawUrl: incoming?.url,
+      requestHeaders: incoming?.rawHeaders as RawHeaders | undefined,
+      protoMajor: incoming?.httpVersionMajor,
+      protoMinor: incoming?.httpVersionMinor,
+      alias: incoming,
+    };
+    const capture = kit.startWeb(c.req.raw, "JsExpress", options, (cap) => {
+      cap.route = () => honoRoute(c, apitoolkitHonoMiddleware, cap.exchange.statusCode);
+      c.req.raw = cap.wrapRequest(c.req.raw);
+    });
+    if (!capture) return next();
     try {
-      const incoming = nodeIncoming(c.env);
-      cap = startWebCapture(sink, c.req.raw, "JsExpress", {
-        rawUrl: incoming?.url,
-        requestHeaders: incoming?.rawHeaders as RawHeaders | undefined,
-        protoMajor: incoming?.httpVersionMajor,
-        protoMinor: incoming?.httpVersionMinor,
-        alias: incoming,
-      });
-      if (cap) c.req.raw = cap.wrapRequest(c.req.raw);
-    } catch (err) {
-      sink.warnOnce("W_CAPTURE_FAILED", err);
-      cap = undefined;
-    }
-    if (!cap) return next();
-    const capture = cap;
-    capture.beforeFinish = () => routeOf(c, apitoolkitHonoMiddleware, capture);
-    try {
-      await runInRequest(capture.ctx, next);
+      await kit.run(capture, next);
     } catch (err) {
       // Not an Error instance: Hono rethrows it past onError and answers 500 itself.
-      recordError(capture.exchange.errors, err);
+      kit.recordError(capture, err);
       capture.finish(500);
       throw err;
     }
-    try {
-      if (c.error !== undefined) recordError(capture.exchange.errors, c.error);
+    if (c.error !== undefined) kit.recordError(capture, c.error);
+    kit.guard(() => {
       c.res = capture.wrapResponse(c.res);
-    } catch (err) {
-      sink.warnOnce("W_CAPTURE_FAILED", err);
-    }
+    });
   };
 }
 
 /** Route template and params of the route that answered; "" when none matched (404). */
-function routeOf(c: HonoContextLike, self: unknown, cap: WebCapture): void {
+function honoRoute(c: HonoContextLike, self: unknown, statusCode: number): RouteRead {
   const routes = c.req.matchedRoutes;
   const route = routes?.[c.req.routeIndex ?? -1];
-  const ex = cap.exchange;
   // The deepest route reached is this middleware (or another one that passed on): nothing matched.
-  if (!route || route.handler === self || (route.handler.length >= 2 && route.method === "ALL" && ex.statusCode === 404)) {
-    ex.urlPath = "";
-    ex.pathParams = {};
-    return;
-  }
-  ex.urlPath = template(route.path);
-  ex.pathParams = { ...c.req.param() };
+  if (!route || route.handler === self || (route.handler.length >= 2 && route.method === "ALL" && statusCode === 404)) return "";
+  return { template: template(route.path), params: stringParams(c.req.param()) };
 }

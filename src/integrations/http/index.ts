@@ -1,14 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { sinkOf } from "../../capture/sink.js";
-import { startNodeCapture, type NodeCapture } from "../../capture/node-http.js";
-import { runInRequest } from "../../capture/context.js";
-import { recordError } from "../../capture/errors.js";
+import { adapterKit } from "../../capture/kit.js";
 
-/** A node:http / node:https request listener, sync or async. */
-export type RequestListener<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse> = (
+/** A node:http / node:https request listener, sync or async, returning `R`. */
+export type RequestListener<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse, R = unknown> = (
   req: Req,
   res: Res,
-) => unknown;
+) => R;
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return (typeof v === "object" || typeof v === "function") && v !== null && typeof (v as { then?: unknown }).then === "function";
@@ -16,7 +13,8 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 
 /**
  * Wrap a plain node:http / node:https request listener so every exchange is captured (params,
- * bodies, timing, errors) and handed to the client, sent with sdk_type `JsExpress`.
+ * bodies, timing, errors) and handed to the client, sent with sdk_type `JsExpress`. The wrapper
+ * returns what the handler returns (typed as the handler's return type).
  *
  * There is no router, so `url_path` is left out of the message (the server groups such requests by
  * their raw path) and `path_params` is `{}`.
@@ -34,34 +32,28 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
  *   res.end(JSON.stringify({ ok: true }));
  * }));
  */
-export function wrapHandler<Req extends IncomingMessage, Res extends ServerResponse>(
+export function wrapHandler<Req extends IncomingMessage, Res extends ServerResponse, R>(
   client: object,
-  handler: RequestListener<Req, Res>,
-): (req: Req, res: Res) => void {
-  const sink = sinkOf(client);
-  return function apitoolkitHttpHandler(this: unknown, req: Req, res: Res) {
-    let capture: NodeCapture | undefined;
-    try {
-      capture = startNodeCapture(sink, req, res, "JsExpress", req.url ?? "/");
-    } catch (err) {
-      sink.warnOnce("W_CAPTURE_FAILED", err);
-      capture = undefined;
-    }
-    if (!capture) return handler.call(this, req, res) as void;
-    const errors = capture.exchange.errors;
-    return runInRequest(capture.ctx, () => {
-      let result: unknown;
+  handler: RequestListener<Req, Res, R>,
+): RequestListener<Req, Res, R> {
+  const kit = adapterKit(client);
+  return function apitoolkitHttpHandler(this: unknown, req: Req, res: Res): R {
+    const capture = kit.startNode(req, res, "JsExpress", req.url ?? "/");
+    if (!capture) return handler.call(this, req, res);
+    return kit.run(capture, () => {
+      let result: R;
       try {
         result = handler.call(this, req, res);
       } catch (err) {
-        recordError(errors, err);
+        kit.recordError(capture, err);
         throw err;
       }
       if (!isThenable(result)) return result;
+      // Same kind of thenable, settling the same way: R stays honest.
       return result.then(undefined, function apitoolkitRecordRejection(err: unknown) {
-        recordError(errors, err);
+        kit.recordError(capture, err);
         throw err;
-      });
-    }) as void;
+      }) as R;
+    });
   };
 }

@@ -1,8 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { sinkOf } from "../../capture/sink.js";
-import { startNodeCapture, type NodeCapture } from "../../capture/node-http.js";
-import { runInRequest } from "../../capture/context.js";
-import { recordError } from "../../capture/errors.js";
+import { adapterKit } from "../../capture/kit.js";
+import { stringParams, type RouteRead } from "../../capture/routes/params.js";
 
 /** Structural Koa context (Koa 2/3 plus what @koa/router sets), so the SDK never depends on koa. */
 interface KoaContextLike {
@@ -11,28 +9,20 @@ interface KoaContextLike {
   originalUrl?: string;
   request: { body?: unknown };
   params?: Record<string, unknown>;
-  /** Set by @koa/router: path of the matched layer, router prefixes and nested mounts included. */
+  /**
+   * Set by @koa/router when a route matched path and method: its path, router prefixes and nested
+   * mounts included. Unset when only other methods' routes matched the path (a 404 or 405).
+   */
   _matchedRoute?: unknown;
-  /** Set by @koa/router: layers whose path matched. */
-  matched?: Array<{ path?: unknown; methods?: unknown[] }>;
 }
 type Next = () => Promise<unknown>;
 export type KoaMiddleware = (ctx: KoaContextLike, next: Next) => Promise<void>;
 
-function routeTemplate(ctx: KoaContextLike): string {
-  let route = ctx._matchedRoute;
-  if (route === undefined && Array.isArray(ctx.matched)) {
-    const layers = ctx.matched.filter((l) => Array.isArray(l.methods) && l.methods.length > 0);
-    route = layers[layers.length - 1]?.path;
-  }
-  return route === undefined || route === null ? "" : String(route);
-}
-
-function paramsOf(ctx: KoaContextLike): Record<string, string> {
-  const out: Record<string, string> = {};
-  const p = ctx.params;
-  if (p && typeof p === "object") for (const [k, v] of Object.entries(p)) if (v !== undefined) out[k] = String(v);
-  return out;
+/** The @koa/router route that answered; "" when none handled the request (or no router ran). */
+function koaRoute(ctx: KoaContextLike): RouteRead {
+  const route = ctx._matchedRoute;
+  const template = route === undefined || route === null ? "" : String(route);
+  return template ? { template, params: stringParams(ctx.params) } : "";
 }
 
 /**
@@ -49,34 +39,17 @@ function paramsOf(ctx: KoaContextLike): Record<string, string> {
  * app.use(router.routes());
  */
 export function koaMiddleware(client: object): KoaMiddleware {
-  const sink = sinkOf(client);
+  const kit = adapterKit(client);
   return async function apitoolkitKoaMiddleware(ctx, next) {
-    let capture: NodeCapture | undefined;
-    try {
-      capture = startNodeCapture(sink, ctx.req, ctx.res, "JsExpress", ctx.originalUrl ?? ctx.req.url ?? "/");
-      if (capture) {
-        const c = capture;
-        c.parsedBody = () => ctx.request.body;
-        c.beforeFinish = () => {
-          const template = routeTemplate(ctx);
-          c.exchange.urlPath = template;
-          c.exchange.pathParams = template ? paramsOf(ctx) : {};
-        };
-      }
-    } catch (err) {
-      sink.warnOnce("W_CAPTURE_FAILED", err);
-      capture = undefined;
-    }
-    if (!capture) {
-      await next();
-      return;
-    }
-    const errors = capture.exchange.errors;
-    await runInRequest(capture.ctx, async function apitoolkitKoaNext() {
+    const capture = kit.startNode(ctx.req, ctx.res, "JsExpress", ctx.originalUrl ?? ctx.req.url ?? "/", (c) => {
+      c.parsedBody = () => ctx.request.body;
+      c.route = () => koaRoute(ctx);
+    });
+    await kit.run(capture, async function apitoolkitKoaNext() {
       try {
         await next();
       } catch (err) {
-        recordError(errors, err);
+        kit.recordError(capture, err);
         throw err;
       }
     });
