@@ -40,6 +40,18 @@ export interface NodeCapture {
 }
 
 /**
+ * Where an adapter's finish reads the parsed body and the route, as functions of the object the
+ * adapter passed (its framework's request or context): one constant object per adapter, so no
+ * closure is made per request.
+ */
+export interface NodeReaders<S> {
+  /** Called once when the capture starts (e.g. to start following the router). */
+  start?(source: S): void;
+  parsedBody?(source: S): unknown;
+  route?(source: S): RouteRead;
+}
+
+/**
  * What the process-wide hooks call on the object in a request's or response's NODE_CAPTURE slot.
  * Shared by every copy of the SDK in the process (the slot and the hooks are global), so these
  * names are a contract: change them only with the `.v1` of NODE_CAPTURE / NODE_HOOKS.
@@ -161,6 +173,9 @@ class Capture implements NodeCapture, RequestContext, HookTarget {
   parsedBody?: () => unknown;
   route?: () => RouteRead;
   beforeFinish?: () => void;
+  /** Constant readers and the object they read (see NodeReaders). */
+  readers: NodeReaders<unknown> | undefined = undefined;
+  source: unknown = undefined;
   private done = false;
   private passedHeaders: unknown = undefined;
   private readonly startHr: number;
@@ -233,8 +248,13 @@ class Capture implements NodeCapture, RequestContext, HookTarget {
       ex.durationNs = Math.round((performance.now() - this.startHr) * 1e6);
       ex.statusCode = res.headersSent ? res.statusCode : CLIENT_CLOSED_STATUS;
       ex.responseHeaders = mergeHeaders(res, this.passedHeaders) as Exchange["responseHeaders"];
-      if (this.requestBody.totalBytes === 0 && this.parsedBody) this.requestBody.parsed = this.parsedBody();
+      const readers = this.readers;
+      if (this.requestBody.totalBytes === 0) {
+        if (this.parsedBody) this.requestBody.parsed = this.parsedBody();
+        else if (readers?.parsedBody) this.requestBody.parsed = readers.parsedBody(this.source);
+      }
       if (this.route) applyRoute(ex, this.route());
+      else if (readers?.route) applyRoute(ex, readers.route(this.source));
       this.beforeFinish?.();
     } catch (err) {
       this.release();
@@ -251,6 +271,7 @@ class Capture implements NodeCapture, RequestContext, HookTarget {
     if (this.res) (this.res as Slot)[NODE_CAPTURE] = undefined;
     this.req = this.res = undefined;
     this.parsedBody = this.route = this.beforeFinish = undefined;
+    this.readers = this.source = undefined;
   }
 }
 
@@ -259,12 +280,14 @@ class Capture implements NodeCapture, RequestContext, HookTarget {
  * is handed to the sink when the response finishes or the connection closes. Returns undefined
  * when not capturing (disabled, ignored path, or already captured by another adapter or copy).
  */
-export function startNodeCapture(
+export function startNodeCapture<S>(
   sink: CaptureSink,
   req: IncomingMessage,
   res: ServerResponse,
   sdkType: SdkType,
   rawUrl: string = (req as { originalUrl?: string }).originalUrl ?? req.url ?? "/",
+  readers?: NodeReaders<S>,
+  source?: S,
 ): NodeCapture | undefined {
   if (!sink.capturing || (sink.config.ignorePaths.length > 0 && sink.ignores(pathOf(rawUrl)))) return undefined;
   // One capture per request, even with two adapters (e.g. Nest over Express) or two copies of the SDK.
@@ -273,8 +296,18 @@ export function startNodeCapture(
   marked[CAPTURED] = true;
   installHooks();
   const capture = new Capture(sink, req, res, sdkType, rawUrl, sink.config.maxBodyBytes);
+  if (readers) {
+    capture.readers = readers as NodeReaders<unknown>;
+    capture.source = source;
+  }
   (req as Slot)[NODE_CAPTURE] = capture;
   (res as Slot)[NODE_CAPTURE] = capture;
   if (!(req instanceof http.IncomingMessage) || !(res instanceof http.ServerResponse)) observeInstance(req, res, capture);
   return capture;
+}
+
+/** The capture in flight on a node request (or response) that `owner` started, if any. */
+export function nodeCaptureOf(req: object, owner: CaptureSink): NodeCapture | undefined {
+  const c = (req as Slot)[NODE_CAPTURE];
+  return c instanceof Capture && c.owner === owner ? c : undefined;
 }

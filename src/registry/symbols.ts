@@ -13,6 +13,14 @@ export const CAPTURED = Symbol.for("apitoolkit-node.captured.v1");
 export const NODE_CAPTURE = Symbol.for("apitoolkit-node.node-capture.v1");
 /** On globalThis: the process-wide node:http hooks, installed once for every copy of the SDK. */
 export const NODE_HOOKS = Symbol.for("apitoolkit-node.node-hooks.v1");
+/** On globalThis: whether the Express route accessors sit on IncomingMessage.prototype (capture/routes/express.ts). */
+export const EXPRESS_ACCESSORS = Symbol.for("apitoolkit-node.express-accessors.v1");
+/** On a request: the values Express assigned to req.baseUrl / req.route / req.params, behind those accessors. */
+export const EXPRESS_BASE_URL = Symbol.for("apitoolkit-node.express.baseUrl.v1");
+export const EXPRESS_ROUTE = Symbol.for("apitoolkit-node.express.route.v1");
+export const EXPRESS_PARAMS = Symbol.for("apitoolkit-node.express.params.v1");
+/** On a captured request: its Express route tracker. */
+export const EXPRESS_TRACKER = Symbol.for("apitoolkit-node.express.tracker.v1");
 /** On globalThis: the AsyncLocalStorage instances of the request context. */
 export const CONTEXT = Symbol.for("apitoolkit-node.context.v1");
 /** On an Exchange: the redaction rules it must be redacted with (outgoing calls add per-destination rules). */

@@ -4,6 +4,8 @@
  * assignments (own accessors on this one request) and rebuilds the template of every mounted prefix
  * from the parameters matched there. Used by the Express integration and by Nest on Express.
  */
+import http from "node:http";
+import { EXPRESS_ACCESSORS, EXPRESS_BASE_URL, EXPRESS_PARAMS, EXPRESS_ROUTE, EXPRESS_TRACKER } from "../../registry/symbols.js";
 import { safeDecode } from "../url.js";
 import { stringParams, type RouteMatch } from "./params.js";
 
@@ -41,62 +43,129 @@ function routePathString(path: unknown): string {
   return String(path);
 }
 
-/**
- * Install the observers on `req`; returns a function giving the matched route (template and all
- * parameters, mount prefixes included) or undefined when no route matched (a 404).
- */
-export function trackExpressRoute(req: Minimal): () => RouteMatch | undefined {
-  let rawBaseUrl: unknown = req.baseUrl; // what the app reads back, exactly as assigned
-  let baseUrl = typeof rawBaseUrl === "string" ? rawBaseUrl : ""; // what templates are built from
-  let route = req.route;
-  let params = req.params;
-  let routePending = false;
-  let matched: RouteMatch | undefined;
-  const prefixes = new Map<string, RouteMatch>([[baseUrl, { template: baseUrl, params: {} }]]);
+/** Where the accessors keep each request's values, and its tracker (captured requests only). */
+const VALUE = { baseUrl: EXPRESS_BASE_URL, route: EXPRESS_ROUTE, params: EXPRESS_PARAMS } as const;
+type Tracked = Record<symbol, unknown> & { [EXPRESS_TRACKER]?: ExpressRouteTracker };
 
-  Object.defineProperty(req, "baseUrl", {
-    configurable: true,
-    enumerable: true,
-    get: () => rawBaseUrl,
-    set(v: unknown) {
-      rawBaseUrl = v;
-      if (typeof v !== "string") {
-        baseUrl = ""; // e.g. a router restoring state while unwinding from a stack overflow
-        return;
-      }
-      if (v.length > baseUrl.length && v.startsWith(baseUrl) && !prefixes.has(v)) {
-        const parent = prefixes.get(baseUrl) ?? { template: baseUrl, params: {} };
-        const layerParams = copyParams(params);
-        prefixes.set(v, {
-          template: parent.template + templatize(v.slice(baseUrl.length), layerParams),
-          params: { ...parent.params, ...layerParams },
-        });
-      }
-      baseUrl = v;
-    },
-  });
-  Object.defineProperty(req, "route", {
-    configurable: true,
-    enumerable: true,
-    get: () => route,
-    set(v) {
-      route = v;
-      routePending = v != null;
-    },
-  });
-  Object.defineProperty(req, "params", {
-    configurable: true,
-    enumerable: true,
-    get: () => params,
-    set(v) {
-      params = v;
-      if (!routePending || !route) return;
-      routePending = false;
-      const prefix = prefixes.get(baseUrl) ?? { template: baseUrl, params: {} };
-      const path = routePathString(route.path);
-      const template = path === "/" && prefix.template ? prefix.template : prefix.template + path;
-      matched = { template: template || "/", params: { ...prefix.params, ...copyParams(v) } };
-    },
-  });
-  return () => matched;
+/**
+ * The route matched so far on one request: the template of every mounted prefix (rebuilt from the
+ * params matched there) and, once a route's params are assigned, the route itself.
+ */
+export class ExpressRouteTracker {
+  /** What templates are built from (a non-string baseUrl counts as ""). */
+  private base: string;
+  private params: unknown;
+  private route: { path?: unknown } | undefined;
+  private routePending = false;
+  private match: RouteMatch | undefined;
+  /** Templates of the mounted prefixes seen, by concrete baseUrl ("" -> ""). Created on the first mount. */
+  private prefixes: Map<string, RouteMatch> | undefined;
+
+  constructor(baseUrl: unknown, route: unknown, params: unknown) {
+    this.base = typeof baseUrl === "string" ? baseUrl : "";
+    this.route = route as { path?: unknown } | undefined;
+    this.params = params;
+  }
+
+  /** The matched route (template and every parameter, mount prefixes included); undefined when none matched (a 404). */
+  matched(): RouteMatch | undefined {
+    return this.match;
+  }
+
+  baseUrlSet(v: unknown): void {
+    if (typeof v !== "string") {
+      this.base = ""; // e.g. a router restoring state while unwinding from a stack overflow
+      return;
+    }
+    const base = this.base;
+    if (v.length > base.length && v.startsWith(base) && !this.prefixes?.has(v)) {
+      const prefixes = (this.prefixes ??= new Map());
+      const parent = prefixes.get(base) ?? { template: base, params: {} };
+      const layerParams = copyParams(this.params);
+      prefixes.set(v, {
+        template: parent.template + templatize(v.slice(base.length), layerParams),
+        params: { ...parent.params, ...layerParams },
+      });
+    }
+    this.base = v;
+  }
+
+  routeSet(v: unknown): void {
+    this.route = v as { path?: unknown } | undefined;
+    this.routePending = v != null;
+  }
+
+  paramsSet(v: unknown): void {
+    this.params = v;
+    if (!this.routePending || !this.route) return;
+    this.routePending = false;
+    const prefix = this.prefixes?.get(this.base) ?? { template: this.base, params: {} };
+    const path = routePathString(this.route.path);
+    const template = path === "/" && prefix.template ? prefix.template : prefix.template + path;
+    this.match = { template: template || "/", params: { ...prefix.params, ...copyParams(v) } };
+  }
+}
+
+/**
+ * Express assigns `req.baseUrl`, `req.route` and `req.params` as plain properties; an accessor of
+ * that name on `IncomingMessage.prototype` receives those assignments instead, once per process
+ * (shared by SDK copies), so no request pays for its own property traps. Each accessor stores the
+ * value on the request (a Symbol.for key) and reads it back unchanged; it tells the request's
+ * tracker, if the request is captured. Where the prototype already has such a property (another
+ * library's), requests get own accessors instead. Call it when an adapter is created: requests
+ * that reached the router before it keep their own data properties (and get own accessors).
+ */
+export function installExpressAccessors(): boolean {
+  const g = globalThis as unknown as Record<symbol, boolean | undefined>;
+  if (g[EXPRESS_ACCESSORS] !== undefined) return g[EXPRESS_ACCESSORS]!;
+  const proto = http.IncomingMessage.prototype as object;
+  const free = (["baseUrl", "route", "params"] as const).every((name) => !(name in proto));
+  g[EXPRESS_ACCESSORS] = free;
+  if (!free) return false;
+  const define = (name: "baseUrl" | "route" | "params", tell: (t: ExpressRouteTracker, v: unknown) => void): void => {
+    const key = VALUE[name];
+    Object.defineProperty(proto, name, {
+      configurable: true,
+      enumerable: false,
+      get(this: Tracked) {
+        return this[key];
+      },
+      set(this: Tracked, v: unknown) {
+        const t = this[EXPRESS_TRACKER];
+        if (t !== undefined) tell(t, v);
+        this[key] = v;
+      },
+    });
+  };
+  define("baseUrl", (t, v) => t.baseUrlSet(v));
+  define("route", (t, v) => t.routeSet(v));
+  define("params", (t, v) => t.paramsSet(v));
+  return true;
+}
+
+/** Own accessors on one request: where the prototype could not take them. */
+function instanceAccessors(req: Minimal, tracker: ExpressRouteTracker): void {
+  let rawBaseUrl: unknown = req.baseUrl; // what the app reads back, exactly as assigned
+  let route: unknown = req.route;
+  let params: unknown = req.params;
+  Object.defineProperty(req, "baseUrl", { configurable: true, enumerable: true, get: () => rawBaseUrl, set: (v: unknown) => { tracker.baseUrlSet(v); rawBaseUrl = v; } });
+  Object.defineProperty(req, "route", { configurable: true, enumerable: true, get: () => route, set: (v: unknown) => { tracker.routeSet(v); route = v; } });
+  Object.defineProperty(req, "params", { configurable: true, enumerable: true, get: () => params, set: (v: unknown) => { tracker.paramsSet(v); params = v; } });
+}
+
+/**
+ * Follow the route Express's router matches for `req` (a node IncomingMessage seen by Express 4/5
+ * middleware). Cheap: one object per request; the observers are installed once per process.
+ */
+export function trackExpressRoute(req: Minimal): ExpressRouteTracker {
+  const tracker = new ExpressRouteTracker(req.baseUrl, req.route, req.params);
+  const own = Object.hasOwn(req, "baseUrl") || Object.hasOwn(req, "route") || Object.hasOwn(req, "params");
+  if (own || !(req instanceof http.IncomingMessage) || !installExpressAccessors()) instanceAccessors(req, tracker);
+  (req as unknown as Tracked)[EXPRESS_TRACKER] = tracker;
+  return tracker;
+}
+
+/** The route of a tracked request, for an adapter's finish: the match, or "" when Express matched none. */
+export function expressRouteOf(req: unknown): RouteMatch | "" {
+  return (req as Tracked)[EXPRESS_TRACKER]?.matched() ?? "";
 }

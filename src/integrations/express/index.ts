@@ -1,15 +1,24 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { adapterKit } from "../../capture/kit.js";
 import { reportError } from "../../capture/errors.js";
-import { trackExpressRoute } from "../../capture/routes/express.js";
+import { expressRouteOf, installExpressAccessors, trackExpressRoute } from "../../capture/routes/express.js";
+import type { NodeReaders } from "../../capture/node-http.js";
 
-/** Structural Express types, so the SDK never depends on express itself. */
-type Req = IncomingMessage & { originalUrl?: string; body?: unknown; baseUrl?: string; route?: { path?: unknown }; params?: Record<string, unknown> };
-type Next = (err?: unknown) => void;
+/** The part of an Express 4/5 request the SDK reads (structural: the SDK never depends on express). */
+export type ExpressRequestLike = IncomingMessage & { originalUrl?: string; body?: unknown; baseUrl?: string; route?: { path?: unknown }; params?: Record<string, unknown> };
+/** Express's `next`. */
+export type ExpressNext = (err?: unknown) => void;
 /** The middleware `expressMiddleware` returns (Express 4 and 5). */
-export type ExpressMiddleware = (req: Req, res: ServerResponse, next: Next) => void;
+export type ExpressMiddleware = (req: ExpressRequestLike, res: ServerResponse, next: ExpressNext) => void;
 /** The error middleware `expressErrorHandler` returns. */
-export type ExpressErrorMiddleware = (err: unknown, req: Req, res: ServerResponse, next: Next) => void;
+export type ExpressErrorMiddleware = (err: unknown, req: ExpressRequestLike, res: ServerResponse, next: ExpressNext) => void;
+
+/** What the capture reads of an Express request when its response finishes. */
+const READERS: NodeReaders<ExpressRequestLike> = {
+  start: trackExpressRoute,
+  parsedBody: (req) => req.body,
+  route: expressRouteOf,
+};
 
 /**
  * Express 4/5 middleware: captures every exchange (route template, params, bodies, timing) and
@@ -23,12 +32,9 @@ export type ExpressErrorMiddleware = (err: unknown, req: Req, res: ServerRespons
  */
 export function expressMiddleware(client: object): ExpressMiddleware {
   const kit = adapterKit(client);
+  installExpressAccessors();
   return function apitoolkitExpressMiddleware(req, res, next) {
-    const capture = kit.startNode(req, res, "JsExpress", req.originalUrl ?? req.url ?? "/", (c) => {
-      const matched = trackExpressRoute(req);
-      c.parsedBody = () => req.body;
-      c.route = () => matched() ?? "";
-    });
+    const capture = kit.startNodeWith(req, res, "JsExpress", req.originalUrl ?? req.url ?? "/", READERS, req);
     kit.run(capture, next);
   };
 }

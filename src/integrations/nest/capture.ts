@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { adapterKit, type AdapterKit } from "../../capture/kit.js";
 import type { NodeCapture } from "../../capture/node-http.js";
-import { trackExpressRoute } from "../../capture/routes/express.js";
+import { installExpressAccessors, trackExpressRoute } from "../../capture/routes/express.js";
 import { fastifyRoute, type FastifyRequestLike, type FastifyReplyLike } from "../../capture/routes/fastify.js";
 import type { RouteRead } from "../../capture/routes/params.js";
 import { pathOf } from "../../capture/url.js";
@@ -63,7 +63,7 @@ function startRaw(kit: AdapterKit, req: Req, res: ServerResponse, express: boole
       return;
     }
     const matched = trackExpressRoute(req);
-    c.route = () => matched() ?? (routes && c.exchange.statusCode !== 404 ? routes.match(c.exchange.method, pathOf(rawUrl)) : "");
+    c.route = () => matched.matched() ?? (routes && c.exchange.statusCode !== 404 ? routes.match(c.exchange.method, pathOf(rawUrl)) : "");
   });
 }
 
@@ -101,6 +101,7 @@ function nestCapture(kit: AdapterKit, routes?: NestRoutes): NestCaptureHandler {
  * app.getHttpAdapter().getInstance().addHook("onRequest", apitoolkitNestMiddleware(apitoolkit));
  */
 export function apitoolkitNestMiddleware(client: object): NestCaptureHandler {
+  installExpressAccessors();
   return nestCapture(adapterKit(client));
 }
 
@@ -112,6 +113,7 @@ export function apitoolkitNestMiddleware(client: object): NestCaptureHandler {
  */
 export function installOnAdapter(client: object, adapter: HttpAdapterLike | undefined): boolean {
   const kit = adapterKit(client);
+  installExpressAccessors();
   try {
     const type = adapter?.getType?.();
     const instance = adapter?.getInstance?.() as PlatformLike | undefined;
