@@ -15,6 +15,23 @@ const MULTIPART_TYPE = /^multipart\/form-data\b/;
 /** Text types whose syntax cannot hold a JSONPath-addressable value: sent as they are. */
 const OPAQUE_TEXT = /^(text\/(html|css|javascript|csv|xml|markdown|calendar|event-stream)|application\/(xml|javascript|xhtml\+xml|rss\+xml|atom\+xml)|image\/svg\+xml)/;
 
+type Kind = "binary" | "multipart" | "form" | "opaque" | "json" | "other";
+const kinds = new Map<string, Kind>();
+/** What a (lower-cased, trimmed) content type is, remembered: services send a handful of distinct types. */
+function kindOf(contentType: string): Kind {
+  let kind = kinds.get(contentType);
+  if (kind !== undefined) return kind;
+  kind = BINARY_TYPE.test(contentType) ? "binary"
+    : MULTIPART_TYPE.test(contentType) ? "multipart"
+    : FORM_TYPE.test(contentType) ? "form"
+    : OPAQUE_TEXT.test(contentType) ? "opaque"
+    : contentType === "" || JSON_TYPE.test(contentType) ? "json"
+    : "other";
+  if (kinds.size >= 256) kinds.clear(); // bounded, whatever types a client sends
+  kinds.set(contentType, kind);
+  return kind;
+}
+
 function marker(text: string): Buffer {
   return Buffer.from(text);
 }
@@ -172,17 +189,17 @@ export function renderBody(
     // Otherwise the SDK saw the bytes before compression (compression mounted outside it).
   }
 
-  if (BINARY_TYPE.test(contentType)) return marker(`[binary body (${contentType}), ${body.totalBytes || bytes.length} bytes]`);
-  if (MULTIPART_TYPE.test(contentType)) return renderMultipart(bytes, contentTypeHeader ?? "", paths, truncated);
+  const kind = kindOf(contentType);
+  if (kind === "binary") return marker(`[binary body (${contentType}), ${body.totalBytes || bytes.length} bytes]`);
+  if (kind === "multipart") return renderMultipart(bytes, contentTypeHeader ?? "", paths, truncated);
   if (paths.size === 0) return bytes;
   // A parsed body serialized as JSON is JSON, whatever the content type claims (e.g. a nested
   // object from an extended form parser): redacting it as a form would match nothing.
   if (fromParsed.json) return truncated ? UNCHECKABLE_MARKER : redactJsonText(bytes.toString("utf8"), paths);
-  if (FORM_TYPE.test(contentType)) return truncated ? UNCHECKABLE_MARKER : redactForm(bytes.toString("utf8"), paths);
-  if (OPAQUE_TEXT.test(contentType)) return bytes;
+  if (kind === "form") return truncated ? UNCHECKABLE_MARKER : redactForm(bytes.toString("utf8"), paths);
+  if (kind === "opaque") return bytes;
   const text = bytes.toString("utf8");
-  const isJsonTyped = contentType === "" || JSON_TYPE.test(contentType);
-  if (!isJsonTyped && !/^\s*[[{"]/.test(text)) return bytes; // plain text that is not JSON
+  if (kind !== "json" && !/^\s*[[{"]/.test(text)) return bytes; // plain text that is not JSON
   if (truncated) return UNCHECKABLE_MARKER;
   return redactJsonText(text, paths, bytes);
 }

@@ -10,7 +10,6 @@
 import type { Exchange, RawHeaders } from "../capture/exchange.js";
 import { queryParams } from "../capture/url.js";
 import { renderBody } from "../redact/body.js";
-import { headerValue } from "../redact/headers.js";
 import type { RuleSet } from "../redact/rules.js";
 import { REDACTED } from "../registry/marker.js";
 
@@ -33,46 +32,63 @@ export function stampProjectId(message: Buffer, projectId: string): void {
   message.write(projectId, PROJECT_ID_OFFSET, 36, "latin1");
 }
 
-const str = JSON.stringify;
+/** Characters a JSON string cannot hold as they are (JSON.stringify escapes lone surrogates too). */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what JSON must escape
+const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/;
+/** A string as JSON text: most strings need no escape, and the test is cheaper than JSON.stringify. */
+function str(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : '"' + s + '"';
+}
 
-/** `{"name":["v1","v2"],...}` from node's flat rawHeaders or a name -> value(s) map; names lower-cased, repeats grouped in order. */
-export function headersJson(raw: RawHeaders | undefined, redact: ReadonlySet<string>): string {
-  if (!raw) return "{}";
+/** Captured headers as two parallel lists: lower-case names and values, repeats in order. */
+interface HeaderList {
+  readonly names: string[];
+  readonly values: string[];
+}
+
+/** node's flat rawHeaders, or a name -> value(s) map, as a HeaderList. */
+function headerList(raw: RawHeaders | undefined): HeaderList {
   const names: string[] = [];
   const values: string[] = [];
+  if (!raw) return { names, values };
   if (Array.isArray(raw)) {
     for (let i = 0; i + 1 < raw.length; i += 2) {
       names.push(String(raw[i]).toLowerCase());
       values.push(String(raw[i + 1]));
     }
-  } else {
-    for (const name of Object.keys(raw)) {
-      const v = (raw as Record<string, unknown>)[name];
-      if (v === undefined) continue;
-      const lower = name.toLowerCase();
-      if (Array.isArray(v)) {
-        for (const one of v) {
-          names.push(lower);
-          values.push(String(one));
-        }
-      } else {
+    return { names, values };
+  }
+  for (const name of Object.keys(raw)) {
+    const v = (raw as Record<string, unknown>)[name];
+    if (v === undefined) continue;
+    const lower = name.toLowerCase();
+    if (Array.isArray(v)) {
+      for (const one of v) {
         names.push(lower);
-        values.push(String(v));
+        values.push(String(one));
       }
+    } else {
+      names.push(lower);
+      values.push(String(v));
     }
   }
+  return { names, values };
+}
+
+/** The first value of a header (`name` in lower case). */
+function first(h: HeaderList, name: string): string | undefined {
+  const i = h.names.indexOf(name);
+  return i < 0 ? undefined : h.values[i];
+}
+
+/** `{"name":["v1","v2"],...}`: repeats grouped in order, names in `redact` as ["[CLIENT_REDACTED]"]. */
+function headersJson(h: HeaderList, redact: ReadonlySet<string>): string {
+  const { names, values } = h;
   let out = "{";
   const n = names.length;
   for (let i = 0; i < n; i++) {
     const name = names[i]!;
-    let first = true;
-    for (let j = 0; j < i; j++) {
-      if (names[j] === name) {
-        first = false;
-        break;
-      }
-    }
-    if (!first) continue; // already written with its first occurrence
+    if (names.indexOf(name) < i) continue; // already written with its first occurrence
     if (out.length > 1) out += ",";
     out += str(name);
     if (redact.has(name)) {
@@ -92,7 +108,7 @@ function queryJson(rawUrl: string): string {
   let out = "{";
   for (const k of Object.keys(q)) {
     if (out.length > 1) out += ",";
-    out += str(k) + ":" + str(q[k]);
+    out += str(k) + ":" + JSON.stringify(q[k]);
   }
   return out + "}";
 }
@@ -101,7 +117,7 @@ function paramsJson(params: Record<string, string>): string {
   let out = "{";
   for (const k of Object.keys(params)) {
     if (out.length > 1) out += ",";
-    out += str(k) + ":" + str(params[k]);
+    out += str(k) + ":" + str(params[k]!);
   }
   return out + "}";
 }
@@ -113,12 +129,14 @@ function paramsJson(params: Record<string, string>): string {
  */
 export function serializeExchange(ex: Exchange, options: SerializeOptions, rules: RuleSet): Buffer {
   const limit = options.maxBodyBytes;
+  const reqH = headerList(ex.requestHeaders);
+  const resH = headerList(ex.responseHeaders);
   const reqBody = ex.requestBody.keptBytes === 0 && ex.requestBody.parsed === undefined
     ? ""
-    : renderBody(ex.requestBody, headerValue(ex.requestHeaders, "content-type"), headerValue(ex.requestHeaders, "content-encoding"), rules.request, limit).toString("base64");
+    : renderBody(ex.requestBody, first(reqH, "content-type"), first(reqH, "content-encoding"), rules.request, limit).toString("base64");
   const resBody = ex.responseBody.keptBytes === 0 && ex.responseBody.parsed === undefined
     ? ""
-    : renderBody(ex.responseBody, headerValue(ex.responseHeaders, "content-type"), headerValue(ex.responseHeaders, "content-encoding"), rules.response, limit).toString("base64");
+    : renderBody(ex.responseBody, first(resH, "content-type"), first(resH, "content-encoding"), rules.response, limit).toString("base64");
   let head = HEAD + PROJECT_ID_PLACEHOLDER +
     '","msg_id":' + str(ex.msgId) +
     ',"timestamp":"' + new Date(ex.startEpochMs).toISOString() +
@@ -131,14 +149,14 @@ export function serializeExchange(ex: Exchange, options: SerializeOptions, rules
     ',"status_code":' + ex.statusCode +
     ',"path_params":' + paramsJson(ex.pathParams) +
     ',"query_params":' + queryJson(ex.rawUrl) +
-    ',"referer":' + str(headerValue(ex.requestHeaders, "referer") ?? "") +
-    ',"request_headers":' + headersJson(ex.requestHeaders, rules.headers) +
-    ',"response_headers":' + headersJson(ex.responseHeaders, rules.headers) +
-    ',"errors":' + (ex.errors.length === 0 ? "[]" : str(ex.errors));
+    ',"referer":' + str(first(reqH, "referer") ?? "") +
+    ',"request_headers":' + headersJson(reqH, rules.headers) +
+    ',"response_headers":' + headersJson(resH, rules.headers) +
+    ',"errors":' + (ex.errors.length === 0 ? "[]" : JSON.stringify(ex.errors));
   if (ex.urlPath !== undefined) head += ',"url_path":' + str(ex.urlPath);
   if (ex.parentId) head += ',"parent_id":' + str(ex.parentId);
   if (options.serviceVersion !== undefined) head += ',"service_version":' + str(options.serviceVersion);
-  if (options.tags !== undefined) head += ',"tags":' + str(options.tags);
+  if (options.tags !== undefined) head += ',"tags":' + JSON.stringify(options.tags);
   head += ',"request_body":"';
   const mid = '","response_body":"';
   const headBytes = Buffer.byteLength(head);
