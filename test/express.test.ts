@@ -11,9 +11,8 @@ import { expressMiddleware, expressErrorHandler } from "../src/integrations/expr
 import { createTestTopic, type TestTopic } from "./helpers/pubsub.js";
 import { startMetadataServer, GOOD_KEY, PROJECT_ID, type MetadataServer } from "./helpers/metadata.js";
 import { listen, b64json, b64text, type Listening } from "./helpers/server.js";
-import { assertCommonFields, assertNoSecrets } from "./helpers/messages.js";
-
-const quietLogger = { info() {}, warn() {}, error() {} };
+import { assertCommonFields, assertNoSecrets, one } from "./helpers/messages.js";
+import { quietLogger } from "./helpers/logger.js";
 
 type ExpressLike = typeof express4;
 
@@ -124,11 +123,7 @@ for (const [name, express] of [["Express 4", express4], ["Express 5", express5]]
 
       const msgs = await topic.pull(sent.length);
       assert.equal(msgs.length, sent.length, "one message per request");
-      const by = (raw: string) => {
-        const found = msgs.filter((m) => m.raw_url === raw);
-        assert.equal(found.length, 1, `exactly one message for ${raw}`);
-        return found[0]!;
-      };
+      const by = (raw: string) => one(msgs, raw);
       for (const m of msgs) {
         assertCommonFields(m, { projectId: PROJECT_ID, sdkType: "JsExpress", serviceVersion: "1.4.0", host: /^127\.0\.0\.1:\d+$/ });
       }

@@ -1,84 +1,28 @@
-// Bad input, end to end and by volume. Random and hostile bodies, headers and query strings go
-// through a real Express 5 app with the SDK (publishing to the real emulator) and, for volume,
-// through buildMessage directly. Properties: the SDK never throws into the app (responses equal the
-// bare app's), never mutates what the app owns, never lets a value at a configured redaction path
-// out, and every message it publishes passes the wire-format validator (test/helpers/wire.ts).
+// Bad input, end to end. Random and hostile bodies, headers and query strings go through a real
+// Express 5 app with the SDK, publishing to the real emulator (by volume, through buildMessage
+// directly: test/unit/message-fuzz.test.ts). Properties: the SDK never throws into the app
+// (responses equal the bare app's), never mutates what the app owns, never lets a value at a
+// configured redaction path out, and every message it publishes passes the wire-format validator
+// (test/helpers/wire.ts).
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { deepEqual as nodeLooseDeepEqual } from "node:assert";
 import http from "node:http";
 import net from "node:net";
-import { randomUUID } from "node:crypto";
 import fc from "fast-check";
 import "./helpers/fast-check-seed.js";
 import express5 from "express5";
 import { APIToolkit, type WireMessage } from "../src/index.js";
 import { expressMiddleware } from "../src/integrations/express/index.js";
-import { buildMessage } from "../src/wire/message.js";
-import { encodeMessage } from "../src/wire/encode.js";
-import { type RuleSet } from "../src/redact/rules.js";
-import { resolveOptions } from "../src/config/options.js";
-import type { Exchange } from "../src/capture/exchange.js";
 import { createTestTopic, type TestTopic } from "./helpers/pubsub.js";
 import { startMetadataServer, GOOD_KEY, type MetadataServer } from "./helpers/metadata.js";
 import { listen, b64text, type Listening } from "./helpers/server.js";
-import { assertWireBytes, assertWireMessage } from "./helpers/wire.js";
-
-const quietLogger = { info() {}, warn() {}, error() {} };
-const PATHS = ["$.password", "$..secret", "$.items[*].token"];
-const MAX_BODY = 4096;
-
-/** A secret marker nobody else would produce. */
-/** Typed arrays as their bytes (Node 24's loose compare finds Float32Array [NaN] unequal to itself). */
-function bytesOfViews(v: unknown, seen = new Map<object, unknown>()): unknown {
-  if (ArrayBuffer.isView(v)) return `bytes:${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("hex")}`;
-  if (v === null || typeof v !== "object") return v;
-  if (seen.has(v)) return seen.get(v);
-  if (v instanceof Map || v instanceof Set || v instanceof Date || v instanceof RegExp) return v;
-  const out: Record<string, unknown> | unknown[] = Array.isArray(v) ? [] : {};
-  seen.set(v, out);
-  for (const k of Object.keys(v)) (out as Record<string, unknown>)[k] = bytesOfViews((v as Record<string, unknown>)[k], seen);
-  return out;
-}
-
-/** Loose (structuredClone drops null prototypes) deep equality that compares typed arrays by bytes. */
-function looseDeepEqual(actual: unknown, expected: unknown, message: string): void {
-  nodeLooseDeepEqual(bytesOfViews(actual), bytesOfViews(expected), message);
-}
-
-const secretArb = fc.uuid().map((u) => `S3CR3T-${u.slice(0, 13)}`);
-
-/** A JSON document with secrets planted at the configured paths. Returns the doc and its secrets. */
-const plantedDoc = fc
-  .tuple(
-    fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 }),
-    secretArb,
-    secretArb,
-    secretArb,
-    fc.array(fc.string({ maxLength: 6 }), { maxLength: 4 }),
-    fc.boolean(),
-  )
-  .map(([rest, s1, s2, s3, path, hostileKeys]) => {
-    const doc: Record<string, unknown> = { ...rest };
-    if (hostileKeys) {
-      Object.defineProperty(doc, "__proto__", { value: { password: "proto-pw", polluted: true }, enumerable: true, configurable: true, writable: true });
-      doc["constructor"] = { prototype: { polluted: true } };
-    }
-    doc.password = s1;
-    let cur = doc;
-    for (const key of path) cur = (cur[`n_${key}`] = {}) as Record<string, unknown>;
-    cur.secret = s2;
-    doc.items = [{ token: s3 }, { token: s3, keep: 1 }];
-    return { doc, secrets: [s1, s2, s3] };
-  });
+import { assertWireMessage } from "./helpers/wire.js";
+import { quietLogger } from "./helpers/logger.js";
+import { PATHS, MAX_BODY, secretArb, plantedDoc, queryArb, looseDeepEqual } from "./helpers/fuzz.js";
 
 const contentTypeArb = fc.constantFrom("application/json", "application/json; charset=utf-8", "application/vnd.api+json", "text/plain", undefined);
 const headerNameArb = fc.stringMatching(/^[a-z][a-z0-9-]{0,15}$/).filter((n) => !["content-length", "transfer-encoding", "host", "connection", "content-type", "expect", "content-encoding", "x-api-key", "authorization", "upgrade", "te", "trailer"].includes(n));
 const headerValueArb = fc.stringMatching(/^[\x21-\x7e][\x20-\x7e]{0,30}$/);
-const queryArb = fc.array(
-  fc.tuple(fc.string({ maxLength: 6 }), fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom("%zz", "%", "%ff%fe", "%ED%A0%80", "a+b", "&&", "=="))),
-  { maxLength: 6 },
-).map((pairs) => pairs.map(([k, v]) => `${encodeURIComponent(k)}=${/%|\+|&|=/.test(v) ? v.replace(/[^\x21-\x7e]/g, encodeURIComponent).replace(/#/g, "%23") : encodeURIComponent(v)}`).join("&"));
 
 interface Owned { body: unknown; clone: unknown }
 
@@ -324,148 +268,3 @@ describe("fuzz: hostile input through Express 5 with the SDK", () => {
     sent = 0;
   });
 });
-
-// Found by this suite: when an Express 5 handler throws a stack-overflow RangeError (echoing a
-// 100,000-level body with res.json), the router leaves a non-string req.baseUrl behind; the
-// captured url_path must still be a template.
-test("url_path stays a template when the handler overflows the stack", async () => {
-  const msgs: Record<string, unknown>[] = [];
-  const apitoolkit = new APIToolkit({
-    transport: () => ({ send: async (batch: Buffer[]) => void msgs.push(...batch.map((b) => JSON.parse(b.toString()) as Record<string, unknown>)), close: async () => undefined }),
-    publishIntervalMs: 5, logger: quietLogger, monitorOutgoing: false,
-  });
-  const app = express5();
-  app.set("env", "production");
-  app.use(expressMiddleware(apitoolkit));
-  app.use(express5.json({ limit: "1mb" }));
-  app.post("/echo", (req, res) => void res.json(req.body));
-  const s = await listen(http.createServer(app));
-  const body = "[".repeat(100_000) + "]".repeat(100_000);
-  const r = await fetch(`${s.url}/echo`, { method: "POST", headers: { "content-type": "application/json" }, body });
-  assert.equal(r.status, 500);
-  await apitoolkit.flush(2000);
-  await apitoolkit.close(100);
-  await s.close();
-  assert.equal(msgs.length, 1);
-  assert.equal(msgs[0]!.url_path, "/echo");
-  assertWireMessage(msgs[0]);
-});
-
-describe("fuzz: buildMessage by volume", () => {
-  const cfg = resolveOptions({ apiKey: "k", redactRequestBody: PATHS, redactResponseBody: PATHS, redactHeaders: ["x-api-key"], maxBodyBytes: MAX_BODY, serviceVersion: "1", tags: ["t"] });
-  const rules: RuleSet = { headers: cfg.redactHeaders, request: cfg.requestPaths, response: cfg.responsePaths };
-  const anyString = fc.string({ unit: "binary", maxLength: 20 });
-  const rawHeadersArb = fc.array(fc.tuple(fc.oneof(anyString, fc.constantFrom("__proto__", "constructor", "Content-Type", "x-api-key", "X-API-KEY", "referer", "content-encoding")), anyString), { maxLength: 12 }).map((pairs) => pairs.flat());
-  const objHeadersArb = fc.dictionary(fc.oneof(anyString, fc.constantFrom("__proto__", "content-type", "set-cookie", "x-api-key")), fc.oneof(anyString, fc.array(anyString, { maxLength: 3 }), fc.integer()), { maxKeys: 8 });
-  const bodyArb = fc.oneof(
-    fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
-    plantedDoc.map(({ doc }) => Buffer.from(JSON.stringify(doc))),
-    fc.string({ unit: "binary", maxLength: 200 }).map((s) => Buffer.from(s)),
-  );
-  const parsedArb = fc.oneof(fc.constant(undefined), fc.anything({ withBigInt: true, withMap: true, withSet: true, withTypedArray: true, withNullPrototype: true, withBoxedValues: true, maxDepth: 3 }), plantedDoc.map(({ doc }) => doc));
-  const contentType = fc.constantFrom("application/json", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=xx", "image/png", "", "application/json; charset=latin1");
-  const encoding = fc.constantFrom(undefined, "gzip", "br", "deflate", "identity", "bogus");
-
-  function capturedBody(chunks: Buffer[], total: number, parsed: unknown) {
-    let kept = 0;
-    const out: Buffer[] = [];
-    for (const c of chunks) {
-      const room = MAX_BODY - kept;
-      if (room <= 0) break;
-      const k = c.subarray(0, room);
-      out.push(k);
-      kept += k.length;
-    }
-    return { chunks: out, keptBytes: kept, totalBytes: Math.max(total, kept), ...(kept === 0 && parsed !== undefined ? { parsed } : {}) };
-  }
-
-  const exchangeArb = fc.record({
-    method: fc.constantFrom("get", "POST", "put", "DELETE", "weird-Method"),
-    rawUrl: fc.oneof(fc.webPath(), fc.string({ unit: "binary", maxLength: 40 }).map((s) => `/${s}`), queryArb.map((q) => `/p?${q}`)),
-    host: anyString,
-    reqHeaders: fc.oneof(rawHeadersArb, objHeadersArb),
-    resHeaders: fc.oneof(rawHeadersArb, objHeadersArb),
-    reqCt: contentType,
-    resCt: contentType,
-    enc: encoding,
-    reqBody: fc.array(bodyArb, { maxLength: 3 }),
-    resBody: fc.array(bodyArb, { maxLength: 3 }),
-    extraTotal: fc.nat(1_000_000),
-    parsed: parsedArb,
-    status: fc.integer({ min: 100, max: 599 }),
-    durationNs: fc.oneof(fc.nat(), fc.double({ min: 0, max: 1e12, noNaN: true })),
-    start: fc.integer({ min: 0, max: 4102444800000 }),
-    pathParams: fc.dictionary(anyString, anyString, { maxKeys: 3 }),
-    urlPath: fc.option(fc.constantFrom("", "/users/:id"), { nil: undefined }),
-  });
-
-  test("every built message passes the wire validator, leaks no planted secret and leaves the exchange untouched", () => {
-    fc.assert(
-      fc.property(exchangeArb, (g) => {
-        const withCt = (h: unknown[] | Record<string, unknown>, ct: string, enc: string | undefined) =>
-          Array.isArray(h) ? [...h, "Content-Type", ct, ...(enc ? ["Content-Encoding", enc] : [])] : { ...h, "content-type": ct, ...(enc ? { "content-encoding": enc } : {}) };
-        const reqTotal = g.reqBody.reduce((n, b) => n + b.length, 0);
-        const ex: Exchange = {
-          sdkType: "JsExpress",
-          msgId: randomUUID(),
-          startEpochMs: g.start,
-          durationNs: g.durationNs,
-          method: g.method,
-          host: g.host,
-          rawUrl: g.rawUrl,
-          urlPath: g.urlPath,
-          pathParams: g.pathParams,
-          protoMajor: 1,
-          protoMinor: 1,
-          statusCode: g.status,
-          requestHeaders: withCt(g.reqHeaders, g.reqCt, g.enc) as Exchange["requestHeaders"],
-          responseHeaders: withCt(g.resHeaders, g.resCt, undefined) as Exchange["responseHeaders"],
-          requestBody: capturedBody(g.reqBody, reqTotal + (g.extraTotal % 3 === 0 ? g.extraTotal : 0), g.parsed),
-          responseBody: capturedBody(g.resBody, g.resBody.reduce((n, b) => n + b.length, 0), undefined),
-          errors: [],
-        };
-        const parsedBefore = g.parsed;
-        const snapshot = { ...ex, requestBody: { ...ex.requestBody, chunks: ex.requestBody.chunks.map((c) => Buffer.from(c)) }, responseBody: { ...ex.responseBody, chunks: ex.responseBody.chunks.map((c) => Buffer.from(c)) } };
-        const parsedClone = isCloneable(parsedBefore) ? structuredClone(parsedBefore) : undefined;
-        const bytes = encodeMessage(buildMessage(ex, cfg, "00000000-0000-4000-8000-000000000000", rules));
-        const msg = assertWireBytes(bytes) as unknown as WireMessage;
-        assert.ok(bytes.length < 64 * 1024);
-        assert.deepEqual({ ...ex, requestBody: { ...ex.requestBody, parsed: undefined }, responseBody: ex.responseBody }, { ...snapshot, requestBody: { ...snapshot.requestBody, parsed: undefined } });
-        if (parsedClone !== undefined) looseDeepEqual(parsedBefore, parsedClone, "the parsed body the app owns is not mutated");
-        for (const [name, values] of Object.entries(msg.request_headers)) {
-          if (name === "x-api-key") assert.deepEqual(values, ["[CLIENT_REDACTED]"]);
-        }
-        const planted = ex.requestBody.keptBytes === 0 && isPlanted(g.parsed);
-        for (const [side, ct, body] of [["request", g.reqCt, msg.request_body], ["response", g.resCt, msg.response_body]] as const) {
-          const text = b64text(body);
-          if (!text.includes("S3CR3T-")) continue;
-          assert.ok(!(side === "request" && planted && ct !== "image/png"), `a parsed body (${ct}) leaked a secret: ${text.slice(0, 200)}`);
-          assert.ok(!(isJson(text) && /json|^$|^text\/plain$/.test(ct)), `a JSON body (${ct}) leaked a secret: ${text.slice(0, 200)}`);
-        }
-      }),
-      { numRuns: 1500 },
-    );
-  });
-});
-
-function isPlanted(v: unknown): boolean {
-  return typeof v === "object" && v !== null && typeof (v as { password?: unknown }).password === "string" && (v as { password: string }).password.startsWith("S3CR3T-");
-}
-
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function isCloneable(v: unknown): boolean {
-  try {
-    structuredClone(v);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -10,9 +10,9 @@ import { createHonoApp } from "../examples/hono/app.js";
 import { createTestTopic, type TestTopic } from "./helpers/pubsub.js";
 import { startMetadataServer, GOOD_KEY, PROJECT_ID, type MetadataServer } from "./helpers/metadata.js";
 import { b64json, b64text } from "./helpers/server.js";
-import { assertCommonFields, assertNoSecrets } from "./helpers/messages.js";
+import { assertCommonFields, assertNoSecrets, one } from "./helpers/messages.js";
+import { quietLogger } from "./helpers/logger.js";
 
-const quietLogger = { info() {}, warn() {}, error() {} };
 const MAX_BODY = 4096;
 
 interface Served { url: string; close(): Promise<void> }
@@ -106,11 +106,7 @@ describe("Hono 4 on @hono/node-server", () => {
 
     const msgs = await topic.pull(sent.length);
     assert.equal(msgs.length, sent.length, "one message per request");
-    const by = (raw: string, method = "GET") => {
-      const found = msgs.filter((m) => m.raw_url === raw && m.method === method);
-      assert.equal(found.length, 1, `exactly one message for ${method} ${raw}`);
-      return found[0]!;
-    };
+    const by = (raw: string, method = "GET") => one(msgs, raw, { method });
     for (const m of msgs) {
       assertCommonFields(m, { projectId: PROJECT_ID, sdkType: "JsExpress", serviceVersion: "2.0.0", host: srv.url.slice("http://".length) });
       assert.equal(m.referer, "");

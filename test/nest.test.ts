@@ -19,9 +19,8 @@ import { createNestExampleApp, nestExampleOptions, type NestPackages } from "../
 import { createTestTopic, type TestTopic } from "./helpers/pubsub.js";
 import { startMetadataServer, GOOD_KEY, PROJECT_ID, type MetadataServer } from "./helpers/metadata.js";
 import { b64json, b64text } from "./helpers/server.js";
-import { assertCommonFields, assertNoSecrets } from "./helpers/messages.js";
-
-const quietLogger = { info() {}, warn() {}, error() {} };
+import { assertCommonFields, assertNoSecrets, one } from "./helpers/messages.js";
+import { quietLogger } from "./helpers/logger.js";
 
 const nest11: NestPackages = { common: common11, core: core11, express: express11, fastify: fastify11 };
 
@@ -107,11 +106,7 @@ for (const [major, load, majorNumber] of majors) {
 
         const msgs = await topic.pull(sent.length);
         assert.equal(msgs.length, sent.length, "one message per request");
-        const by = (raw: string): WireMessage => {
-          const found = msgs.filter((m) => m.raw_url === raw);
-          assert.equal(found.length, 1, `exactly one message for ${raw}`);
-          return found[0]!;
-        };
+        const by = (raw: string): WireMessage => one(msgs, raw);
         for (const m of msgs) {
           assertCommonFields(m, { projectId: PROJECT_ID, sdkType: "JsNest", serviceVersion: "1.4.0", host: url.slice("http://".length) });
         }
@@ -282,7 +277,7 @@ for (const [major, load, majorNumber] of majors) {
         }
         const msgs = await topic.pull(5);
         assert.equal(msgs.length, 5);
-        const by = (raw: string) => msgs.find((m) => m.raw_url === raw)!;
+        const by = (raw: string) => one(msgs, raw);
         assert.equal(by("/api/shops/3/orders/4").url_path, "/api/shops/:shopId/orders/:orderId");
         assert.deepEqual(by("/api/shops/3/orders/4").path_params, { shopId: "3", orderId: "4" });
         assert.equal(by("/api/admin").url_path, "/api/admin");
@@ -309,7 +304,7 @@ for (const [major, load, majorNumber] of majors) {
         assert.deepEqual(results.map((r) => r.status), [400, 400, 200, 400]);
         const msgs = await topic.pull(4);
         assert.equal(msgs.length, 4);
-        const by = (raw: string) => msgs.find((m) => m.raw_url === raw)!;
+        const by = (raw: string) => one(msgs, raw);
         assert.equal(by("/api/login").status_code, 400);
         assert.equal(by("/api/login").url_path, "/api/login");
         assert.deepEqual(by("/api/login").path_params, {});

@@ -7,16 +7,17 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import axios, { AxiosError } from "axios";
 import express5 from "express5";
-import { APIToolkit, type WireMessage } from "../src/index.js";
+import { APIToolkit } from "../src/index.js";
 import { expressMiddleware } from "../src/integrations/express/index.js";
 import { observeAxios } from "../src/integrations/axios/index.js";
 import { runInRequest, runSuppressed } from "../src/capture/context.js";
 import { createTestTopic, type TestTopic } from "./helpers/pubsub.js";
 import { startMetadataServer, GOOD_KEY, PROJECT_ID, type MetadataServer } from "./helpers/metadata.js";
 import { listen, b64json, b64text, type Listening } from "./helpers/server.js";
+import { one } from "./helpers/messages.js";
+import { quietLogger } from "./helpers/logger.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const quietLogger = { info() {}, warn() {}, error() {} };
 const R = "[CLIENT_REDACTED]";
 
 function upstreamHandler(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -37,12 +38,6 @@ async function closedPort(): Promise<number> {
   const { port } = s.address() as AddressInfo;
   await new Promise((r) => s.close(r));
   return port;
-}
-
-function one(msgs: WireMessage[], raw: string, sdkType: string): WireMessage {
-  const found = msgs.filter((m) => m.raw_url === raw && m.sdk_type === sdkType);
-  assert.equal(found.length, 1, `exactly one ${sdkType} message for ${raw}, got ${found.length}`);
-  return found[0]!;
 }
 
 describe("axios", () => {
@@ -117,11 +112,11 @@ describe("axios", () => {
       assert.deepEqual(m.errors, []);
     }
     assert.equal(new Set(msgs.map((m) => m.msg_id)).size, 3);
-    const incoming = one(msgs, "/checkout/42", "JsExpress");
+    const incoming = one(msgs, "/checkout/42", { sdkType: "JsExpress" });
     assert.equal(incoming.url_path, "/checkout/:id");
     assert.equal(incoming.parent_id, undefined);
 
-    const f = one(msgs, "/v1/customers/42", "JsOutgoing");
+    const f = one(msgs, "/v1/customers/42", { sdkType: "JsOutgoing" });
     assert.equal(f.parent_id, incoming.msg_id);
     assert.equal(f.host, new URL(up1.url).host);
     assert.equal(f.method, "POST");
@@ -135,7 +130,7 @@ describe("axios", () => {
       url: "/v1/customers/42", got: { password: "hunter2", card: { number: "4111", exp: "12/30" } }, token: R, apiKey: "key-SECRET",
     }, "response rules only (request rules never touch response bodies); no destination rule for up1");
 
-    const a = one(msgs, "/v2/charges/ch_42?capture=true", "JsAxiosOutgoing");
+    const a = one(msgs, "/v2/charges/ch_42?capture=true", { sdkType: "JsAxiosOutgoing" });
     assert.equal(a.parent_id, incoming.msg_id);
     assert.equal(a.host, new URL(up2.url).host);
     assert.equal(a.method, "POST");
@@ -178,19 +173,19 @@ describe("axios", () => {
 
     const msgs = await topic.pull(3);
     assert.deepEqual(await topic.drain(800), [], "one message per call: not captured again by fetch/node:http");
-    const r = one(msgs, "/refused", "JsAxiosOutgoing");
+    const r = one(msgs, "/refused", { sdkType: "JsAxiosOutgoing" });
     assert.equal(r.status_code, 0);
     assert.equal(r.parent_id, "00000000-0000-4000-8000-00000000000a");
     assert.equal(r.host, `127.0.0.1:${port}`);
     assert.equal(r.errors.length, 1);
     assert.equal(r.errors[0]!.error_type, "AxiosError");
     assert.match(r.errors[0]!.message + r.errors[0]!.root_error_message, /ECONNREFUSED/);
-    const m = one(msgs, "/missing/1", "JsAxiosOutgoing");
+    const m = one(msgs, "/missing/1", { sdkType: "JsAxiosOutgoing" });
     assert.equal(m.status_code, 404);
     assert.equal(m.method, "GET");
     assert.equal(m.parent_id, undefined);
     assert.deepEqual(b64json(m.response_body), { url: "/missing/1", got: null, token: R, apiKey: "key-SECRET" });
-    const p = one(msgs, "/plain?a=1&a=2", "JsAxiosOutgoing");
+    const p = one(msgs, "/plain?a=1&a=2", { sdkType: "JsAxiosOutgoing" });
     assert.deepEqual(p.query_params, { a: ["1", "2"] });
     assert.equal(p.url_path, "/plain");
     assert.equal(p.request_body, "");
@@ -210,13 +205,13 @@ describe("axios", () => {
 
     const msgs = await topic.pull(3);
     assert.deepEqual(await topic.drain(800), [], "no JsOutgoing duplicate (undici for the fetch adapter, node:http for the redirect hop)");
-    const f = one(msgs, "/v1/customers/9", "JsAxiosOutgoing");
+    const f = one(msgs, "/v1/customers/9", { sdkType: "JsAxiosOutgoing" });
     assert.equal(f.url_path, "/v1/customers/:id");
     assert.deepEqual(b64json(f.request_body), { password: R });
     assert.equal(f.status_code, 200);
-    const red = one(msgs, "/redirect", "JsAxiosOutgoing");
+    const red = one(msgs, "/redirect", { sdkType: "JsAxiosOutgoing" });
     assert.equal(red.status_code, 200, "the final status after following the redirect");
-    const t = one(msgs, "/stall", "JsAxiosOutgoing");
+    const t = one(msgs, "/stall", { sdkType: "JsAxiosOutgoing" });
     assert.equal(t.status_code, 0);
     assert.equal(t.errors[0]!.error_type, "AxiosError");
     assert.match(t.errors[0]!.message, /timeout/);
@@ -229,10 +224,10 @@ describe("axios", () => {
     await fetch(`${up1.url}/after/fetch`).then((r) => r.text());
     await new Promise<void>((resolve) => http.get(`${up1.url}/after/http`, (r) => r.resume().on("end", resolve)));
     const msgs = await topic.pull(4);
-    one(msgs, "/after/created", "JsAxiosOutgoing");
-    one(msgs, "/after/default", "JsAxiosOutgoing");
-    one(msgs, "/after/fetch", "JsOutgoing");
-    one(msgs, "/after/http", "JsOutgoing");
+    one(msgs, "/after/created", { sdkType: "JsAxiosOutgoing" });
+    one(msgs, "/after/default", { sdkType: "JsAxiosOutgoing" });
+    one(msgs, "/after/fetch", { sdkType: "JsOutgoing" });
+    one(msgs, "/after/http", { sdkType: "JsOutgoing" });
     assert.deepEqual(await topic.drain(800), []);
   });
 
@@ -241,8 +236,8 @@ describe("axios", () => {
     assert.equal((a.data as { url: string }).url, "/same-tick/axios");
     assert.equal((f as { url: string }).url, "/same-tick/fetch");
     const msgs = await topic.pull(2);
-    one(msgs, "/same-tick/axios", "JsAxiosOutgoing");
-    one(msgs, "/same-tick/fetch", "JsOutgoing");
+    one(msgs, "/same-tick/axios", { sdkType: "JsAxiosOutgoing" });
+    one(msgs, "/same-tick/fetch", { sdkType: "JsOutgoing" });
     assert.deepEqual(await topic.drain(800), []);
   });
 });

@@ -11,6 +11,23 @@ export function assertNoSecrets(msgs: WireMessage[], secrets: string[]): void {
   }
 }
 
+/** Narrows a lookup by raw_url further: the request method and/or the sdk_type. */
+export interface MessageKey {
+  method?: string;
+  sdkType?: string;
+}
+
+/**
+ * The one message published for `rawUrl` (and `key.method` / `key.sdkType` when given); fails the
+ * test unless exactly one matches, so a duplicate or a missing message is caught where it is looked up.
+ */
+export function one(msgs: WireMessage[], rawUrl: string, key: MessageKey = {}): WireMessage {
+  const found = msgs.filter((m) => m.raw_url === rawUrl && (key.method === undefined || m.method === key.method) && (key.sdkType === undefined || m.sdk_type === key.sdkType));
+  const what = [key.method, key.sdkType].filter(Boolean).join(" ");
+  assert.equal(found.length, 1, `exactly one ${what ? `${what} ` : ""}message for ${rawUrl}, got ${found.length}`);
+  return found[0]!;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The fields every integration test's messages share: ids, protocol, timing, tags, header shapes. */

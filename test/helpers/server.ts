@@ -1,5 +1,5 @@
-// Listen on loopback port 0 and give back the base URL.
-import type { Server } from "node:http";
+// Listen on loopback port 0 and give back the base URL; raw requests for comparing answers byte for byte.
+import http, { type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
 export interface Listening { url: string; server: Server; close(): Promise<void> }
@@ -21,4 +21,64 @@ export function b64json(s: string): unknown {
 
 export function b64text(s: string): string {
   return Buffer.from(s, "base64").toString("utf8");
+}
+
+/** What a raw node:http request got back: status, headers as node parsed them, body as latin1 text. */
+export interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/**
+ * One request through node:http (not fetch, so the headers come back exactly as sent); a body is sent
+ * as JSON. Fails instead of hanging when no answer comes within 15 s.
+ */
+export function rawRequest(url: string, method = "GET", body?: string, headers: Record<string, string> = {}): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers: body === undefined ? headers : { "content-type": "application/json", ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString("latin1") }));
+    });
+    req.on("error", reject);
+    req.setTimeout(15_000, () => req.destroy(new Error(`no answer from ${method} ${url}`)));
+    req.end(body);
+  });
+}
+
+/** Response headers without `date`, the one header two identical answers may differ in. */
+export function stripDate(h: IncomingHttpHeaders): IncomingHttpHeaders {
+  const { date: _date, ...rest } = h;
+  return rest;
+}
+
+/** POST a JSON body in parts, one packet each, 30 ms apart: the handler runs in a later socket callback. */
+export function slowPost(url: string, parts: string[]): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: "POST", headers: { "content-type": "application/json" } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on("error", reject);
+    req.flushHeaders();
+    const rest = [...parts];
+    const next = (): void => {
+      const part = rest.shift();
+      if (part === undefined) return void req.end();
+      req.write(part);
+      setTimeout(next, 30);
+    };
+    setTimeout(next, 30);
+  });
+}
+
+/** GET `url` and destroy the request after `afterMs`, before the answer came (the server sees a 499). */
+export function abortedGet(url: string, afterMs = 100): Promise<void> {
+  return new Promise((resolve) => {
+    const req = http.get(url);
+    req.on("error", () => resolve());
+    setTimeout(() => req.destroy(), afterMs);
+  });
 }

@@ -6,12 +6,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import "./helpers/fast-check-seed.js";
+import "../helpers/fast-check-seed.js";
 import { JSONPathEnvironment } from "json-p3";
-import { APIToolkitConfigError } from "../src/registry/codes.js";
-import { REDACTED } from "../src/registry/marker.js";
-import { compilePaths, MAX_DEPTH } from "../src/jsonpath/index.js";
-import { createEngine } from "../src/jsonpath/engine.js";
+import { APIToolkitConfigError } from "../../src/registry/codes.js";
+import { REDACTED } from "../../src/registry/marker.js";
+import { compilePaths, MAX_DEPTH } from "../../src/jsonpath/index.js";
+import { createEngine } from "../../src/jsonpath/engine.js";
 
 const oracle = new JSONPathEnvironment();
 const NUM_RUNS = 20000;

@@ -5,13 +5,12 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import zlib from "node:zlib";
 import path from "node:path";
-import { APIToolkit } from "../src/index.js";
-import { renderBody } from "../src/redact/body.js";
-import { wireHeaders } from "../src/redact/headers.js";
-import { compilePaths } from "../src/jsonpath/index.js";
-import { emptyBody, observeChunk } from "../src/capture/body.js";
-
-const quiet = { info() {}, warn() {}, error() {} };
+import { APIToolkit } from "../../src/index.js";
+import { renderBody } from "../../src/redact/body.js";
+import { wireHeaders } from "../../src/redact/headers.js";
+import { compilePaths } from "../../src/jsonpath/index.js";
+import { emptyBody, observeChunk } from "../../src/capture/body.js";
+import { quietLogger } from "../helpers/logger.js";
 
 function captured(bytes: Buffer | string, limit = 1 << 20) {
   const b = emptyBody();
@@ -20,13 +19,13 @@ function captured(bytes: Buffer | string, limit = 1 << 20) {
 }
 
 describe("the README's redaction table", () => {
-  const readme = readFileSync(path.join(import.meta.dirname, "../README.md"), "utf8");
+  const readme = readFileSync(path.join(import.meta.dirname, "../../README.md"), "utf8");
   const section = readme.slice(readme.indexOf("## Redaction"), readme.indexOf("## Delivery"));
   const rows = [...section.matchAll(/^\| `([^`]+)`[^|]*\| `([^`]+)`[^|]*\| `([^`]+)`/gm)];
   test("has examples", () => assert.ok(rows.length >= 4, "README rows found"));
   for (const [, rule, input, output] of rows) {
     test(`${rule} on ${input}`, async () => {
-      const a = new APIToolkit({ apiKey: "k", rootURL: "http://127.0.0.1:9", redactRequestBody: [rule!], logger: quiet });
+      const a = new APIToolkit({ apiKey: "k", rootURL: "http://127.0.0.1:9", redactRequestBody: [rule!], logger: quietLogger });
       assert.equal(a.previewRedaction("request", input!), output);
       await a.close(10);
     });
@@ -98,9 +97,18 @@ describe("headers", () => {
     const h = wireHeaders(["Content-Type", "application/json", "X-Api-Key", "k1", "Set-Cookie", "a=1", "Set-Cookie", "b=2", "Accept", "a", "accept", "b"], new Set(["x-api-key", "set-cookie"]));
     assert.deepEqual({ ...h }, { "content-type": ["application/json"], "x-api-key": ["[CLIENT_REDACTED]"], "set-cookie": ["[CLIENT_REDACTED]"], accept: ["a", "b"] });
   });
-  test("a header named __proto__ is just a header", () => {
-    const h = wireHeaders({ __proto__: "x", constructor: "y" } as never, new Set());
-    assert.equal(Object.getPrototypeOf({}).polluted, undefined);
-    assert.ok(typeof h === "object");
+  test("a header named __proto__ (or constructor) is just a header, from raw arrays and from objects", () => {
+    // Built so the header really is there: a raw array (node's req.rawHeaders shape), and JSON.parse,
+    // which creates an own "__proto__" key (an object literal would set the prototype instead).
+    const fromArray = wireHeaders(["__proto__", "x", "Constructor", "y", "__PROTO__", "z"], new Set());
+    const fromObject = wireHeaders(JSON.parse('{"__proto__":"x","constructor":["y"],"accept":"a"}') as Record<string, string>, new Set());
+    assert.ok(Object.hasOwn(JSON.parse('{"__proto__":"x"}') as object, "__proto__"), "the input holds the header");
+    assert.deepEqual(Object.keys(fromArray), ["__proto__", "constructor"]);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(fromArray, "__proto__")?.value, ["x", "z"], "repeated values kept, in order");
+    assert.deepEqual(Object.getOwnPropertyDescriptor(fromArray, "constructor")?.value, ["y"]);
+    assert.equal(JSON.stringify(fromArray), '{"__proto__":["x","z"],"constructor":["y"]}', "what goes on the wire");
+    assert.equal(JSON.stringify(fromObject), '{"__proto__":["x"],"constructor":["y"],"accept":["a"]}');
+    const redacted = wireHeaders(["__proto__", "secret", "accept", "a"], new Set(["__proto__"]));
+    assert.equal(JSON.stringify(redacted), '{"__proto__":["[CLIENT_REDACTED]"],"accept":["a"]}', "and it is redacted by name like any other");
   });
 });

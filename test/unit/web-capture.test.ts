@@ -3,16 +3,17 @@
 // exchange ended, and never clones or tees a body.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { resolveOptions } from "../src/config/options.js";
-import type { CaptureSink } from "../src/capture/sink.js";
-import type { Exchange } from "../src/capture/exchange.js";
-import { passThrough, startWebCapture, headersRecord, type StreamOutcome } from "../src/capture/web.js";
+import { resolveOptions } from "../../src/config/options.js";
+import type { CaptureSink } from "../../src/capture/sink.js";
+import type { Exchange } from "../../src/capture/exchange.js";
+import { passThrough, startWebCapture, headersRecord, type StreamOutcome } from "../../src/capture/web.js";
+import { quietLogger } from "../helpers/logger.js";
 
 function testSink(maxBodyBytes = 16, ignorePaths: string[] = []) {
   const accepted: Exchange[] = [];
   const warnings: string[] = [];
   const sink: CaptureSink = {
-    config: resolveOptions({ apiKey: "k", maxBodyBytes, logger: { info() {}, warn() {}, error() {} } }),
+    config: resolveOptions({ apiKey: "k", maxBodyBytes, logger: quietLogger }),
     capturing: true,
     accept: (ex) => accepted.push(ex),
     warnOnce: (code) => warnings.push(code),

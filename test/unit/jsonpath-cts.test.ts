@@ -6,10 +6,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { APIToolkitConfigError } from "../src/registry/codes.js";
-import { REDACTED } from "../src/registry/marker.js";
-import { compilePaths } from "../src/jsonpath/index.js";
-import { createEngine } from "../src/jsonpath/engine.js";
+import { APIToolkitConfigError } from "../../src/registry/codes.js";
+import { REDACTED } from "../../src/registry/marker.js";
+import { compilePaths } from "../../src/jsonpath/index.js";
+import { createEngine } from "../../src/jsonpath/engine.js";
 import { JSONPathEnvironment } from "json-p3";
 
 interface CtsCase {
@@ -22,7 +22,7 @@ interface CtsCase {
 }
 
 const suite = JSON.parse(
-  readFileSync(new URL("./vendor/jsonpath-cts/cts.json", import.meta.url), "utf8"),
+  readFileSync(new URL("../vendor/jsonpath-cts/cts.json", import.meta.url), "utf8"),
 ) as { tests: CtsCase[] };
 const cases = suite.tests;
 const invalidCases = cases.filter((c) => c.invalid_selector === true);
