@@ -15,11 +15,11 @@ import { sinkOf } from "../../capture/sink.js";
 import { runtimeFor } from "../../capture/outgoing/index.js";
 import { finish, guard, shared } from "../../capture/outgoing/record.js";
 import { compileTemplates, type UrlTemplate } from "../../config/outgoing.js";
-import type { AnyFn, AxiosInstanceLike } from "./types.js";
+import type { AxiosInterceptorFn as AnyFn, AxiosInstanceLike } from "./types.js";
 import { STATE, adapterResolver, complete, list, markSync, start, stateOf, type CallState, type Config } from "./call.js";
 import { AXIOS_INSTALLED as INSTALLED } from "../../registry/symbols.js";
 
-export type { AxiosInstanceLike } from "./types.js";
+export type { AxiosInstanceLike, AxiosInterceptorFn, InterceptorManager } from "./types.js";
 
 /** Options of observeAxios. */
 export interface ObserveAxiosOptions {

@@ -2,12 +2,14 @@ import { adapterKit } from "../../capture/kit.js";
 import { fastifyRoute, type FastifyReplyLike, type FastifyRequestLike } from "../../capture/routes/fastify.js";
 import { FOREIGN } from "../../registry/symbols.js";
 
-type Done = (err?: Error) => void;
-interface FastifyInstanceLike {
+/** Fastify's plugin/hook callback. */
+export type FastifyDone = (err?: Error) => void;
+/** The part of a Fastify instance the plugin uses (structural: no dependency on fastify). */
+export interface FastifyInstanceLike {
   addHook(name: string, hook: (...args: never[]) => unknown): unknown;
 }
 /** A Fastify plugin function (what `app.register` takes), marked to apply to the whole app. */
-export type FastifyPluginLike = ((instance: FastifyInstanceLike, opts: unknown, done: Done) => void) & {
+export type FastifyPluginLike = ((instance: FastifyInstanceLike, opts: unknown, done: FastifyDone) => void) & {
   [key: symbol]: unknown;
 };
 
@@ -26,7 +28,7 @@ export type FastifyPluginLike = ((instance: FastifyInstanceLike, opts: unknown, 
 export function fastifyPlugin(client: object): FastifyPluginLike {
   const kit = adapterKit(client); // one per client: two clients on one app stay apart
 
-  function apitoolkitOnRequest(request: FastifyRequestLike, reply: FastifyReplyLike, done: Done): void {
+  function apitoolkitOnRequest(request: FastifyRequestLike, reply: FastifyReplyLike, done: FastifyDone): void {
     // With `rewriteUrl`, Fastify keeps the URL the client sent in raw.originalUrl.
     const raw = request.raw as FastifyRequestLike["raw"] & { originalUrl?: string };
     const capture = kit.startNode(raw, reply.raw, "JsFastify", raw.originalUrl ?? raw.url ?? "/", (c) => {
@@ -38,16 +40,16 @@ export function fastifyPlugin(client: object): FastifyPluginLike {
     kit.run(capture, done);
   }
 
-  function apitoolkitOnError(request: FastifyRequestLike, _reply: FastifyReplyLike, error: unknown, done: Done): void {
+  function apitoolkitOnError(request: FastifyRequestLike, _reply: FastifyReplyLike, error: unknown, done: FastifyDone): void {
     kit.recordError(kit.captureOf(request.raw), error);
     done();
   }
 
-  function apitoolkitOnClose(_instance: unknown, done: Done): void {
+  function apitoolkitOnClose(_instance: unknown, done: FastifyDone): void {
     void kit.flush().then(() => done());
   }
 
-  const plugin = function apitoolkitFastifyPlugin(instance: FastifyInstanceLike, _opts: unknown, done: Done): void {
+  const plugin = function apitoolkitFastifyPlugin(instance: FastifyInstanceLike, _opts: unknown, done: FastifyDone): void {
     instance.addHook("onRequest", apitoolkitOnRequest);
     instance.addHook("onError", apitoolkitOnError);
     instance.addHook("onClose", apitoolkitOnClose);

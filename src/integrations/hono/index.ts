@@ -3,12 +3,14 @@ import { stringParams, type RouteRead } from "../../capture/routes/params.js";
 import type { RawHeaders } from "../../capture/exchange.js";
 
 /** Structural slice of Hono's Context (no dependency on hono itself). */
-interface HonoRoute {
+/** A route as Hono's router reports it. */
+export interface HonoRoute {
   path: string;
   method: string;
   handler: (...args: never[]) => unknown;
 }
-interface HonoRequestLike {
+/** The part of Hono's request the middleware reads (structural: no dependency on hono). */
+export interface HonoRequestLike {
   raw: Request;
   routeIndex?: number;
   readonly matchedRoutes?: HonoRoute[];

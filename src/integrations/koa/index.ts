@@ -3,7 +3,7 @@ import { adapterKit } from "../../capture/kit.js";
 import { stringParams, type RouteRead } from "../../capture/routes/params.js";
 
 /** Structural Koa context (Koa 2/3 plus what @koa/router sets), so the SDK never depends on koa. */
-interface KoaContextLike {
+export interface KoaContextLike {
   req: IncomingMessage;
   res: ServerResponse;
   originalUrl?: string;
@@ -15,8 +15,9 @@ interface KoaContextLike {
    */
   _matchedRoute?: unknown;
 }
-type Next = () => Promise<unknown>;
-export type KoaMiddleware = (ctx: KoaContextLike, next: Next) => Promise<void>;
+/** Koa's `next`. */
+export type KoaNext = () => Promise<unknown>;
+export type KoaMiddleware = (ctx: KoaContextLike, next: KoaNext) => Promise<void>;
 
 /** The @koa/router route that answered; "" when none handled the request (or no router ran). */
 function koaRoute(ctx: KoaContextLike): RouteRead {

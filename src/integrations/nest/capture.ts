@@ -15,14 +15,16 @@ import { observeRoutes, type NestRoutes } from "./routes.js";
 
 export type { FastifyRequestLike, FastifyReplyLike };
 
-type Req = IncomingMessage & { originalUrl?: string; body?: unknown; app?: unknown; baseUrl?: string; route?: { path?: unknown }; params?: Record<string, unknown> };
-type Next = (err?: unknown) => void;
+/** The part of an Express request (Nest on Express) the capture reads. */
+export type NestExpressRequestLike = IncomingMessage & { originalUrl?: string; body?: unknown; app?: unknown; baseUrl?: string; route?: { path?: unknown }; params?: Record<string, unknown> };
+/** Express's `next` / Fastify's hook `done`. */
+export type NestNext = (err?: unknown) => void;
 
 /**
  * Express middleware `(req, res, next)` and, with the same function, Fastify `onRequest` hook
  * `(request, reply, done)`.
  */
-export type NestCaptureHandler = (req: Req | FastifyRequestLike, res: ServerResponse | FastifyReplyLike, next: Next) => void;
+export type NestCaptureHandler = (req: NestExpressRequestLike | FastifyRequestLike, res: ServerResponse | FastifyReplyLike, next: NestNext) => void;
 
 /** Structural Nest HTTP adapter (`app.getHttpAdapter()` / `HttpAdapterHost.httpAdapter`). */
 export interface HttpAdapterLike {
@@ -35,7 +37,7 @@ interface PlatformLike {
   use?(fn: unknown): unknown;
   addHook?(name: string, fn: unknown): unknown;
   enabled?(setting: string): boolean;
-  server?: { prependListener?(event: string, fn: (req: Req, res: ServerResponse) => void): unknown };
+  server?: { prependListener?(event: string, fn: (req: NestExpressRequestLike, res: ServerResponse) => void): unknown };
 }
 
 /** From now on read the route and the parsed body of the capture from its Fastify request. */
@@ -53,7 +55,7 @@ function isFastify(req: unknown, res: unknown): req is FastifyRequestLike {
  * Start capturing on the node request/response. `express`: Express's router dispatches the request
  * (`routes`: the routes Nest registered there, for requests answered before the router ran).
  */
-function startRaw(kit: AdapterKit, req: Req, res: ServerResponse, express: boolean, routes?: NestRoutes): NodeCapture | undefined {
+function startRaw(kit: AdapterKit, req: NestExpressRequestLike, res: ServerResponse, express: boolean, routes?: NestRoutes): NodeCapture | undefined {
   const rawUrl = req.originalUrl ?? req.url ?? "/";
   return kit.startNode(req, res, "JsNest", rawUrl, (c) => {
     c.parsedBody = () => req.body;
@@ -67,7 +69,7 @@ function startRaw(kit: AdapterKit, req: Req, res: ServerResponse, express: boole
   });
 }
 
-function start(kit: AdapterKit, req: Req | FastifyRequestLike, res: ServerResponse | FastifyReplyLike, routes: NestRoutes | undefined): NodeCapture | undefined {
+function start(kit: AdapterKit, req: NestExpressRequestLike | FastifyRequestLike, res: ServerResponse | FastifyReplyLike, routes: NestRoutes | undefined): NodeCapture | undefined {
   if (isFastify(req, res)) {
     const c = (kit.captureOf(req.raw) as NodeCapture | undefined) ?? startRaw(kit, req.raw, (res as FastifyReplyLike).raw, false);
     if (c) useFastifyRequest(c, req);

@@ -5,5 +5,5 @@
  * `APIToolkitInterceptor` are the same two pieces for apps that wire things by hand.
  */
 export { APIToolkitModule } from "./module.js";
-export { apitoolkitNestMiddleware, type NestCaptureHandler, type FastifyRequestLike, type FastifyReplyLike, type HttpAdapterLike } from "./capture.js";
+export { apitoolkitNestMiddleware, type NestCaptureHandler, type NestExpressRequestLike, type NestNext, type FastifyRequestLike, type FastifyReplyLike, type HttpAdapterLike } from "./capture.js";
 export { APIToolkitInterceptor, type ExecutionContextLike } from "./interceptor.js";

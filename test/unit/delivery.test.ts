@@ -7,13 +7,13 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import zlib from "node:zlib";
 import express from "express5";
-import { APIToolkit, type Transport, type WireMessage } from "../src/index.js";
-import { expressMiddleware } from "../src/integrations/express/index.js";
-import { WARNINGS } from "../src/registry/codes.js";
-import { newStats } from "../src/delivery/stats.js";
-import { startMetadataServer, GOOD_KEY } from "./helpers/metadata.js";
-import { listen, b64text, type Listening } from "./helpers/server.js";
-import { freePort } from "../scripts/emulator.mjs";
+import { APIToolkit, type Transport, type WireMessage } from "../../src/index.js";
+import { expressMiddleware } from "../../src/integrations/express/index.js";
+import { WARNINGS } from "../../src/registry/codes.js";
+import { newStats } from "../../src/delivery/stats.js";
+import { startMetadataServer, GOOD_KEY } from "../helpers/metadata.js";
+import { listen, b64text, type Listening } from "../helpers/server.js";
+import { freePort } from "../../scripts/emulator.mjs";
 
 function recordingLogger() {
   const lines: string[] = [];
@@ -156,7 +156,7 @@ describe("drops are settled and counted", () => {
   });
 
   test("every drop reason has one warning, logged once: too_large and shutdown included", async () => {
-    const { DROP_WARNINGS } = (await import("../src/registry/drops.js")) as { DROP_WARNINGS: Record<string, string> };
+    const { DROP_WARNINGS } = (await import("../../src/registry/drops.js")) as { DROP_WARNINGS: Record<string, string> };
     for (const reason of Object.keys(newStats().dropped)) {
       const code = DROP_WARNINGS[reason];
       assert.ok(code && code in WARNINGS, `drop reason ${reason} has a warning`);
