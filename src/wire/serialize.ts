@@ -102,6 +102,11 @@ function headersJson(h: HeaderList, redact: ReadonlySet<string>): string {
   return out + "}";
 }
 
+/** The wire JSON of one side's headers (what serializeExchange writes for them). */
+export function headersOnWire(raw: RawHeaders | undefined, redact: ReadonlySet<string>): string {
+  return headersJson(headerList(raw), redact);
+}
+
 function queryJson(rawUrl: string): string {
   if (rawUrl.indexOf("?") < 0) return "{}";
   const q = queryParams(rawUrl);

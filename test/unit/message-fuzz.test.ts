@@ -1,6 +1,7 @@
 // Bad input without Pub/Sub. By volume: random exchanges (hostile headers, bodies, encodings, parsed
-// values) through buildMessage directly: every message passes the wire-format validator
-// (test/helpers/wire.ts), leaks no planted secret and leaves the exchange untouched. And one
+// values) through serializeExchange directly: every message passes the wire-format validator
+// (test/helpers/wire.ts), says exactly what the readable reference (test/helpers/reference-message.ts)
+// says, leaks no planted secret and leaves the exchange untouched. And one
 // regression the HTTP fuzz (test/fuzz.test.ts) found, replayed on an in-memory transport.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
@@ -11,8 +12,8 @@ import "../helpers/fast-check-seed.js";
 import express5 from "express5";
 import { APIToolkit, type WireMessage } from "../../src/index.js";
 import { expressMiddleware } from "../../src/integrations/express/index.js";
-import { buildMessage } from "../../src/wire/message.js";
-import { encodeMessage } from "../../src/wire/encode.js";
+import { serializeExchange, stampProjectId } from "../../src/wire/serialize.js";
+import { buildMessage } from "../helpers/reference-message.js";
 import { type RuleSet } from "../../src/redact/rules.js";
 import { resolveOptions } from "../../src/config/options.js";
 import type { Exchange } from "../../src/capture/exchange.js";
@@ -47,7 +48,7 @@ test("url_path stays a template when the handler overflows the stack", async () 
   assertWireMessage(msgs[0]);
 });
 
-describe("fuzz: buildMessage by volume", () => {
+describe("fuzz: serializeExchange by volume, against the reference", () => {
   const cfg = resolveOptions({ apiKey: "k", redactRequestBody: PATHS, redactResponseBody: PATHS, redactHeaders: ["x-api-key"], maxBodyBytes: MAX_BODY, serviceVersion: "1", tags: ["t"] });
   const rules: RuleSet = { headers: cfg.redactHeaders, request: cfg.requestPaths, response: cfg.responsePaths };
   const anyString = fc.string({ unit: "binary", maxLength: 20 });
@@ -123,8 +124,11 @@ describe("fuzz: buildMessage by volume", () => {
         const parsedBefore = g.parsed;
         const snapshot = { ...ex, requestBody: { ...ex.requestBody, chunks: ex.requestBody.chunks.map((c) => Buffer.from(c)) }, responseBody: { ...ex.responseBody, chunks: ex.responseBody.chunks.map((c) => Buffer.from(c)) } };
         const parsedClone = isCloneable(parsedBefore) ? structuredClone(parsedBefore) : undefined;
-        const bytes = encodeMessage(buildMessage(ex, cfg, "00000000-0000-4000-8000-000000000000", rules));
+        const bytes = serializeExchange(ex, cfg, rules);
+        stampProjectId(bytes, "00000000-0000-4000-8000-000000000000");
         const msg = assertWireBytes(bytes) as unknown as WireMessage;
+        const reference = JSON.parse(JSON.stringify(buildMessage(ex, cfg, "00000000-0000-4000-8000-000000000000", rules))) as unknown;
+        assert.deepEqual(JSON.parse(bytes.toString("utf8")), reference, "the one-pass serializer says what the reference says");
         assert.ok(bytes.length < 64 * 1024);
         assert.deepEqual({ ...ex, requestBody: { ...ex.requestBody, parsed: undefined }, responseBody: ex.responseBody }, { ...snapshot, requestBody: { ...snapshot.requestBody, parsed: undefined } });
         if (parsedClone !== undefined) looseDeepEqual(parsedBefore, parsedClone, "the parsed body the app owns is not mutated");

@@ -7,7 +7,10 @@ import zlib from "node:zlib";
 import path from "node:path";
 import { APIToolkit } from "../../src/index.js";
 import { renderBody } from "../../src/redact/body.js";
-import { wireHeaders } from "../../src/redact/headers.js";
+import { headersOnWire } from "../../src/wire/serialize.js";
+
+/** Headers as they go on the wire, parsed back (JSON.parse keeps "__proto__" as an own key). */
+const wireHeaders = (raw: Parameters<typeof headersOnWire>[0], redact: ReadonlySet<string>): Record<string, string[]> => JSON.parse(headersOnWire(raw, redact)) as Record<string, string[]>;
 import { compilePaths } from "../../src/jsonpath/index.js";
 import { emptyBody, observeChunk } from "../../src/capture/body.js";
 import { quietLogger } from "../helpers/logger.js";
