@@ -22,3 +22,25 @@ describe("outgoing options", () => {
     assert.throws(() => new APIToolkit({ logger: quietLogger, outgoing: { redactResponseBody: ["$.a["] } }), /outgoing\.redactResponseBody/);
   });
 });
+
+describe("outgoing rules are compiled once", () => {
+  test("the rules fetch/node:http and axios use are the ones resolveOptions compiled", async () => {
+    const { sinkOf } = await import("../../src/capture/sink.js");
+    const { runtimeFor } = await import("../../src/capture/outgoing/index.js");
+    const tk = new APIToolkit({
+      transport: () => ({ send: async () => undefined, close: async () => undefined }),
+      logger: quietLogger,
+      outgoing: { redactRequestBody: ["$.card"], urlTemplates: ["/v1/customers/:id"] },
+    });
+    try {
+      const sink = sinkOf(tk);
+      // One compilation, at construction: every runtime (the diagnostics-channel capture and each
+      // observeAxios instance) shares it instead of compiling the options again.
+      assert.equal(runtimeFor(sink).rules, sink.config.outgoing);
+      assert.equal(runtimeFor(sink).rules, runtimeFor(sink).rules);
+      assert.deepEqual(sink.config.outgoing.route("api.example.com", "/v1/customers/42"), { urlPath: "/v1/customers/:id", params: { id: "42" } });
+    } finally {
+      await tk.close(100);
+    }
+  });
+});
