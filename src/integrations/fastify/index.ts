@@ -1,4 +1,5 @@
 import { adapterKit } from "../../capture/kit.js";
+import type { NodeReaders } from "../../capture/node-http.js";
 import { fastifyRoute, type FastifyReplyLike, type FastifyRequestLike } from "../../capture/routes/fastify.js";
 import { FOREIGN } from "../../registry/symbols.js";
 
@@ -11,6 +12,12 @@ export interface FastifyInstanceLike {
 /** A Fastify plugin function (what `app.register` takes), marked to apply to the whole app. */
 export type FastifyPluginLike = ((instance: FastifyInstanceLike, opts: unknown, done: FastifyDone) => void) & {
   [key: symbol]: unknown;
+};
+
+/** What the capture reads of a Fastify request when its response finishes. */
+const READERS: NodeReaders<FastifyRequestLike> = {
+  parsedBody: (request) => request.body,
+  route: fastifyRoute,
 };
 
 /**
@@ -31,10 +38,7 @@ export function fastifyPlugin(client: object): FastifyPluginLike {
   function apitoolkitOnRequest(request: FastifyRequestLike, reply: FastifyReplyLike, done: FastifyDone): void {
     // With `rewriteUrl`, Fastify keeps the URL the client sent in raw.originalUrl.
     const raw = request.raw as FastifyRequestLike["raw"] & { originalUrl?: string };
-    const capture = kit.startNode(raw, reply.raw, "JsFastify", raw.originalUrl ?? raw.url ?? "/", (c) => {
-      c.parsedBody = () => request.body;
-      c.route = () => fastifyRoute(request);
-    });
+    const capture = kit.startNodeWith(raw, reply.raw, "JsFastify", raw.originalUrl ?? raw.url ?? "/", READERS, request);
     // The rest of the hook chain and the handler run in the request context (reportError, outgoing
     // parent_id). Fastify's body parser callback keeps it (it runs in an AsyncResource of the request).
     kit.run(capture, done);

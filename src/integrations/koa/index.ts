@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { adapterKit } from "../../capture/kit.js";
+import type { NodeReaders } from "../../capture/node-http.js";
 import { stringParams, type RouteRead } from "../../capture/routes/params.js";
 
 /** Structural Koa context (Koa 2/3 plus what @koa/router sets), so the SDK never depends on koa. */
@@ -26,6 +27,12 @@ function koaRoute(ctx: KoaContextLike): RouteRead {
   return template ? { template, params: stringParams(ctx.params) } : "";
 }
 
+/** What the capture reads of a Koa context when its response finishes. */
+const READERS: NodeReaders<KoaContextLike> = {
+  parsedBody: (ctx) => ctx.request.body,
+  route: koaRoute,
+};
+
 /**
  * Koa 2/3 middleware: captures every exchange (the @koa/router route template with prefixes and
  * nested routers, params, bodies, timing, errors thrown downstream) and hands it to the client.
@@ -42,17 +49,17 @@ function koaRoute(ctx: KoaContextLike): RouteRead {
 export function koaMiddleware(client: object): KoaMiddleware {
   const kit = adapterKit(client);
   return async function apitoolkitKoaMiddleware(ctx, next) {
-    const capture = kit.startNode(ctx.req, ctx.res, "JsExpress", ctx.originalUrl ?? ctx.req.url ?? "/", (c) => {
-      c.parsedBody = () => ctx.request.body;
-      c.route = () => koaRoute(ctx);
-    });
-    await kit.run(capture, async function apitoolkitKoaNext() {
-      try {
-        await next();
-      } catch (err) {
-        kit.recordError(capture, err);
-        throw err;
-      }
-    });
+    const capture = kit.startNodeWith(ctx.req, ctx.res, "JsExpress", ctx.originalUrl ?? ctx.req.url ?? "/", READERS, ctx);
+    if (!capture) {
+      await next();
+      return;
+    }
+    try {
+      // next() starts inside the request context, so everything downstream runs in it.
+      await kit.run(capture, next);
+    } catch (err) {
+      kit.recordError(capture, err);
+      throw err;
+    }
   };
 }
