@@ -28,7 +28,11 @@ async function serveApp(fetchFn: (req: Request, env?: unknown) => Response | Pro
   };
 }
 
-describe("Hono 4 on @hono/node-server", () => {
+// On @hono/node-server the adapter captures on node's request/response; on other runtimes (Bun,
+// Deno, workers) only the Web Request/Response exist. The second run serves the same app without
+// handing it node's objects, so the Web path is exercised end to end too.
+for (const runtime of ["node objects", "Web Request/Response only"] as const) describe(`Hono 4 on @hono/node-server (${runtime})`, () => {
+  const webOnly = runtime !== "node objects";
   let topic: TestTopic;
   let meta: MetadataServer;
   let apitoolkit: APIToolkit;
@@ -62,7 +66,8 @@ describe("Hono 4 on @hono/node-server", () => {
       }),
       onSecondEvent: () => (secondEventProduced = true),
     };
-    srv = await serveApp(createHonoApp(apitoolkit, hooks).fetch);
+    const app = createHonoApp(apitoolkit, hooks);
+    srv = await serveApp(webOnly ? (req) => app.fetch(req) : app.fetch);
     bare = await serveApp(createHonoApp(undefined, { sseGate: () => Promise.resolve() }).fetch);
   });
 

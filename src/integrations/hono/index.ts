@@ -1,8 +1,9 @@
+import { IncomingMessage, ServerResponse } from "node:http";
 import { adapterKit } from "../../capture/kit.js";
+import type { NodeReaders } from "../../capture/node-http.js";
 import { stringParams, type RouteRead } from "../../capture/routes/params.js";
 import type { RawHeaders } from "../../capture/exchange.js";
 
-/** Structural slice of Hono's Context (no dependency on hono itself). */
 /** A route as Hono's router reports it. */
 export interface HonoRoute {
   path: string;
@@ -38,6 +39,14 @@ function nodeIncoming(env: unknown): NodeIncoming | undefined {
   return incoming && Array.isArray(incoming.rawHeaders) ? incoming : undefined;
 }
 
+/** node's request and response, when Hono runs on @hono/node-server. */
+function nodePair(env: unknown): { incoming: IncomingMessage; outgoing: ServerResponse } | undefined {
+  const e = env as { incoming?: unknown; outgoing?: unknown } | null | undefined;
+  return e && e.incoming instanceof IncomingMessage && e.outgoing instanceof ServerResponse
+    ? { incoming: e.incoming, outgoing: e.outgoing }
+    : undefined;
+}
+
 /** Hono route syntax to the wire's: `/posts/:id{[0-9]+}` -> `/posts/:id`. */
 function template(path: string): string {
   return path.replace(/(:[^/{?]+)\{(?:[^{}]|\{[^{}]*\})*\}/g, "$1");
@@ -55,7 +64,25 @@ function template(path: string): string {
  */
 export function honoMiddleware(client: object): HonoMiddleware {
   const kit = adapterKit(client);
-  return async function apitoolkitHonoMiddleware(c, next) {
+  // On @hono/node-server the node request/response are at hand: capture there (the process-wide
+  // node:http hooks), leaving Hono's own Response objects and its fast write path untouched.
+  const readers: NodeReaders<HonoContextLike> = {
+    route: (c) => honoRoute(c, middleware, c.res?.status ?? 0),
+  };
+  const middleware: HonoMiddleware = async function apitoolkitHonoMiddleware(c, next) {
+    const node = nodePair(c.env);
+    if (node) {
+      const capture = kit.startNodeWith(node.incoming, node.outgoing, "JsExpress", node.incoming.url ?? "/", readers, c);
+      if (!capture) return next();
+      try {
+        await kit.run(capture, next);
+      } catch (err) {
+        kit.recordError(capture, err); // not an Error instance: Hono rethrows it and answers 500 itself
+        throw err;
+      }
+      if (c.error !== undefined) kit.recordError(capture, c.error);
+      return;
+    }
     const incoming = nodeIncoming(c.env);
     const options = {
       rawUrl: incoming?.url,
@@ -82,6 +109,7 @@ export function honoMiddleware(client: object): HonoMiddleware {
       c.res = capture.wrapResponse(c.res);
     });
   };
+  return middleware;
 }
 
 /** Route template and params of the route that answered; "" when none matched (404). */
