@@ -16,8 +16,12 @@ import { fileURLToPath } from "node:url";
 import { createTestTopic, type TestTopic } from "./helpers/pubsub.js";
 import { startMetadataServer, GOOD_KEY, PROJECT_ID, type MetadataServer } from "./helpers/metadata.js";
 import { b64json, b64text } from "./helpers/server.js";
-import { assertCommonFields, assertNoSecrets } from "./helpers/messages.js";
-import { fromFileRoute, fromParams, paramStrings } from "../src/integrations/next/route.js";
+import { assertCommonFields, assertNoSecrets, one } from "./helpers/messages.js";
+import { fileRouteParams, fromFileRoute, fromParams, paramStrings } from "../src/integrations/next/route.js";
+import { withAPIToolkit, withAPIToolkitRoute } from "../src/integrations/next/index.js";
+import { APIToolkit } from "../src/index.js";
+import { quietLogger } from "./helpers/logger.js";
+import type { NextRequest } from "next/server.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const appDir = path.join(root, "test/fixtures/next-app");
@@ -44,13 +48,16 @@ function fixture(name: string, extra: Omit<NextVersion, "name" | "modules" | "sk
   return { name: `Next.js ${name.slice(4)}`, modules, skip, ...extra };
 }
 
-const versions: NextVersion[] = [
+const allVersions: NextVersion[] = [
   { name: "Next.js 15", modules: path.join(root, "node_modules"), buildArgs: ["build"], distDir: ".next/v15", hasAfter: true },
   // The app's webpack config resolves the SDK's ".js" imports to ".ts": build with webpack, not Turbopack.
   fixture("next16", { buildArgs: ["build", "--webpack"], distDir: ".next/v16", hasAfter: true }),
   // No after() in Next 14: route handlers' messages go out on the client's timer.
   fixture("next14", { buildArgs: ["build"], distDir: ".next/v14", hasAfter: false }),
 ];
+// NEXT_TEST_VERSIONS=14,16 runs only those (each version's suite builds its app first).
+const only = process.env.NEXT_TEST_VERSIONS?.split(",").map((n) => `Next.js ${n.trim()}`);
+const versions = only ? allVersions.filter((v) => only.includes(v.name)) : allVersions;
 
 /** The app resolves `next`, `react` and `react-dom` from its own node_modules (git-ignored) when
  *  it is built and served by another version than the top-level one. */
@@ -99,6 +106,13 @@ describe("Next.js route templates", () => {
     assert.equal(fromFileRoute("/"), "/");
   });
 
+  test("the param names of a file-system route", () => {
+    assert.deepEqual(fileRouteParams("/api/shops/[shopId]/orders/[orderId]"), ["shopId", "orderId"]);
+    assert.deepEqual(fileRouteParams("/docs/[...slug]"), ["slug"]);
+    assert.deepEqual(fileRouteParams("/docs/[[...slug]]"), ["slug"]);
+    assert.deepEqual(fileRouteParams("/api/hello"), []);
+  });
+
   test("derived from the path and the params Next passed", () => {
     assert.equal(fromParams("/api/users/42", { id: "42" }), "/api/users/:id");
     assert.equal(fromParams("/shops/7/orders/7", { shopId: "7", orderId: "7" }), "/shops/:shopId/orders/:orderId", "each param once, in order");
@@ -106,6 +120,46 @@ describe("Next.js route templates", () => {
     assert.equal(fromParams("/files/x/x", { name: "y" }), "/files/x/x", "a value not in the path changes nothing");
     assert.equal(fromParams("/docs", { slug: undefined }), "/docs", "an empty optional catch-all");
     assert.deepEqual(paramStrings({ id: "1", slug: ["a", "b"], none: undefined }), { id: "1", slug: "a/b" });
+  });
+});
+
+/** What Next's generated route types demand of an export of `app/api/users/[id]/route.ts`: Next 16's
+ *  `RouteHandlerConfig` (assignable to this), and Next 14/15's next-types-plugin checks (below). */
+type SegmentParams = { id: string };
+type NextRouteExport = (req: NextRequest, ctx: { params: Promise<SegmentParams> }) => Response | void | Promise<Response | void>;
+/** next-types-plugin: a first argument that is a Request, and a second that is the route context
+ *  (a second argument typed `unknown` counts as `any`). */
+type PassesNext15Check<F> = F extends (req: infer R, ctx: infer C) => unknown
+  ? [R] extends [Request] ? (unknown extends C ? true : [C] extends [{ params: Promise<SegmentParams> }] ? true : false) : false
+  : false;
+
+describe("Next.js wrappers as route exports", () => {
+  test("type-check as Next route exports, with or without a typed context (tsc checks this file)", async () => {
+    const off = new APIToolkit({ apiKey: "", logger: quietLogger, monitorOutgoing: false });
+    try {
+      const ignoresCtx = withAPIToolkit(off, async (req) => new Response(req.method));
+      const usesCtx = withAPIToolkit(off, async (_req: NextRequest, { params }: { params: Promise<SegmentParams> }) => Response.json(await params));
+      const route = withAPIToolkitRoute(off, { GET: async (req: Request) => new Response(req.method) });
+      const exports: NextRouteExport[] = [ignoresCtx, usesCtx, route.GET, route.HEAD, route.OPTIONS, route.POST, route.PUT, route.DELETE, route.PATCH];
+      const next15: Array<true> = [
+        true satisfies PassesNext15Check<typeof ignoresCtx>,
+        true satisfies PassesNext15Check<typeof usesCtx>,
+        true satisfies PassesNext15Check<typeof route.POST>,
+      ];
+      assert.equal(exports.length + next15.length, 12);
+      // A disabled client passes through; the stand-ins answer as Next does.
+      const req = (method: string) => new Request("http://localhost/api/users/1", { method });
+      assert.equal(await (await ignoresCtx(req("DELETE"), undefined)).text(), "DELETE");
+      assert.equal(route.HEAD, route.GET, "HEAD goes through GET, as Next serves it");
+      const post = await route.POST(req("POST"), undefined);
+      assert.equal(post.status, 405);
+      assert.equal(post.body, null);
+      const options = await route.OPTIONS(req("OPTIONS"), undefined);
+      assert.equal(options.status, 204);
+      assert.equal(options.headers.get("allow"), "GET, HEAD, OPTIONS");
+    } finally {
+      await off.close(100);
+    }
   });
 });
 
@@ -181,11 +235,7 @@ for (const v of versions) describe(`${v.name} (next build + next start)`, { skip
 
     const msgs = await topic.pull(sent.length);
     assert.equal(msgs.length, sent.length, "one message per request");
-    const by = (raw: string, method = "GET") => {
-      const found = msgs.filter((m) => m.raw_url === raw && m.method === method);
-      assert.equal(found.length, 1, `exactly one message for ${method} ${raw}`);
-      return found[0]!;
-    };
+    const by = (raw: string, method = "GET") => one(msgs, raw, { method });
     for (const m of msgs) {
       assertCommonFields(m, { projectId: PROJECT_ID, sdkType: "JsNext", serviceVersion: "3.0.0", host: url.slice("http://".length) });
     }
@@ -331,6 +381,55 @@ for (const v of versions) describe(`${v.name} (next build + next start)`, { skip
     assert.equal(m.raw_url, "/api/slow");
     assert.equal(m.url_path, "/api/slow");
     assert.equal(m.status_code, 499);
+  });
+
+  test("route templates are the routes Next matched, even when a param value equals a static segment", async () => {
+    const responses = await Promise.all([fetch(`${url}/api/users/users`), fetch(`${url}/api/legacy/legacy`)]);
+    assert.deepEqual(await Promise.all(responses.map((r) => r.json())), [{ id: "users", tags: [] }, { id: "legacy" }]);
+    const msgs = await topic.pull(2);
+    const app = one(msgs, "/api/users/users");
+    assert.equal(app.url_path, "/api/users/:id", "App Router");
+    assert.deepEqual(app.path_params, { id: "users" });
+    const pages = one(msgs, "/api/legacy/legacy");
+    assert.equal(pages.url_path, "/api/legacy/:id", "Pages Router");
+    assert.deepEqual(pages.path_params, { id: "legacy" });
+    assert.deepEqual(await topic.drain(800), []);
+  });
+
+  test("Pages API routes: raw_url keeps the query string, even a key named like a param", async () => {
+    const responses = await Promise.all([fetch(`${url}/api/legacy/9?id=9`), fetch(`${url}/api/legacy/7?id=8&x=1`)]);
+    assert.deepEqual(await Promise.all(responses.map((r) => r.json())), [{ id: "9" }, { id: "7" }], "Next gives the param precedence");
+    const msgs = await topic.pull(2);
+    const same = one(msgs, "/api/legacy/9?id=9");
+    assert.equal(same.url_path, "/api/legacy/:id");
+    assert.deepEqual(same.path_params, { id: "9" });
+    assert.deepEqual(same.query_params, { id: ["9"] });
+    const differs = one(msgs, "/api/legacy/7?id=8&x=1");
+    assert.equal(differs.url_path, "/api/legacy/:id");
+    assert.deepEqual(differs.path_params, { id: "7" });
+    assert.deepEqual(differs.query_params, { id: ["8"], x: ["1"] });
+    assert.deepEqual(await topic.drain(800), []);
+  });
+
+  test("methods a route does not export: Next's answers reach the client unchanged and are reported", async () => {
+    const methods = ["POST", "DELETE", "OPTIONS", "HEAD"];
+    const pairs = await Promise.all(methods.map((method) => Promise.all([fetch(`${url}/api/things/5`, { method }), fetch(`${url}/api/bare/things/5`, { method })])));
+    for (const [a, b] of pairs) {
+      assert.equal(a.status, b.status);
+      assert.deepEqual(headersOf(a), headersOf(b));
+      assert.equal(await a.text(), await b.text());
+    }
+    assert.deepEqual(pairs.map(([a]) => a.status), [405, 405, 204, 200]);
+    assert.equal(pairs[2]![0].headers.get("allow"), "GET, HEAD, OPTIONS");
+    const msgs = await topic.pull(methods.length);
+    methods.forEach((method, i) => {
+      const m = one(msgs, "/api/things/5", { method });
+      assert.equal(m.status_code, pairs[i]![0].status, method);
+      assert.equal(m.url_path, "/api/things/:id", method);
+      assert.deepEqual(m.path_params, { id: "5" }, method);
+      assert.equal(m.response_body, "", method);
+    });
+    assert.deepEqual(await topic.drain(800), [], "the bare route is not captured");
   });
 
   test("paths no route handler serves are not captured", async () => {

@@ -109,8 +109,9 @@ function installHooks(): void {
   };
 }
 
-/** The same observers on one instance, for request/response objects that are not node:http's. */
-function observeInstance(req: IncomingMessage, res: ServerResponse, target: HookTarget): void {
+/** The same observers on one instance, for request/response objects that are not node:http's (or,
+ *  with `wrappedResponse`, a response whose own methods something wrapped before the capture). */
+function observeInstance(req: IncomingMessage, res: ServerResponse, target: HookTarget, wrappedResponse = false): void {
   const r = req as unknown as Record<string, AnyFn>;
   const s = res as unknown as Record<string, AnyFn>;
   if (!(req instanceof http.IncomingMessage)) {
@@ -120,7 +121,7 @@ function observeInstance(req: IncomingMessage, res: ServerResponse, target: Hook
       return emit.apply(this, arguments as unknown as unknown[]);
     };
   }
-  if (res instanceof http.ServerResponse) return;
+  if (res instanceof http.ServerResponse && !wrappedResponse) return;
   const write = s.write!;
   const end = s.end!;
   const writeHead = s.writeHead!;
@@ -301,8 +302,12 @@ export function startNodeCapture<S>(
     capture.source = source;
   }
   (req as Slot)[NODE_CAPTURE] = capture;
-  (res as Slot)[NODE_CAPTURE] = capture;
-  if (!(req instanceof http.IncomingMessage) || !(res instanceof http.ServerResponse)) observeInstance(req, res, capture);
+  // Something that ran first wrapped this response's own write/end (compression, Next.js's API
+  // resolver) around the methods it found then, perhaps before the hooks existed: observe the
+  // instance, which every write passes through, and leave the prototype hooks out of it.
+  const wrapped = Object.hasOwn(res, "write") || Object.hasOwn(res, "end");
+  if (!wrapped) (res as Slot)[NODE_CAPTURE] = capture;
+  if (wrapped || !(req instanceof http.IncomingMessage) || !(res instanceof http.ServerResponse)) observeInstance(req, res, capture, wrapped);
   return capture;
 }
 

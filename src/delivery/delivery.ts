@@ -251,9 +251,10 @@ export class Delivery {
       }
     }
     this.updateGauges();
-    // More than a batch waited while this one was out: send it now; a partial one on the timer.
+    // More than a batch waited while this one was out: send it now; a partial one on the timer,
+    // unless a flush() waits for it (it could not go out when the flush asked: two were in flight).
     if (this.ready.length >= this.o.maxBatchMessages || this.readyBytes >= this.o.maxBatchBytes) this.publishReady();
-    else if (this.ready.length) this.schedule(this.o.publishIntervalMs);
+    else if (this.ready.length) this.schedule(this.waiters.length ? 0 : this.o.publishIntervalMs);
   }
 }
 

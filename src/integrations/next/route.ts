@@ -1,7 +1,7 @@
 /**
  * Route templates for Next.js: file-system routes (`/users/[id]`) in the wire's syntax
- * (`/users/:id`; catch-alls `[...slug]` and `[[...slug]]` as `:slug*`), or, when the route is not
- * given, derived from the concrete path and the params Next passed.
+ * (`/users/:id`; catch-alls `[...slug]` and `[[...slug]]` as `:slug*`), or, where neither the app
+ * nor Next tells the route, derived from the concrete path and the params Next passed.
  */
 
 export type NextParams = Record<string, string | string[] | undefined>;
@@ -14,6 +14,16 @@ export function fromFileRoute(route: string): string {
     return m ? `:${m[2]}${m[1] ? "*" : ""}` : s;
   });
   return "/" + out.join("/");
+}
+
+/** The param names of a file-system route: `/shops/[shopId]/[...rest]` -> `["shopId", "rest"]`. */
+export function fileRouteParams(route: string): string[] {
+  const names: string[] = [];
+  for (const s of route.split("/")) {
+    const m = /^\[\[?(?:\.\.\.)?([^\]]+)\]\]?$/.exec(s);
+    if (m) names.push(m[1]!);
+  }
+  return names;
 }
 
 function decode(s: string): string {
