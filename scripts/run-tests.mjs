@@ -45,7 +45,7 @@ const node = process.env.TEST_NODE || process.execPath;
 /** One tier through Node's test runner; resolves with its exit code. */
 function runTier(tier, env, concurrency) {
   console.log(`\n# ${tier.name} tier: ${tier.files.length} file(s)`);
-  const child = spawn(node, ["--import", "tsx", "--test", ...concurrency, "--test-timeout=180000", ...tier.files], { stdio: "inherit", env });
+  const child = spawn(node, ["--import", "tsx", "--test", ...concurrency, "--test-timeout=600000", ...tier.files], { stdio: "inherit", env });
   return new Promise((resolve) => child.on("exit", (c, sig) => resolve(c ?? (sig ? 1 : 0))));
 }
 
