@@ -70,7 +70,11 @@ export function createHandler(apitoolkit: APIToolkit | undefined): http.RequestL
       res.end("Internal Server Error");
     }
   };
-  return apitoolkit ? wrapHandler(apitoolkit, app) : app;
+  const handler = apitoolkit ? wrapHandler(apitoolkit, app) : app;
+  // app never rejects (it answers 500 itself), so node has nothing to do with the promise.
+  return function exampleHandler(req, res) {
+    void handler(req, res);
+  };
 }
 
 /** The redaction rules the example uses. */
