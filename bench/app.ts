@@ -1,16 +1,20 @@
-// The benchmark application: one Express 5 app, served bare or with the SDK mounted. Shared by the
-// bench server child (bench/server.ts) and the soak run.
-import { Readable } from "node:stream";
-import express from "express5";
+// What every benchmark app serves, whatever the framework (bench/frameworks.ts builds the apps):
+// the SDK options of the SDK variants, the request and response bodies, the streamed chunks.
+// Shared by the server child (bench/server.ts), the soak run and the micro-benchmarks.
 
-/** SDK redaction used by every SDK variant: the brief's header and body paths, plus the three-path route's. */
+/**
+ * SDK redaction used by every SDK variant: one header rule and three body rules, the same rules
+ * for request and response bodies (`$.password` hits POST /echo both ways, `$[*].secret` every
+ * element of GET /items, `$..token` walks every body).
+ */
+export const BODY_RULES = ["$.password", "$[*].secret", "$..token"];
 export const REDACTION = {
   redactHeaders: ["x-api-key"],
-  redactRequestBody: ["$.password", "$[*].secret", "$..token", "$.items[?@.kind=='secret'].value"],
-  redactResponseBody: ["$.password", "$[*].secret"],
+  redactRequestBody: BODY_RULES,
+  redactResponseBody: BODY_RULES,
 };
 
-/** A JSON object of about `bytes` bytes with a password field (1 KB POST body). */
+/** A JSON object of about `bytes` bytes with a password field (the 1 KB POST body). */
 export function jsonObject(bytes: number): Record<string, unknown> {
   const o: Record<string, unknown> = { user: "ann", password: "hunter2", email: "ann@example.com", notes: [] as string[] };
   let i = 0;
@@ -30,7 +34,7 @@ export function jsonArray(bytes: number): Array<Record<string, unknown>> {
   return out;
 }
 
-/** The three-path POST body: nested tokens ($..token) and typed items ($.items[?@.kind=='secret']). */
+/** A nested body (tokens at several depths), for the micro-benchmarks only. */
 export function nestedBody(): Record<string, unknown> {
   return {
     password: "p4ss",
@@ -45,35 +49,28 @@ export const BODIES = {
   nested: JSON.stringify(nestedBody()),
 };
 
-const MB_CHUNK = Buffer.alloc(64 * 1024, "streamed-bytes;");
+/** GET /items answers these bytes as is (no per-request serialization in any framework). */
+export const ARRAY_20K = Buffer.from(BODIES.array20k);
+/** GET /stream writes this chunk 16 times: 1 MiB in 64 KiB writes. */
+export const STREAM_CHUNK = Buffer.alloc(64 * 1024, "streamed-bytes;");
+export const STREAM_CHUNKS = 16;
 
-/** Build the app. With `sdkMiddleware`, it is mounted first (before the body parser). */
-export function buildApp(sdkMiddleware?: express.RequestHandler): express.Express {
-  const app = express();
-  app.set("etag", false);
-  app.set("x-powered-by", false);
-  if (sdkMiddleware) app.use(sdkMiddleware);
-  app.use(express.json({ limit: "2mb" }));
-  const array20k = Buffer.from(BODIES.array20k);
-  app.get("/health", (_req, res) => {
-    res.json({ ok: true });
-  });
-  app.post("/echo", (req, res) => {
-    res.json(req.body);
-  });
-  app.get("/items", (_req, res) => {
-    res.type("application/json").send(array20k);
-  });
-  app.post("/nested", (req, res) => {
-    const body = req.body as { items?: unknown[] };
-    res.status(201).json({ ok: true, items: body.items?.length ?? 0 });
-  });
-  app.get("/stream", (_req, res) => {
-    res.type("text/plain");
-    let left = 16; // 16 x 64 KiB = 1 MiB
-    Readable.from((function* chunks() {
-      while (left-- > 0) yield MB_CHUNK;
-    })()).pipe(res);
-  });
-  return app;
+/** The chunks of GET /stream, as a generator (for `Readable.from`). */
+export function* streamChunks(): Generator<Buffer> {
+  for (let i = 0; i < STREAM_CHUNKS; i++) yield STREAM_CHUNK;
 }
+
+/** GET /outgoing: fetch the local upstream (bench/upstream.ts) once and return its JSON text. */
+export async function callUpstream(): Promise<string> {
+  try {
+    const res = await fetch(UPSTREAM_URL);
+    return await res.text();
+  } catch (err) {
+    // The load generator counts the 500s; say once why (with the cause fetch hides).
+    if (!upstreamFailed) process.stderr.write(`bench app: GET /outgoing: ${String(err)} (cause: ${String((err as { cause?: unknown }).cause)})\n`);
+    upstreamFailed = true;
+    throw err;
+  }
+}
+let upstreamFailed = false;
+const UPSTREAM_URL = process.env.BENCH_UPSTREAM ?? "http://127.0.0.1:9/unset";

@@ -1,9 +1,9 @@
-// Micro-benchmarks: the deferred per-exchange work (message building with redaction, JSON encoding)
-// for the bench routes' bodies, outside any server. `--markdown` prints a table; `--quick` is short.
+// Micro-benchmarks: the per-exchange work the SDK does when a response finishes (serializeExchange:
+// header conversion, body redaction, base64, the wire JSON bytes) for the bench routes' bodies,
+// outside any server. `--markdown` prints a table; `--quick` is short.
 import { randomUUID } from "node:crypto";
 import { resolveOptions } from "../src/config/options.js";
-import { buildMessage } from "../src/wire/message.js";
-import { encodeMessage } from "../src/wire/encode.js";
+import { serializeExchange } from "../src/wire/serialize.js";
 import { type RuleSet } from "../src/redact/rules.js";
 import { renderBody } from "../src/redact/body.js";
 import type { CapturedBody, Exchange } from "../src/capture/exchange.js";
@@ -40,7 +40,7 @@ const CASES: Array<[string, Exchange]> = [
   ["GET /health", exchange("GET", "/health", undefined, "", "application/json", '{"ok":true}')],
   ["POST /echo (1 KB in, 1 KB out)", exchange("POST", "/echo", "application/json", BODIES.post1k, "application/json", BODIES.post1k)],
   ["GET /items (20 KB array out)", exchange("GET", "/items", undefined, "", "application/json", BODIES.array20k)],
-  ["POST /nested (3 paths)", exchange("POST", "/nested", "application/json", BODIES.nested, "application/json", '{"ok":true,"items":12}')],
+  ["POST /nested (tokens at several depths)", exchange("POST", "/nested", "application/json", BODIES.nested, "application/json", '{"ok":true,"items":12}')],
   ["GET /stream (1 MB, 64 KiB kept)", exchange("GET", "/stream", undefined, "", "text/plain", STREAM)],
 ];
 
@@ -69,19 +69,19 @@ const rows: string[] = [];
 for (const [name, ex] of CASES) {
   const reqCt = "application/json";
   const resCt = String((ex.responseHeaders as Record<string, string>)["content-type"]);
-  const full = time(() => encodeMessage(buildMessage(ex, cfg, "00000000-0000-4000-8000-000000000000", rules)));
+  const full = time(() => serializeExchange(ex, cfg, rules));
   const redactReq = ex.requestBody.keptBytes ? time(() => renderBody(ex.requestBody, reqCt, undefined, rules.request, cfg.maxBodyBytes)) : undefined;
   const redactRes = time(() => renderBody(ex.responseBody, resCt, undefined, rules.response, cfg.maxBodyBytes));
-  const bytes = encodeMessage(buildMessage(ex, cfg, "00000000-0000-4000-8000-000000000000", rules)).length;
+  const bytes = serializeExchange(ex, cfg, rules).length;
   const us = (t: { nsPerOp: number } | undefined) => (t ? (t.nsPerOp / 1000).toFixed(1) : "-");
   rows.push(`| ${name} | ${us(full)} | ${Math.round(full.ops).toLocaleString("en-US")} | ${us(redactReq)} | ${us(redactRes)} | ${bytes.toLocaleString("en-US")} |`);
 }
 
 const header = [
-  `Per exchange, one thread, Node ${process.version}, best of ${quick ? 5 : 10} trials. "build + encode" is everything the delivery timer does per exchange`,
-  "(header conversion, body redaction, base64, JSON.stringify, Buffer); redaction columns are `renderBody` alone.",
+  `Per exchange, one thread, Node ${process.version}, best of ${quick ? 5 : 10} trials. "serialize" is what the SDK does per exchange when its response`,
+  "finishes (`serializeExchange`: header conversion, body redaction, base64, the message bytes); redaction columns are `renderBody` alone.",
   "",
-  "| exchange | build + encode (us) | per second | redact request body (us) | redact response body (us) | message bytes |",
+  "| exchange | serialize (us) | per second | redact request body (us) | redact response body (us) | message bytes |",
   "|---|---:|---:|---:|---:|---:|",
 ];
 process.stdout.write([...header, ...rows].join("\n") + "\n");

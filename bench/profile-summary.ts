@@ -1,5 +1,5 @@
 // Summarize a .cpuprofile (from `npm run bench -- --profile`): self time by function and by file.
-// Usage: node --import tsx bench/profile-summary.ts .tmp/prof/pinned/sdk.cpuprofile [top=25]
+// Usage: node --import tsx bench/profile-summary.ts .tmp/prof/pinned/node24/express4/sdk.cpuprofile [top=25] [filter]
 import { readFileSync } from "node:fs";
 
 interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }

@@ -1,261 +1,342 @@
-// npm run bench [-- --quick] [--mode=pinned|free|both] [--routes=health,echo] [--rounds=N] [--duration=S] [--profile]
-// Express 5 bare vs with the SDK, each in its own child process, driven by autocannon from this
-// process; alternating variants over several rounds; medians; writes docs/benchmarks.md.
+// npm run bench [-- --quick] [--node=24|20|both] [--frameworks=express4,fastify5] [--routes=health,echo]
+//   [--variants=bare,sdk-null,sdk,reference] [--mode=pinned|free|both] [--rounds=N] [--duration=S]
+//   [--warmup=S] [--profile] [--no-micro] [--no-write] | --report (re-render docs/benchmarks.md from the last run)
+// The SDK's overhead: every framework's app (bench/frameworks.ts) bare and in each variant
+// (bench/variants.ts), each in its own server child on the Node binary under test, driven by
+// autocannon from this process over loopback; variants alternated over rounds; medians; SDK/bare
+// ratios of server CPU per request (pinned) and requests/s (free). Writes docs/benchmarks.md
+// (bench/report.ts) and the raw figures to .tmp/bench/results.json. See bench/README.md.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import autocannon, { type Result } from "autocannon";
-import { BODIES } from "./app.js";
+import { FRAMEWORKS, type Framework } from "./frameworks.js";
+import { ROUTES, headersOf, type Route } from "./routes.js";
+import { VARIANTS, type Variant } from "./variants.js";
 import {
-  BENCH_KEY, Child, ROOT, buildSdk, canPin, cpuCount, createTopic, median, setAffinity, sleep, startEmulator, startMetadata, type Sample,
+  Child, PUBSUB_PROJECT, ROOT, buildSdk, canPin, cpuCount, createTopic, nodeBinary, referenceDir, setAffinity, sleep, startEmulator, startMetadata, sumDrops,
+  type Emulator, type Sample,
 } from "./lib.js";
+import { report, type BenchResult, type Conditions, type FrameworkRun, type GcSummary, type Mode, type Run, type RouteDelivery } from "./report.js";
 
+// ---- options ---------------------------------------------------------------------------------
 const argv = process.argv.slice(2);
 const flag = (name: string) => argv.includes(`--${name}`);
 const opt = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
+const list = (name: string) => opt(name)?.split(",").filter(Boolean);
 const quick = flag("quick");
+// Full run: 2 Node versions x 5 frameworks, 3 rounds x 2 s (+1 s warm-up) per route and variant:
+// about 35 min on a 2-core machine (see bench/README.md). --quick: about 3 min.
 const rounds = Number(opt("rounds") ?? (quick ? 1 : 3));
-const durationS = Number(opt("duration") ?? (quick ? 3 : 10));
-const warmupS = quick ? 1 : 3;
+const durationS = Number(opt("duration") ?? (quick ? 3 : 2));
+const warmupS = Number(opt("warmup") ?? 1);
 const CONNECTIONS = 20;
 const profile = flag("profile");
 const write = !flag("no-write");
-/** Extra diagnostic variants, e.g. --extra=sdk-null (the SDK with a discarding transport). */
-const extraVariants = opt("extra")?.split(",") ?? [];
 
-interface Route {
-  key: string;
-  label: string;
-  path: string;
-  method?: string;
-  body?: string;
-  target: { pinned: number; free: number } | undefined;
-}
-const JSON_HEADERS = { "content-type": "application/json", "x-api-key": "client-secret" };
-const ROUTES: Route[] = [
-  { key: "health", label: "GET /health (tiny)", path: "/health", target: { pinned: 0.85, free: 0.95 } },
-  { key: "echo", label: "POST /echo (1 KB JSON, echoed)", path: "/echo", method: "POST", body: BODIES.post1k, target: { pinned: 0.8, free: 0.9 } },
-  { key: "items", label: "GET /items (20 KB JSON array)", path: "/items", target: { pinned: 0.6, free: 0.85 } },
-  { key: "nested", label: "POST /nested (3 paths: $.password, $..token, filter)", path: "/nested", method: "POST", body: BODIES.nested, target: undefined },
-  { key: "stream", label: "GET /stream (1 MB streamed)", path: "/stream", target: undefined },
-];
-const routeFilter = opt("routes")?.split(",");
-const routes = ROUTES.filter((r) => !routeFilter || routeFilter.includes(r.key));
+const nodeOpt = opt("node") ?? (quick ? "24" : "both");
+const nodeMajors = (nodeOpt === "both" ? [24, 20] : [Number(nodeOpt)]) as Array<20 | 24>;
+const frameworkKeys = list("frameworks") ?? (quick ? ["express4", "fastify5"] : FRAMEWORKS.map((f) => f.key));
+const frameworks = FRAMEWORKS.filter((f) => frameworkKeys.includes(f.key));
+const routeKeys = list("routes") ?? (quick ? ["health", "echo"] : undefined);
+const variantKeys = list("variants");
 const pinAvailable = canPin();
 const modeOpt = opt("mode") ?? "both";
-const modes = (modeOpt === "both" ? ["pinned", "free"] : [modeOpt]).filter((m) => m !== "pinned" || pinAvailable) as Array<"pinned" | "free">;
-
-interface Run { reqPerSec: number; p50: number; p99: number; cpuUsPerReq: number; serverCpuPct: number; errors: number; non2xx: number; dropped: number }
-interface RouteResult { route: Route; bare: Run[]; sdk: Run[]; extra: Record<string, Run[]> }
-interface ModeResult {
-  mode: "pinned" | "free";
-  routes: RouteResult[];
-  peakRss: { bare: number; sdk: number };
-  delivery: { served: number; captured: number; published: number; delivered: number; duplicates: number; dropped: Record<string, number> };
-  exitedOnItsOwn: { bare: boolean; sdk: boolean };
+const modes = (modeOpt === "both" ? ["pinned", "free"] : [modeOpt]).filter((m) => m !== "pinned" || pinAvailable) as Mode[];
+for (const [name, keys, known] of [["frameworks", frameworkKeys, FRAMEWORKS], ["routes", routeKeys ?? [], ROUTES], ["variants", variantKeys ?? [], VARIANTS]] as const) {
+  const unknown = keys.filter((k) => !known.some((x) => x.key === k));
+  if (unknown.length) throw new Error(`--${name}: unknown ${unknown.join(", ")} (known: ${known.map((x) => x.key).join(", ")})`);
 }
 
-async function load(port: number, route: Route, seconds: number): Promise<Result> {
+/** Routes of a mode: as asked, else all of them pinned and the ones with a requests/s target free. */
+function routesOf(mode: Mode): Route[] {
+  return ROUTES.filter((r) => (routeKeys ? routeKeys.includes(r.key) : mode === "pinned" || r.freeTarget !== undefined));
+}
+/** Variants of a framework in a mode: as asked (bare always), else all pinned and bare + sdk free. */
+function variantsOf(mode: Mode, fw: Framework): Variant[] {
+  const wanted = variantKeys ? ["bare", ...variantKeys] : mode === "pinned" ? VARIANTS.map((v) => v.key) : ["bare", "sdk"];
+  return VARIANTS.filter((v) => wanted.includes(v.key) && (!v.frameworks || v.frameworks.includes(fw.key)));
+}
+
+// ---- one measured run ------------------------------------------------------------------------
+interface ServerChild {
+  variant: Variant;
+  child: Child;
+  port: number;
+  node: string;
+  /** Its subscription on the emulator, when it publishes. */
+  sub?: string;
+  gc?: GcSummary;
+}
+
+interface Shared { emulator: Emulator; counter: Child; upstreamUrl: string; metaUrl: string; register(key: string, topicId: string): void; sdkDir: string; refDir: string }
+
+function load(port: number, route: Route, seconds: number): Promise<Result> {
   return autocannon({
     url: `http://127.0.0.1:${port}${route.path}`,
     connections: CONNECTIONS,
     duration: seconds,
-    method: route.method ?? "GET",
+    method: route.method,
     body: route.body,
-    headers: route.body ? JSON_HEADERS : { "x-api-key": "client-secret" },
+    headers: headersOf(route),
   });
 }
 
-async function measure(child: Child, counter: Child, port: number, route: Route, seconds: number, publishes: boolean): Promise<Run> {
-  await counter.ask("pause");
-  const before = await child.ask<Sample>("sample");
-  const r = await load(port, route, seconds);
-  const loaded = await child.ask<Sample>("sample");
-  const after = await child.ask<Sample>("flush"); // CPU includes the deferred delivery work
-  await counter.ask("resume");
-  if (publishes) await drain(counter, after.stats?.published);
+type Counts = Record<string, { count: number; duplicates: number }>;
+const arrivedOf = (counts: Counts, s: ServerChild) => (s.sub ? counts[s.sub] ?? { count: 0, duplicates: 0 } : { count: 0, duplicates: 0 });
+
+/** Let the subscriber catch up with what `s` published (bounded), so it never competes with a run. */
+async function drain(shared: Shared, s: ServerChild, published: number | undefined): Promise<void> {
+  if (!s.sub || published === undefined) return;
+  for (let i = 0; i < 1200; i++) {
+    if (arrivedOf(await shared.counter.ask<Counts>("count"), s).count >= published) return;
+    await sleep(100);
+  }
+  log(`warning: ${s.variant.key}: the subscription did not catch up with ${published} published messages in 120 s`);
+}
+
+async function flushAndDrain(shared: Shared, s: ServerChild): Promise<Sample> {
+  const after = await s.child.ask<Sample>("flush");
+  await shared.counter.ask("resume");
+  await drain(shared, s, after.stats?.published);
+  return after;
+}
+
+async function measure(shared: Shared, s: ServerChild, route: Route, seconds: number): Promise<Run> {
+  await shared.counter.ask("pause");
+  const before = await s.child.ask<Sample>("sample");
+  const r = await load(s.port, route, seconds);
+  const loaded = await s.child.ask<Sample>("sample");
+  const after = await flushAndDrain(shared, s); // CPU includes the deferred delivery of this run's captures
   const served = after.served - before.served;
+  const wall = r.duration || seconds;
   return {
-    reqPerSec: r.requests.total / (r.duration || seconds),
+    reqPerSec: r.requests.total / wall,
     p50: r.latency.p50,
     p99: r.latency.p99,
     cpuUsPerReq: served ? (after.cpuUs - before.cpuUs) / served : 0,
-    serverCpuPct: (100 * (loaded.cpuUs - before.cpuUs)) / ((r.duration || seconds) * 1e6),
-    dropped: sumDrops(after) - sumDrops(before),
+    serverCpuPct: (100 * (loaded.cpuUs - before.cpuUs)) / (wall * 1e6),
+    served,
+    dropped: sumDrops(after.stats) - sumDrops(before.stats),
     errors: r.errors + r.timeouts,
     non2xx: r.non2xx,
   };
 }
 
-async function runMode(mode: "pinned" | "free", metaTopic: { id: string }, metaUrl: string): Promise<ModeResult> {
-  setAffinity(process.pid, mode === "pinned" ? "0" : `0-${cpuCount() - 1}`);
-  const emulator = await startEmulator(); // inherits this process's affinity
-  const { topicId, subName } = await createTopic(emulator.host, `bench-${mode}`);
-  metaTopic.id = topicId;
-  const env = { PUBSUB_EMULATOR_HOST: emulator.host, BENCH_KEY, BENCH_SDK_DIR: sdkDir, BENCH_ROOT_URL: metaUrl, BENCH_PROJECT: "apitoolkit-bench", BENCH_SUB: subName };
-  const counter = new Child("bench/counter.ts", env);
-  await counter.ready;
-  const pinCpu = mode === "pinned" ? "1" : undefined;
-  const profDir = path.join(ROOT, ".tmp/prof", mode);
-  if (profile) mkdirSync(profDir, { recursive: true });
-  const nodeArgs = (v: string) => (profile ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${v}.cpuprofile`] : []);
-  const bare = new Child("bench/server.ts", { ...env, VARIANT: "bare" }, { pinCpu, nodeArgs: nodeArgs("bare") });
-  const sdk = new Child("bench/server.ts", { ...env, VARIANT: "sdk" }, { pinCpu, nodeArgs: nodeArgs("sdk") });
-  const extras = extraVariants.map((v) => new Child("bench/server.ts", { ...env, VARIANT: v }, { pinCpu, nodeArgs: nodeArgs(v) }));
-  const children: Record<string, Child> = { bare, sdk };
-  extraVariants.forEach((v, i) => (children[v] = extras[i]!));
-  const ports: Record<string, number> = {};
-  for (const [v, c] of Object.entries(children)) ports[v] = ((await c.ready) as { port: number }).port;
-  for (let i = 0; i < 100 && (await sdk.ask<Sample>("sample")).stats?.state !== "ready"; i++) await sleep(100);
-
-  const results: RouteResult[] = [];
-  for (const route of routes) {
-    const rr: RouteResult = { route, bare: [], sdk: [], extra: {} };
-    const names = Object.keys(children);
-    for (const v of names) await load(ports[v]!, route, warmupS);
-    await counter.ask("resume");
-    await drain(counter, (await sdk.ask<Sample>("flush")).stats?.published);
-    for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? names : [...names].reverse();
-      for (const v of order) {
-        const run = await measure(children[v]!, counter, ports[v]!, route, durationS, v === "sdk");
-        if (v === "bare" || v === "sdk") rr[v].push(run);
-        else (rr.extra[v] ??= []).push(run);
-        log(`${mode} ${route.key} ${v} round ${round + 1}: ${run.reqPerSec.toFixed(0)} req/s, p50 ${run.p50} ms, p99 ${run.p99} ms, ${run.cpuUsPerReq.toFixed(0)} us CPU/req`);
-      }
-    }
-    results.push(rr);
-  }
-
-  const final = await sdk.ask<Sample>("flush");
-  await counter.ask("resume");
-  const published = final.stats?.published ?? 0;
-  let counted = await counter.ask<{ count: number; duplicates: number }>("count");
-  for (let i = 0; i < 600 && counted.count < published; i++) {
-    await sleep(100);
-    counted = await counter.ask("count");
-  }
-  for (const c of extras) await c.closeAndWait(15_000);
-  const bareFinal = await bare.closeAndWait<Sample>(15_000);
-  const sdkFinal = await sdk.closeAndWait<Sample>(15_000);
-  await sleep(1000);
-  counted = await counter.closeAndWait<{ count: number; duplicates: number }>(15_000).then((r) => r.result);
-  await emulator.stop();
+function deliveryOf(route: Route, s: ServerChild, a: { sample: Sample; counts: Counts }, b: { sample: Sample; counts: Counts }): RouteDelivery | undefined {
+  const sa = a.sample.stats, sb = b.sample.stats;
+  if (!sb) return undefined;
+  const served = b.sample.served - a.sample.served;
+  const dropped: Record<string, number> = {};
+  for (const [k, n] of Object.entries(sb.dropped)) if (n - (sa?.dropped[k] ?? 0) > 0) dropped[k] = n - (sa?.dropped[k] ?? 0);
+  const arrivedA = arrivedOf(a.counts, s), arrivedB = arrivedOf(b.counts, s);
   return {
-    mode,
-    routes: results,
-    peakRss: { bare: bareFinal.result.maxRssBytes, sdk: sdkFinal.result.maxRssBytes },
-    delivery: {
-      served: final.served,
-      captured: final.stats?.captured ?? 0,
-      published,
-      delivered: counted.count,
-      duplicates: counted.duplicates,
-      dropped: final.stats?.dropped ?? {},
-    },
-    exitedOnItsOwn: { bare: bareFinal.exitedOnItsOwn, sdk: sdkFinal.exitedOnItsOwn },
+    served,
+    expected: served * (route.outgoing && s.variant.capturesFetch ? 2 : 1),
+    captured: sb.captured - (sa?.captured ?? 0),
+    published: sb.published - (sa?.published ?? 0),
+    arrived: s.sub ? arrivedB.count - arrivedA.count : undefined,
+    duplicates: arrivedB.duplicates - arrivedA.duplicates,
+    dropped,
   };
 }
 
-function sumDrops(s: Sample): number {
-  return Object.values(s.stats?.dropped ?? {}).reduce((a, b) => a + b, 0);
+// ---- one framework on one Node binary in one mode --------------------------------------------
+async function startServer(shared: Shared, mode: Mode, node: { bin: string; major: number }, fw: Framework, variant: Variant): Promise<ServerChild> {
+  const env: Record<string, string> = {
+    FRAMEWORK: fw.key, VARIANT: variant.key, PUBSUB_EMULATOR_HOST: shared.emulator.host, BENCH_SDK_DIR: shared.sdkDir,
+    BENCH_ROOT_URL: shared.metaUrl, BENCH_UPSTREAM: shared.upstreamUrl, BENCH_REFERENCE_DIR: shared.refDir,
+  };
+  let sub: string | undefined;
+  if (variant.publishes) {
+    const { topicId, subName } = await createTopic(shared.emulator.host, `${mode}-n${node.major}-${fw.key}-${variant.key}`);
+    env.BENCH_KEY = `key-${topicId}`;
+    shared.register(env.BENCH_KEY, topicId);
+    await shared.counter.ask("watch", subName);
+    sub = subName;
+  }
+  const nodeArgs: string[] = [];
+  let gc: GcSummary | undefined;
+  if (profile) {
+    const dir = path.join(ROOT, ".tmp/prof", mode, `node${node.major}`, fw.key);
+    mkdirSync(dir, { recursive: true });
+    nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${variant.key}.cpuprofile`, "--trace-gc");
+    gc = { scavenges: 0, scavengeMs: 0, majors: 0, majorMs: 0 };
+  }
+  const g = gc;
+  const child = new Child("bench/server.ts", env, {
+    node: node.bin,
+    pinCpu: mode === "pinned" ? "1" : undefined,
+    nodeArgs,
+    onStdoutLine: g ? (line) => countGc(g, line) : undefined,
+  });
+  const ready = (await child.ready) as { port: number; node: string };
+  return { variant, child, port: ready.port, node: ready.node, sub, gc };
 }
 
-/** Let the subscriber catch up with what was published (bounded), so it never competes with a run. */
-async function drain(counter: Child, published: number | undefined): Promise<void> {
-  if (published === undefined) return;
-  for (let i = 0; i < 1200; i++) {
-    if ((await counter.ask<{ count: number }>("count")).count >= published) return;
-    await sleep(100);
+/** One `--trace-gc` line: `... ms: Scavenge 4.1 (5.5) -> 3.6 (6.5) MB, 0.52 / 0.00 ms ...`. */
+function countGc(gc: GcSummary, line: string): void {
+  const m = /ms: ([A-Za-z -]+?) [\d.]+ \(.*?([\d.]+) \/ [\d.]+ ms/.exec(line);
+  if (!m) return;
+  if (m[1]!.startsWith("Scavenge") || m[1]!.startsWith("Minor")) {
+    gc.scavenges++;
+    gc.scavengeMs += Number(m[2]);
+  } else {
+    gc.majors++;
+    gc.majorMs += Number(m[2]);
   }
+}
+
+/**
+ * One framework on one Node in one mode. A failure (e.g. a server child that crashed) ends this
+ * framework's measurement only: its children are stopped, the error is in the report, the bench
+ * goes on with the next one.
+ */
+async function runFramework(shared: Shared, mode: Mode, node: { bin: string; major: number; version: string }, fw: Framework): Promise<FrameworkRun> {
+  const variants = variantsOf(mode, fw);
+  const servers: ServerChild[] = [];
+  const result: FrameworkRun = {
+    mode, node: node.version, framework: fw.key, variants: variants.map((v) => v.key),
+    routes: {}, delivery: {}, peakRssBytes: {}, peakRssAfterRoute: {}, exitedOnItsOwn: {}, gc: {},
+  };
+  try {
+    await measureFramework(shared, mode, node, fw, variants, servers, result);
+  } catch (err) {
+    result.error = String((err as Error)?.message ?? err);
+    log(`${mode} node${node.major} ${fw.key}: FAILED: ${result.error}`);
+    for (const s of servers) {
+      s.child.kill();
+      if (s.sub) await shared.counter.ask("unwatch", s.sub).catch(() => undefined);
+    }
+  }
+  return result;
+}
+
+async function measureFramework(shared: Shared, mode: Mode, node: { bin: string; major: number }, fw: Framework, variants: Variant[], servers: ServerChild[], result: FrameworkRun): Promise<void> {
+  for (const v of variants) servers.push(await startServer(shared, mode, node, fw, v));
+  // Wait for bootstrap (client_metadata, Pub/Sub client) before any load.
+  for (const s of servers) {
+    for (let i = 0; i < 100 && !["ready", undefined].includes((await s.child.ask<Sample>("sample")).stats?.state); i++) await sleep(100);
+  }
+  result.node = servers[0]!.node;
+  for (const route of routesOf(mode)) {
+    const snap = async () => ({ counts: await shared.counter.ask<Counts>("count"), samples: await Promise.all(servers.map((s) => s.child.ask<Sample>("sample"))) });
+    const start = await snap();
+    for (const s of servers) await load(s.port, route, warmupS);
+    for (const s of servers) await flushAndDrain(shared, s);
+    const runs: Record<string, Run[]> = Object.fromEntries(variants.map((v) => [v.key, []]));
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? servers : [...servers].reverse();
+      for (const s of order) {
+        const run = await measure(shared, s, route, durationS);
+        runs[s.variant.key]!.push(run);
+        log(`${mode} node${node.major} ${fw.key} ${route.key} ${s.variant.key.padEnd(9)} round ${round + 1}: ${run.reqPerSec.toFixed(0)} req/s, p50 ${run.p50} ms, p99 ${run.p99} ms, ${run.cpuUsPerReq.toFixed(0)} us CPU/req${run.dropped ? `, ${run.dropped} dropped` : ""}`);
+      }
+    }
+    const end = await snap();
+    result.routes[route.key] = runs;
+    result.delivery[route.key] = {};
+    servers.forEach((s, i) => {
+      const d = deliveryOf(route, s, { sample: start.samples[i]!, counts: start.counts }, { sample: end.samples[i]!, counts: end.counts });
+      if (d) result.delivery[route.key]![s.variant.key] = d;
+      (result.peakRssAfterRoute[s.variant.key] ??= {})[route.key] = end.samples[i]!.maxRssBytes;
+    });
+  }
+  for (const s of servers) {
+    const closed = await s.child.closeAndWait<Sample>(15_000);
+    result.peakRssBytes[s.variant.key] = closed.result.maxRssBytes;
+    result.exitedOnItsOwn[s.variant.key] = closed.exitedOnItsOwn;
+    if (s.gc) result.gc[s.variant.key] = { ...s.gc, served: closed.result.served };
+    if (s.sub) await shared.counter.ask("unwatch", s.sub);
+  }
+  servers.length = 0;
+}
+
+// ---- one mode: its own emulator, upstream and counter, placed by this process's affinity -------
+async function runMode(mode: Mode, nodes: Array<{ bin: string; major: number; version: string }>, base: Omit<Shared, "emulator" | "counter" | "upstreamUrl">): Promise<FrameworkRun[]> {
+  // Pinned: this process (load generator) and everything it starts from now on run on core 0;
+  // only the server children are moved to core 1 (taskset -c 1). Free: every core.
+  setAffinity(process.pid, mode === "pinned" ? "0" : `0-${cpuCount() - 1}`);
+  const emulator = await startEmulator();
+  const env = { PUBSUB_EMULATOR_HOST: emulator.host, BENCH_PROJECT: PUBSUB_PROJECT };
+  const counter = new Child("bench/counter.ts", env);
+  const upstream = new Child("bench/upstream.ts", {});
+  await counter.ready;
+  const { url: upstreamUrl } = (await upstream.ready) as { url: string };
+  const shared: Shared = { ...base, emulator, counter, upstreamUrl };
+  const out: FrameworkRun[] = [];
+  try {
+    for (const node of nodes) for (const fw of frameworks) out.push(await runFramework(shared, mode, node, fw));
+  } finally {
+    await counter.closeAndWait(15_000).catch(() => undefined);
+    await upstream.closeAndWait(5_000).catch(() => undefined);
+    await emulator.stop();
+  }
+  return out;
 }
 
 function log(line: string): void {
   process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 }
 
-function runMicro(): string {
+/** bench/micro.ts on `node` (alone on core 1 when pinning is available). */
+function runMicro(node: string): string {
   const args = ["--import", "tsx", path.join(ROOT, "bench/micro.ts"), "--markdown", ...(quick ? ["--quick"] : [])];
-  const [cmd, full] = pinAvailable ? ["taskset", ["-c", "1", process.execPath, ...args]] : [process.execPath, args];
+  const [cmd, full] = pinAvailable ? ["taskset", ["-c", "1", node, ...args]] : [node, args];
   return execFileSync(cmd, full as string[], { cwd: ROOT, encoding: "utf8" });
 }
 
-const fmt = (n: number, d = 0) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
-const mb = (b: number) => `${fmt(b / 1024 / 1024, 0)} MB`;
-
-function report(all: ModeResult[], micro: string, started: Date): string {
-  const lines: string[] = [];
-  lines.push("# Benchmarks", "");
-  lines.push("Generated by `npm run bench` (bench/run.ts); do not edit by hand. How to run and what is measured: bench/README.md.", "");
-  lines.push("## Conditions", "");
-  lines.push(`- Date: ${started.toISOString()}${quick ? " (**--quick run**: short, indicative only)" : ""}`);
-  lines.push(`- Node ${process.version}, ${os.type()} ${os.release()}, ${cpuCount()} cores (${os.cpus()[0]?.model ?? "?"}), ${mb(os.totalmem())} RAM`);
-  lines.push(`- Express 5, one server child process per variant (bare / with the SDK); autocannon, ${CONNECTIONS} connections, loopback, keep-alive`);
-  lines.push(`- ${rounds} round(s) x ${durationS} s per route and variant, variants alternated (bare, sdk / sdk, bare), after ${warmupS} s warm-up each; medians`);
-  lines.push("- SDK: header `x-api-key`; request paths `$.password`, `$[*].secret`, `$..token`, `$.items[?@.kind=='secret'].value`; response paths `$.password`, `$[*].secret`; default options otherwise (64 KiB body limit, 200 ms batching)");
-  lines.push("- Publishing to a local Pub/Sub emulator (started by the bench) with a local client_metadata stand-in; a subscriber counts what arrived (paused during measured runs, so it takes no CPU from them; it catches up between runs)");
-  lines.push("- **pinned**: server child on core 1 (`taskset -c 1`), load generator, subscriber and emulator on core 0. **free**: no pinning, everything shares the cores");
-  lines.push("- SDK queue budget raised to 256 MiB for the benchmark (`maxQueueBytes`; default 32 MiB): the emulator ingests large messages far slower than Pub/Sub, and in pinned mode shares core 0 with the load generator");
-  lines.push("- server CPU %: the server child's CPU time during the load run over its wall time (100% = one core busy); below ~90% in pinned mode means the load generator, not the server, was the limit");
-  lines.push("- CPU us/req: the server child's `process.cpuUsage()` (user + system, every thread) from before the run to after the SDK flushed what the run captured, divided by requests served");
-  lines.push("- The machine was shared with other work while this ran: read ratios, not absolute numbers", "");
-  for (const m of all) {
-    lines.push(`## ${m.mode === "pinned" ? "Pinned (server alone on one core)" : "Free (no pinning)"}`, "");
-    lines.push("| route | bare req/s | SDK req/s | SDK/bare | target | met | p50 bare / SDK (ms) | p99 bare / SDK (ms) | CPU us/req bare / SDK | server CPU % bare / SDK |");
-    lines.push("|---|---:|---:|---:|---:|:-:|---:|---:|---:|---:|");
-    for (const r of m.routes) {
-      const b = (k: keyof Run) => median(r.bare.map((x) => x[k]));
-      const s = (k: keyof Run) => median(r.sdk.map((x) => x[k]));
-      const ratio = s("reqPerSec") / b("reqPerSec");
-      const target = r.route.target?.[m.mode];
-      const met = target === undefined ? "-" : ratio >= target ? "yes" : "**no**";
-      lines.push(`| ${r.route.label} | ${fmt(b("reqPerSec"))} | ${fmt(s("reqPerSec"))} | ${fmt(ratio, 2)} | ${target === undefined ? "-" : `>= ${fmt(target, 2)}`} | ${met} | ${fmt(b("p50"), 1)} / ${fmt(s("p50"), 1)} | ${fmt(b("p99"), 1)} / ${fmt(s("p99"), 1)} | ${fmt(b("cpuUsPerReq"))} / ${fmt(s("cpuUsPerReq"))} | ${fmt(b("serverCpuPct"))} / ${fmt(s("serverCpuPct"))} |`);
-    }
-    for (const v of extraVariants) {
-      lines.push("", `Diagnostic variant ${v}: ${m.routes.map((r) => {
-        const xs = r.extra[v] ?? [];
-        return `${r.route.key} ${fmt(median(xs.map((x) => x.reqPerSec)) / median(r.bare.map((x) => x.reqPerSec)), 2)} of bare, ${fmt(median(xs.map((x) => x.cpuUsPerReq)))} us CPU/req`;
-      }).join("; ")}.`);
-    }
-    const errs = m.routes.reduce((n, r) => n + [...r.bare, ...r.sdk].reduce((k, x) => k + x.errors + x.non2xx, 0), 0);
-    lines.push("");
-    lines.push(`Per-round SDK/bare ratios: ${m.routes.map((r) => `${r.route.key} ${r.sdk.map((s, i) => fmt(s.reqPerSec / r.bare[i]!.reqPerSec, 2)).join(", ")}`).join("; ")}.`);
-    lines.push(`Peak RSS: bare ${mb(m.peakRss.bare)}, SDK ${mb(m.peakRss.sdk)}. Load-generator errors/non-2xx: ${errs}.`);
-    const d = m.delivery;
-    const drops = Object.entries(d.dropped).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(", ") || "none";
-    const ok = d.delivered === d.served && d.captured === d.served;
-    const dropTotal = Object.values(d.dropped).reduce((a, b) => a + b, 0);
-    const accounted = d.delivered === d.published && d.published + dropTotal === d.served;
-    const perRoute = m.routes.map((r) => `${r.route.key} ${fmt(r.sdk.reduce((n, x) => n + x.dropped, 0))}`).join(", ");
-    lines.push(`Delivery (SDK child, whole run incl. warm-up): requests served ${fmt(d.served)}, captured ${fmt(d.captured)}, published ${fmt(d.published)}, ` +
-      `arrived at the subscription ${fmt(d.delivered)} (unique msg_id; ${d.duplicates} redeliveries), dropped: ${drops} (measured runs, by route: ${perRoute}). ` +
-      `**${ok ? "Every request served was delivered." : accounted
-        ? `Not every request was delivered: ${fmt(dropTotal)} dropped and counted; delivered + dropped = served (nothing lost silently).`
-        : "MISMATCH: delivered + dropped != served."}**`);
-    lines.push(`Both server children exited on their own after close(): bare ${m.exitedOnItsOwn.bare ? "yes" : "NO"}, SDK ${m.exitedOnItsOwn.sdk ? "yes" : "NO"}.`, "");
-  }
-  if (!pinAvailable) lines.push("Pinned mode was skipped: it needs `taskset` and at least two cores.", "");
-  lines.push("## Micro-benchmarks (bench/micro.ts)", "", micro.trim(), "");
-  const notes = path.join(ROOT, "bench/notes.md");
-  if (existsSync(notes)) lines.push(readFileSync(notes, "utf8").trim(), "");
-  const soak = path.join(ROOT, "bench/results/soak.md");
-  if (existsSync(soak)) lines.push(readFileSync(soak, "utf8").trim(), "");
-  return lines.join("\n");
+// ---- main ------------------------------------------------------------------------------------
+const RESULTS = path.join(ROOT, ".tmp/bench/results.json");
+if (flag("report")) {
+  // Re-render docs/benchmarks.md from the last run (e.g. after editing bench/notes.md).
+  writeFileSync(path.join(ROOT, "docs/benchmarks.md"), report(JSON.parse(readFileSync(RESULTS, "utf8")) as BenchResult));
+  log("wrote docs/benchmarks.md from .tmp/bench/results.json");
+  process.exit(0);
 }
-
+// Not on Google Cloud: keep google-auth-library (the reference SDK's Pub/Sub client) from probing
+// the GCE metadata server in every child.
+process.env.METADATA_SERVER_DETECTION ??= "none";
 const started = new Date();
-log(`bench: modes ${modes.join(", ")}; routes ${routes.map((r) => r.key).join(", ")}; ${rounds} x ${durationS} s`);
-const micro = flag("no-micro") ? "(skipped)" : runMicro();
+const loadBefore = os.loadavg();
+const nodes = nodeMajors.map((major) => ({ major, ...nodeBinary(major, log) }));
+const wantsReference = frameworks.some((f) => modes.some((m) => variantsOf(m, f).some((v) => v.key === "reference")));
+const refDir = wantsReference ? referenceDir(log) : "";
+log(`bench: Node ${nodes.map((n) => n.version).join(", ")}; modes ${modes.join(", ")}; frameworks ${frameworks.map((f) => f.key).join(", ")}; ${rounds} x ${durationS} s (+${warmupS} s warm-up)`);
+const micro = flag("no-micro") ? "(skipped: --no-micro)" : nodes.map((n) => runMicro(n.bin).trim()).join("\n\n");
 const sdkDir = buildSdk();
-const metaTopic = { id: "" };
-const meta = await startMetadata(() => metaTopic.id);
-const all: ModeResult[] = [];
-for (const mode of modes) all.push(await runMode(mode, metaTopic, meta.url));
+const meta = await startMetadata();
+const runs: FrameworkRun[] = [];
+for (const mode of modes) runs.push(...(await runMode(mode, nodes, { sdkDir, refDir, metaUrl: meta.url, register: meta.register })));
 await meta.close();
-const md = report(all, micro, started);
+
+const conditions: Conditions = {
+  started: started.toISOString(),
+  finished: new Date().toISOString(),
+  quick,
+  nodes: nodes.map((n) => n.version),
+  harnessNode: process.version,
+  os: `${os.type()} ${os.release()}`,
+  cpu: os.cpus()[0]?.model ?? "?",
+  cores: cpuCount(),
+  memBytes: os.totalmem(),
+  loadavg: { before: loadBefore, after: os.loadavg() },
+  connections: CONNECTIONS,
+  rounds,
+  durationS,
+  warmupS,
+  modes,
+  pinAvailable,
+  profile,
+  variants: VARIANTS.map((v) => ({ key: v.key, description: v.description, frameworks: v.frameworks })),
+};
+const result: BenchResult = { conditions, runs, micro };
+const md = report(result);
 if (write) {
+  mkdirSync(path.dirname(RESULTS), { recursive: true });
+  writeFileSync(RESULTS, JSON.stringify(result, null, 1) + "\n");
   writeFileSync(path.join(ROOT, "docs/benchmarks.md"), md);
-  log("wrote docs/benchmarks.md");
+  log("wrote docs/benchmarks.md and .tmp/bench/results.json");
 }
 process.stdout.write(`\n${md}\n`);

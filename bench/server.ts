@@ -1,77 +1,59 @@
-// Bench server child: serves bench/app.ts bare (VARIANT=bare) or with the SDK (VARIANT=sdk) on a
-// loopback port, and answers the parent over IPC: CPU time (all threads), served count, peak RSS,
-// SDK stats, flush and close. Started by bench/run.ts and bench/soak.ts (maybe under taskset).
-import http from "node:http";
-import { pathToFileURL } from "node:url";
-import type { AddressInfo } from "node:net";
-import type { RequestHandler } from "express";
-import type { APIToolkit as APIToolkitType } from "../src/index.js";
-import { buildApp, REDACTION } from "./app.js";
+// Bench server child: serves one framework's app (FRAMEWORK, bench/frameworks.ts) in one variant
+// (VARIANT, bench/variants.ts) on a loopback port, and answers the parent over IPC: `sample` (CPU
+// time of every thread, served count, RSS, delivery counters), `flush` (the same, once the variant
+// delivered what it captured) and `close`. Started by bench/run.ts and bench/soak.ts, maybe under
+// taskset, on the Node binary under test.
+import { FRAMEWORKS } from "./frameworks.js";
+import { VARIANTS } from "./variants.js";
+import { answer, type Sample } from "./lib.js";
 
-// The SDK as users get it: tsc output (BENCH_SDK_DIR, built by bench/run.ts), not src through tsx
-// (tsx wraps every named closure in a __name() call, a per-request cost the real build does not have).
-const sdkDir = process.env.BENCH_SDK_DIR ? pathToFileURL(`${process.env.BENCH_SDK_DIR}/`).href : new URL("../src/", import.meta.url).href;
-const ext = process.env.BENCH_SDK_DIR ? "js" : "ts";
-const { APIToolkit } = (await import(`${sdkDir}index.${ext}`)) as { APIToolkit: typeof APIToolkitType };
-const { expressMiddleware } = (await import(`${sdkDir}integrations/express/index.${ext}`)) as { expressMiddleware(c: object): RequestHandler };
+const framework = FRAMEWORKS.find((f) => f.key === (process.env.FRAMEWORK ?? "express5"));
+const variant = VARIANTS.find((v) => v.key === (process.env.VARIANT ?? "bare"));
+if (!framework || !variant) throw new Error(`unknown FRAMEWORK ${process.env.FRAMEWORK} or VARIANT ${process.env.VARIANT}`);
 
-// bare: no SDK. sdk: the SDK publishing to Pub/Sub. sdk-null: the SDK with a transport that
-// discards (isolates capture + build + encode from the Pub/Sub client's cost; diagnostic only).
-const variant = process.env.VARIANT ?? "bare";
-const quiet = { info() {}, warn: (m: string) => process.stderr.write(`${m}\n`), error() {} };
-const nullTransport = () => ({ send: async () => undefined, close: async () => undefined });
-const apitoolkit = variant === "bare"
-  ? undefined
-  : new APIToolkit({
-    apiKey: process.env.BENCH_KEY, rootURL: process.env.BENCH_ROOT_URL, logger: quiet, monitorOutgoing: false, ...REDACTION,
-    // The emulator ingests far slower than Pub/Sub (and shares a core with the load generator in
-    // pinned mode): a larger budget absorbs a 10 s burst instead of dropping (drops would be counted).
-    maxQueueBytes: Number(process.env.BENCH_QUEUE_BYTES ?? 256 * 1024 * 1024),
-    ...(variant === "sdk-null" ? { transport: nullTransport } : {}),
-  });
-
-let served = 0;
-const server = http.createServer(buildApp(apitoolkit ? expressMiddleware(apitoolkit) : undefined));
-server.on("request", () => {
-  served++;
+const instance = await variant.setup({
+  framework,
+  sdkDir: process.env.BENCH_SDK_DIR ?? "",
+  apiKey: process.env.BENCH_KEY ?? "",
+  rootURL: process.env.BENCH_ROOT_URL ?? "",
+  referenceDir: process.env.BENCH_REFERENCE_DIR ?? "",
+  queueBytes: process.env.BENCH_QUEUE_BYTES ? Number(process.env.BENCH_QUEUE_BYTES) : undefined,
 });
-server.keepAliveTimeout = 60_000;
+const served = await framework.serve(instance.mount);
+let requests = 0;
+served.server.on("request", () => {
+  requests++;
+});
+served.server.keepAliveTimeout = 60_000;
 
-export type Ask = { id: number; op: "sample" | "flush" | "close" };
-
-function sample() {
+function sample(): Sample {
   const cpu = process.cpuUsage(); // getrusage(RUSAGE_SELF): every thread of the process
   const mem = process.memoryUsage();
   return {
-    served,
+    served: requests,
     cpuUs: cpu.user + cpu.system,
     rss: mem.rss,
     heapUsed: mem.heapUsed,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
-    stats: apitoolkit?.stats(),
+    stats: instance.stats(),
   };
 }
 
-process.on("message", (msg: Ask) => {
-  void (async () => {
-    let result: unknown;
-    if (msg.op === "sample") result = sample();
-    else if (msg.op === "flush") result = { flushed: apitoolkit ? await apitoolkit.flush(60_000) : true, ...sample() };
-    else if (msg.op === "close") {
-      await new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      });
-      if (apitoolkit) await apitoolkit.close(10_000);
-      result = sample();
-      process.send?.({ id: msg.id, result });
-      process.disconnect?.(); // the process must now exit on its own: no timers or handles left
-      return;
-    }
-    process.send?.({ id: msg.id, result });
-  })();
+answer(async (op) => {
+  if (op === "sample") return sample();
+  if (op === "flush") {
+    const flushed = await instance.flush();
+    return { ...sample(), flushed };
+  }
+  if (op === "close") {
+    await served.close();
+    await instance.close();
+    const last = sample();
+    // The process must now exit on its own: no timers or handles left.
+    setImmediate(() => process.disconnect?.());
+    return last;
+  }
+  throw new Error(`unknown op ${op}`);
 });
 
-server.listen(0, "127.0.0.1", () => {
-  process.send?.({ id: 0, result: { port: (server.address() as AddressInfo).port, pid: process.pid } });
-});
+process.send?.({ id: 0, result: { port: (served.server.address() as { port: number }).port, pid: process.pid, node: process.version } });

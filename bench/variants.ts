@@ -1,0 +1,158 @@
+// The variants each framework's app is measured in, one row each. `setup` runs in the server child
+// (bench/server.ts) and returns what to mount plus how to read, flush and close the capture;
+// bench/run.ts reads only the table's metadata (key, label, frameworks, publishes, ...).
+//
+// To add a variant (e.g. `sdk-otlp`, the SDK delivering over OTLP): add a row whose setup builds
+// the client with that delivery; if it publishes somewhere the harness can count (`publishes`),
+// start a receiver for it next to the emulator (bench/run.ts, runMode) and count what arrives.
+import { createRequire } from "node:module";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import type { APIToolkit as APIToolkitType, APIToolkitOptions } from "../src/index.js";
+import { BODY_RULES, REDACTION } from "./app.js";
+import type { Framework, Mount } from "./frameworks.js";
+import { REFERENCE_PACKAGE, sleep, type DeliveryStats } from "./lib.js";
+
+/** What a variant gives the server child: what to mount, and its capture's counters and lifecycle. */
+export interface VariantInstance {
+  mount?: Mount;
+  stats(): DeliveryStats | undefined;
+  /** Resolve once everything captured so far is delivered (or handed to the discarding transport). */
+  flush(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface VariantEnv {
+  framework: Framework;
+  /** The SDK compiled by tsc (.tmp/bench-sdk), as users get it. */
+  sdkDir: string;
+  apiKey: string;
+  rootURL: string;
+  referenceDir: string;
+  /** Override of the SDK's maxQueueBytes (default: the SDK's default). */
+  queueBytes: number | undefined;
+}
+
+export interface Variant {
+  key: string;
+  label: string;
+  /** Framework keys it runs on (undefined: every framework). */
+  frameworks?: string[];
+  /** Publishes to the emulator: the harness gives it a topic of its own and counts arrivals. */
+  publishes: boolean;
+  /** Captures the handler's outgoing fetch as a message of its own (GET /outgoing: 2 messages per request). */
+  capturesFetch: boolean;
+  /** One-line description for the report's conditions. */
+  description: string;
+  setup(env: VariantEnv): Promise<VariantInstance>;
+}
+
+const quiet = { info() {}, warn: (m: string) => process.stderr.write(`sdk warning: ${m}\n`), error() {} };
+
+/** The SDK's options in every SDK variant: the redaction rules, default options otherwise. */
+function sdkOptions(env: VariantEnv): APIToolkitOptions {
+  return { logger: quiet, ...REDACTION, ...(env.queueBytes ? { maxQueueBytes: env.queueBytes } : {}) };
+}
+
+async function loadSdk(env: VariantEnv): Promise<{ APIToolkit: typeof APIToolkitType; integration: Record<string, unknown> }> {
+  const base = pathToFileURL(`${env.sdkDir}/`).href;
+  const { APIToolkit } = (await import(`${base}index.js`)) as { APIToolkit: typeof APIToolkitType };
+  const integration = (await import(`${base}integrations/${env.framework.integration}/index.js`)) as Record<string, unknown>;
+  return { APIToolkit, integration };
+}
+
+function sdkInstance(client: APIToolkitType, integration: Record<string, unknown>): VariantInstance {
+  return {
+    mount: { kind: "sdk", integration, client },
+    stats: () => client.stats(),
+    flush: () => client.flush(60_000),
+    close: () => client.close(10_000),
+  };
+}
+
+/** A transport that accepts and discards every batch: the SDK's cost without any wire call. */
+const nullTransport = () => ({ send: async () => undefined, close: async () => undefined });
+
+export const VARIANTS: Variant[] = [
+  {
+    key: "bare",
+    label: "bare",
+    publishes: false,
+    capturesFetch: false,
+    description: "the app without any SDK",
+    setup: async () => ({ stats: () => undefined, flush: async () => true, close: async () => undefined }),
+  },
+  {
+    key: "sdk-null",
+    label: "sdk-null",
+    publishes: false,
+    capturesFetch: true,
+    description: "the SDK with a `transport` that discards every batch (capture + redaction + encoding, no wire call: the capture floor)",
+    setup: async (env) => {
+      const { APIToolkit, integration } = await loadSdk(env);
+      return sdkInstance(new APIToolkit({ ...sdkOptions(env), transport: nullTransport }), integration);
+    },
+  },
+  {
+    key: "sdk",
+    label: "sdk",
+    publishes: true,
+    capturesFetch: true,
+    description: "the SDK publishing to the emulator (bootstrapped through the local client_metadata stand-in)",
+    setup: async (env) => {
+      const { APIToolkit, integration } = await loadSdk(env);
+      return sdkInstance(new APIToolkit({ ...sdkOptions(env), apiKey: env.apiKey, rootURL: env.rootURL }), integration);
+    },
+  },
+  {
+    key: "reference",
+    label: "reference",
+    frameworks: ["express4"],
+    publishes: true,
+    capturesFetch: false, // it observes axios only (monitorAxios), not fetch
+    description: "`apitoolkit-express@2.4.6`, the SDK this one replaces, configured equivalently (same key header and body rules, bootstrapped through the same stand-in, publishing to the emulator)",
+    setup: setupReference,
+  },
+  // { key: "sdk-otlp", ... }: the SDK delivering over OTLP, once it exists (see the top of this file).
+];
+
+interface PublishCallback { (err: Error | null | undefined, id?: string | null): void }
+interface TopicLike { flush(): Promise<void>; publishMessage(message: unknown, cb?: PublishCallback): unknown }
+interface ReferenceClient { expressMiddleware: unknown; errorHandler: unknown; close(): Promise<void> }
+
+/**
+ * The reference SDK. It has no counters of its own: its Pub/Sub client's `Topic.publishMessage`
+ * (the copy it loads) is wrapped to count messages handed over (captured), acknowledged
+ * (published) and failed (dropped `send_failed`), and to find its topic for `flush()`.
+ */
+async function setupReference(env: VariantEnv): Promise<VariantInstance> {
+  const fromPrefix = createRequire(path.join(env.referenceDir, "package.json"));
+  const fromPackage = createRequire(fromPrefix.resolve(REFERENCE_PACKAGE));
+  const { Topic } = fromPackage("@google-cloud/pubsub") as { Topic: { prototype: TopicLike } };
+  const counts = { captured: 0, published: 0, failed: 0 };
+  const topics = new Set<TopicLike>();
+  const original = Topic.prototype.publishMessage;
+  Topic.prototype.publishMessage = function countedPublish(this: TopicLike, message: unknown, cb?: PublishCallback) {
+    counts.captured++;
+    topics.add(this);
+    return original.call(this, message, (err, id) => {
+      if (err) counts.failed++;
+      else counts.published++;
+      cb?.(err, id);
+    });
+  };
+  const { APIToolkit } = fromPackage(REFERENCE_PACKAGE) as { APIToolkit: { NewClient(c: object): ReferenceClient } };
+  // NewClient fetches client_metadata synchronously (sync-fetch) from the stand-in.
+  const client = APIToolkit.NewClient({ apiKey: env.apiKey, rootURL: env.rootURL, redactHeaders: REDACTION.redactHeaders, redactRequestBody: BODY_RULES, redactResponseBody: BODY_RULES });
+  const stats = (): DeliveryStats => ({ captured: counts.captured, published: counts.published, dropped: { send_failed: counts.failed }, state: "ready" });
+  return {
+    mount: { kind: "reference", middleware: client.expressMiddleware, errorHandler: client.errorHandler },
+    stats,
+    flush: async () => {
+      await Promise.all([...topics].map((t) => t.flush().catch(() => undefined)));
+      for (let i = 0; i < 600 && counts.published + counts.failed < counts.captured; i++) await sleep(100);
+      return counts.published + counts.failed >= counts.captured;
+    },
+    close: () => client.close(),
+  };
+}
