@@ -3,13 +3,19 @@
 //  2. starts a stand-in for APIToolkit's client_metadata endpoint,
 //  3. runs the example Express app with the SDK, sends it traffic with secrets in it,
 //  4. prints every published message, decoded, so the redaction is visible, and exits.
-// `npm run demo -- --keep` leaves the app running on http://127.0.0.1:3000 to try by hand;
+// The SDK's live viewer runs alongside: open the URL it prints to see each exchange, redacted, as it is published.
+// `npm run demo -- --keep` leaves the app running on http://127.0.0.1:3000 (or $PORT) to try by hand,
+// with the viewer, and a little demo traffic every few seconds;
 // `npm run demo -- --local` skips Pub/Sub and prints what would have been published.
+// `npm run demo -- --otlp` (or `--otlp=grpc`) delivers over OpenTelemetry instead: a local OTLP
+// receiver decodes each span (with the official opentelemetry-proto files, from ../shared or
+// OTLP_PROTO_DIR) and the demo prints them, no client_metadata and no Pub/Sub involved.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { APIToolkit, type WireMessage } from "../src/index.js";
 import { createExampleApp, exampleOptions } from "./express/app.js";
 import { startEmulator } from "../scripts/emulator.mjs";
+import { startOtlpReceiver } from "../test/helpers/otlp-receiver.js";
 
 const keep = process.argv.includes("--keep");
 const PROJECT = "apitoolkit-demo";
@@ -17,6 +23,8 @@ const TOPIC = "apitoolkit-demo-topic";
 const API_KEY = "demo-api-key";
 
 async function main() {
+  const otlpFlag = process.argv.find((a) => a === "--otlp" || a.startsWith("--otlp="));
+  if (otlpFlag) return otlpDemo(otlpFlag === "--otlp=grpc" ? "grpc" : "http/protobuf");
   let emulator: { host: string; stop(): Promise<void> } | undefined;
   if (process.argv.includes("--local")) {
     delete process.env.PUBSUB_EMULATOR_HOST;
@@ -85,13 +93,16 @@ async function main() {
     ...exampleOptions,
     publishIntervalMs: 50,
     monitorOutgoing: false, // the demo's traffic generator shares the process; its fetch calls are not the app's
+    viewer: true, // the live viewer, on a free loopback port: it gets the same bytes as Pub/Sub
     ...(process.env.PUBSUB_EMULATOR_HOST ? {} : { transport: () => ({ send: async (m: Buffer[]) => void local.push(...m), close: async () => {} }) }),
   });
 
   const server = http.createServer(createExampleApp(apitoolkit));
-  await new Promise<void>((r) => server.listen(keep ? 3000 : 0, "127.0.0.1", r));
+  await new Promise<void>((r) => server.listen(keep ? Number(process.env.PORT ?? 3000) : 0, "127.0.0.1", r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  console.log(`Example Express app on ${base}\n`);
+  const viewerURL = await apitoolkit.viewerURL();
+  console.log(`Example Express app on ${base}`);
+  console.log(`Live viewer on ${viewerURL} (open it in a browser: each exchange appears as it is published, redacted)\n`);
 
   const traffic: Array<[string, RequestInit | undefined]> = [
     ["/users/42?fields=name&fields=email", { headers: { authorization: "Bearer user-session-SECRET", "x-api-key": "ak_live_SECRET" } }],
@@ -134,15 +145,79 @@ async function main() {
   console.log("stats:", JSON.stringify(apitoolkit.stats()));
 
   if (keep) {
-    console.log(`\nThe app keeps running on ${base} (Ctrl-C to stop). Published messages are printed as they arrive.`);
+    console.log(`\nThe app keeps running on ${base}, the live viewer on ${viewerURL} (Ctrl-C to stop).`);
+    console.log("Demo traffic goes on every 3 s; send your own too, e.g. curl -H 'authorization: Bearer x' " + base + "/users/7");
+    let next = 0;
+    setInterval(() => {
+      const [path, init] = traffic[next++ % traffic.length]!;
+      fetch(base + path, init).then((r) => r.arrayBuffer(), () => undefined).catch(() => undefined);
+    }, 3000);
     return;
   }
+  console.log("\nRun `npm run demo -- --keep` to keep the app and the viewer running and watch the traffic arrive.");
   await apitoolkit.close(3000);
   await closeReader();
   server.close();
   metadata.close();
   await emulator?.stop();
   process.exitCode = leaked.length ? 1 : 0;
+}
+
+/** `--otlp`: the example app with `delivery: "otlp"`, its spans decoded by a local OTLP receiver. */
+async function otlpDemo(protocol: "http/protobuf" | "grpc") {
+  const receiver = await startOtlpReceiver(protocol);
+  console.log(`OTLP receiver (${protocol}) on ${receiver.url}: it decodes every export with the official opentelemetry-proto definitions.`);
+  const apitoolkit = new APIToolkit({
+    apiKey: API_KEY, // sent as the resource attribute at-project-key; no client_metadata call
+    ...exampleOptions,
+    delivery: "otlp",
+    otlp: { endpoint: receiver.url, protocol },
+    publishIntervalMs: 50,
+    monitorOutgoing: false,
+  });
+  const server = http.createServer(createExampleApp(apitoolkit));
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  console.log(`Example Express app on ${base}\n`);
+  const traffic: Array<[string, RequestInit | undefined]> = [
+    ["/users/42?fields=name&fields=email", { headers: { authorization: "Bearer user-session-SECRET", "x-api-key": "ak_live_SECRET" } }],
+    ["/login", { method: "POST", headers: { "content-type": "application/json", cookie: "sid=SECRET-COOKIE" }, body: JSON.stringify({ username: "ada", password: "correct-horse-SECRET" }) }],
+    ["/payments", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ amount: 1200, card: { number: "4242424242424242", cvv: "123", expiry: "12/30" } }) }],
+    ["/fail", undefined],
+    ["/warn", undefined],
+    ["/not-a-route", undefined],
+  ];
+  for (const [path, init] of traffic) {
+    const res = await fetch(base + path, init);
+    console.log(`${init?.method ?? "GET"} ${path} -> ${res.status}`);
+    await res.arrayBuffer();
+  }
+  await apitoolkit.flush(5000);
+  const spans = await receiver.waitForSpans(traffic.length).catch(() => receiver.spans());
+  console.log(`\n${spans.length} span(s) received over OTLP (${receiver.exports.length} export request(s)), decoded:`);
+  const decode = (b64: unknown) => Buffer.from(String(b64 ?? ""), "base64").toString("utf8");
+  const KIND = ["UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER"];
+  const STATUS = ["UNSET", "OK", "ERROR"];
+  for (const s of spans.sort((a, b) => (a.startTimeUnixNano < b.startTimeUnixNano ? -1 : 1))) {
+    const a = s.attributes;
+    const ms = Number(s.endTimeUnixNano - s.startTimeUnixNano) / 1e6;
+    console.log(`\n${s.name} ${KIND[s.kind]} trace=${s.traceId} span=${s.spanId} status=${STATUS[s.status.code]} ${ms.toFixed(2)} ms`);
+    console.log(`  ${a["http.request.method"]} ${a["http.target"]} -> ${a["http.response.status_code"]}  http.route=${JSON.stringify(a["http.route"])}  path_params=${a["http.request.path_params"]}`);
+    const redacted = Object.entries(a).filter(([k, v]) => k.includes(".header.") && Array.isArray(v) && v[0] === "[CLIENT_REDACTED]").map(([k]) => k);
+    if (redacted.length) console.log(`  redacted: ${redacted.join(", ")}`);
+    if (a["http.request.body"]) console.log(`  http.request.body:  ${decode(a["http.request.body"])}`);
+    console.log(`  http.response.body: ${decode(a["http.response.body"]).replace(/\s+/g, " ").slice(0, 160)}`);
+    for (const e of s.events) console.log(`  event ${e.name}: ${e.attributes["exception.type"]}: ${e.attributes["exception.message"]}`);
+  }
+  const received = JSON.stringify(spans.map((s) => [s.attributes, s.events.map((e) => e.attributes), decode(s.attributes["http.request.body"]), decode(s.attributes["http.response.body"])]));
+  const leaked = ["SECRET", "4242424242424242", '"123"'].filter((x) => received.includes(x));
+  console.log(leaked.length ? `\nLEAKED: ${leaked.join(", ")}` : "\nNo secret (tokens, cookies, passwords, card number, cvv) left the process: all show [CLIENT_REDACTED].");
+  console.log("resource:", JSON.stringify(spans[0]?.resource ?? {}));
+  console.log("stats:", JSON.stringify(apitoolkit.stats()));
+  await apitoolkit.close(3000);
+  server.close();
+  await receiver.close();
+  process.exitCode = leaked.length || spans.length !== traffic.length ? 1 : 0;
 }
 
 main().catch((err) => {

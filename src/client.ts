@@ -4,7 +4,8 @@ import { WARNINGS, type WarningCode } from "./registry/codes.js";
 import { DROP_WARNINGS, type DropReason } from "./registry/drops.js";
 import { matchesAny } from "./config/match.js";
 import { onErrorOutsideRequest } from "./capture/errors.js";
-import { rulesOf, type RuleSet } from "./redact/rules.js";
+import { rulesOf, type PreviewOptions, type RedactionEntry, type RedactionReport, type RuleSet } from "./redact/rules.js";
+import type { Tally } from "./redact/values.js";
 import { startOutgoing } from "./capture/outgoing/index.js";
 import { attachSink, type CaptureSink } from "./capture/sink.js";
 import type { Exchange } from "./capture/exchange.js";
@@ -12,9 +13,11 @@ import { renderBody } from "./redact/body.js";
 import { fetchClientMetadata } from "./transport/pubsub/bootstrap.js";
 import { backoffMs } from "./delivery/backoff.js";
 import { Delivery } from "./delivery/delivery.js";
-import { serializeExchange, stampProjectId } from "./wire/serialize.js";
+import { PROJECT_ID_PLACEHOLDER, serializeExchange, stampProjectId } from "./wire/serialize.js";
 import { createPubSubTransport } from "./transport/pubsub/pubsub.js";
+import { createOtlpTransport } from "./transport/otlp/otlp.js";
 import { newStats, type Stats } from "./delivery/stats.js";
+import type { ViewerServer } from "./viewer/index.js";
 
 const DEBUG_SUMMARY_INTERVAL_MS = 60_000;
 
@@ -43,19 +46,21 @@ export class APIToolkit {
   #transport: Transport | undefined;
   #stopOutgoing: () => void = () => undefined;
   #stopOutsideCount: () => void = () => undefined;
+  /** The live viewer (option `viewer`): its module is imported only when the option is set. */
+  #viewer: Promise<ViewerServer | undefined> | undefined;
 
   /** Throws APIToolkitConfigError on invalid options (and only here). Returns at once: bootstrap runs in the background. */
   constructor(options?: APIToolkitOptions) {
     this.#config = resolveOptions(options);
     const cfg = this.#config;
-    this.#rules = { headers: cfg.redactHeaders, request: cfg.requestPaths, response: cfg.responsePaths };
+    this.#rules = cfg.redaction;
     this.#delivery = new Delivery({
       maxQueueBytes: cfg.maxQueueBytes,
       maxBatchMessages: cfg.maxBatchMessages,
       maxBatchBytes: cfg.maxBatchBytes,
       publishIntervalMs: cfg.publishIntervalMs,
       stats: this.#stats,
-      build: (ex) => serializeExchange(ex, cfg, rulesOf(ex) ?? this.#rules),
+      build: (ex) => serializeExchange(ex, cfg, rulesOf(ex) ?? this.#rules, this.#tally),
       stamp: stampProjectId,
       onDrop: (reason, count, detail) => this.#onDrop(reason, count, detail),
       onRetry: (err, delay) => {
@@ -77,7 +82,8 @@ export class APIToolkit {
       ignores: (path) => matchesAny(cfg.ignorePaths, path),
     };
     attachSink(this, sink);
-    if (!cfg.apiKey && !cfg.transport) {
+    if (cfg.viewer) this.#viewer = this.#startViewer(options);
+    if (!cfg.apiKey && !cfg.transport && !cfg.viewer && !keylessOtlp(cfg)) {
       this.#capturing = false;
       this.#stats.state = "disabled";
       this.#warnOnce("W_NO_API_KEY");
@@ -104,7 +110,7 @@ export class APIToolkit {
 
   /** A snapshot of the delivery counters: captured, published, dropped by reason, queue, retries. */
   stats(): Stats {
-    return { ...this.#stats, dropped: { ...this.#stats.dropped } };
+    return { ...this.#stats, dropped: { ...this.#stats.dropped }, redactions: { ...this.#stats.redactions } };
   }
 
   /**
@@ -151,26 +157,71 @@ export class APIToolkit {
     }
     const transport = this.#delivery.shutdown() ?? this.#transport;
     if (transport) await withTimeout(closeQuietly(transport), Math.max(0, deadline - Date.now()));
+    const viewer = this.#viewer;
+    this.#viewer = undefined;
+    if (viewer) await withTimeout(viewer.then((v) => v?.close()), Math.max(0, deadline - Date.now()));
     this.#debug(`closed; ${summaryLine(this.#stats)}`);
   }
 
   /**
-   * Show what the body redaction rules would send for a sample body (to test rules before deploying).
-   * @example apitoolkit.previewRedaction("request", { user: { password: "x" } }) // => '{"user":{"password":"[CLIENT_REDACTED]"}}'
+   * Where the live viewer (option `viewer`) serves its page, once it listens, e.g.
+   * `http://127.0.0.1:7070/`. Undefined when the viewer is off, could not start, or after close().
+   * Never rejects.
+   * @example
+   * const apitoolkit = new APIToolkit({ viewer: { port: 7070 } });
+   * console.log(`watch the traffic at ${await apitoolkit.viewerURL()}`);
    */
-  previewRedaction(kind: "request" | "response", body: unknown, contentType = "application/json"): string {
-    const paths = kind === "request" ? this.#config.requestPaths : this.#config.responsePaths;
+  async viewerURL(): Promise<string | undefined> {
+    return (await this.#viewer)?.url;
+  }
+
+  /**
+   * Show what the body redaction rules (paths and value detectors) would send for a sample body,
+   * to test rules before deploying. With `{ report: true }`, also which rule matched where (paths
+   * and counts, never the values).
+   * @example apitoolkit.previewRedaction("request", { user: { password: "x" } }) // => '{"user":{"password":"[CLIENT_REDACTED]"}}'
+   * @example apitoolkit.previewRedaction("request", { user: { password: "x" } }, { report: true })
+   * // => { body: '{"user":{"password":"[CLIENT_REDACTED]"}}', redactions: [{ rule: "body:$.user.password", where: "$['user']['password']", count: 1 }] }
+   */
+  previewRedaction(kind: "request" | "response", body: unknown, contentType?: string): string;
+  previewRedaction(kind: "request" | "response", body: unknown, options: PreviewOptions & { report: true }): RedactionReport;
+  previewRedaction(kind: "request" | "response", body: unknown, options?: PreviewOptions): string;
+  previewRedaction(kind: "request" | "response", body: unknown, options?: string | PreviewOptions): string | RedactionReport {
+    const opts: PreviewOptions = typeof options === "object" && options !== null ? options : { contentType: options };
+    const contentType = opts.contentType ?? "application/json";
+    const rules = this.#rules;
+    const paths = kind === "request" ? rules.request : rules.response;
     const captured = typeof body === "string" || Buffer.isBuffer(body)
       ? { chunks: [Buffer.from(body as string)], keptBytes: Buffer.byteLength(body as string), totalBytes: Buffer.byteLength(body as string) }
       : { chunks: [], keptBytes: 0, totalBytes: 0, parsed: body };
-    return renderBody(captured, contentType, undefined, paths, Number.MAX_SAFE_INTEGER).toString("utf8");
+    if (opts.report !== true) {
+      return renderBody(captured, contentType, undefined, paths, Number.MAX_SAFE_INTEGER, { values: rules.values }).toString("utf8");
+    }
+    const entries = new Map<string, RedactionEntry>();
+    const tally: Tally = (rule, count, where = "$") => {
+      const key = `${rule}\u0000${where}`;
+      const entry = entries.get(key);
+      if (entry) entry.count += count;
+      else entries.set(key, { rule, where, count });
+    };
+    const named = kind === "request" ? rules.named?.request : rules.named?.response;
+    const out = renderBody(captured, contentType, undefined, paths, Number.MAX_SAFE_INTEGER, { values: rules.values, named, tally, report: true });
+    return { body: out.toString("utf8"), redactions: [...entries.values()] };
   }
+
+  /** Counts every redaction by rule (stats().redactions); logs, in debug mode, the first time each rule fires (never the value). */
+  readonly #tally: Tally = (rule, count) => {
+    const counts = this.#stats.redactions;
+    const before = counts[rule];
+    counts[rule] = (before ?? 0) + count;
+    if (before === undefined) this.#debug(`redaction rule ${rule} fired for the first time`);
+  };
 
   #accept(ex: Exchange): void {
     try {
       // Disabled from the start (no key, no transport): nothing is captured, so nothing is lost.
       // After a 401 or close(), exchanges still in flight go on to be counted (invalid_api_key, shutdown).
-      if (!this.#config.apiKey && !this.#config.transport) return;
+      if (!this.#config.apiKey && !this.#config.transport && !this.#config.viewer && !keylessOtlp(this.#config)) return;
       const rate = this.#config.sampleRate;
       if (rate < 1 && ex.statusCode < 500 && ex.errors.length === 0 && Math.random() >= rate) {
         this.#stats.sampledOut++;
@@ -190,8 +241,9 @@ export class APIToolkit {
   async #bootstrap(attempt: number): Promise<void> {
     if (this.#closed) return;
     const cfg = this.#config;
+    if (cfg.otlp) return this.#startOtlp(attempt);
     let result: Awaited<ReturnType<typeof fetchClientMetadata>>;
-    if (cfg.transport && !cfg.apiKey) {
+    if (!cfg.apiKey) { // a transport or the viewer, no Pub/Sub: nothing to bootstrap
       result = { kind: "ok", metadata: { project_id: "00000000-0000-4000-8000-000000000000", pubsub_project_id: "local", topic_id: "local", pubsub_push_service_account: {} } };
     } else {
       this.#debug(`bootstrap: GET ${cfg.rootURL}/api/client_metadata (attempt ${attempt + 1})`);
@@ -215,17 +267,77 @@ export class APIToolkit {
     }
     const metadata = result.metadata;
     try {
-      const transport = cfg.transport
+      const inner = cfg.transport
         ? await cfg.transport(metadata)
-        : await createPubSubTransport(metadata, cfg.publishTimeoutMs);
+        : cfg.apiKey ? await createPubSubTransport(metadata, cfg.publishTimeoutMs) : undefined;
+      const transport = await this.#teeViewer(inner);
       if (this.#closed) {
-        await closeQuietly(transport);
+        if (transport) await closeQuietly(transport);
+        return;
+      }
+      if (!transport) {
+        // Viewer only, and it could not start (warned): nowhere to deliver.
+        this.#capturing = false;
+        this.#stats.state = "disabled";
+        this.#delivery.disable("shutdown");
         return;
       }
       this.#transport = transport;
       this.#stats.state = "ready";
       this.#debug(`bootstrap done: project ${metadata.project_id}, topic projects/${metadata.pubsub_project_id}/topics/${metadata.topic_id}`);
       this.#delivery.start(transport, metadata.project_id);
+    } catch (err) {
+      this.#warnOnce("W_TRANSPORT_INIT_FAILED", err);
+      this.#retryBootstrap(attempt, describe(err));
+    }
+  }
+
+  /** Load and start the viewer (dynamic import: its code stays off the path of clients without it). Never rejects. */
+  #startViewer(options: APIToolkitOptions | undefined): Promise<ViewerServer | undefined> {
+    const cfg = this.#config;
+    return import("./viewer/index.js")
+      .then((m) => m.startViewer({ viewer: cfg.viewer!, options, stats: () => this.stats(), logger: cfg.logger, warnOnce: (code, detail) => this.#warnOnce(code, detail) }))
+      .then((viewer) => {
+        if (!this.#closed) return viewer;
+        void viewer.close(); // close() ran while it was starting
+        return undefined;
+      })
+      .catch((err: unknown) => {
+        this.#warnOnce("W_VIEWER_FAILED", err);
+        return undefined;
+      });
+  }
+
+  /** The transport to deliver to: `inner` (Pub/Sub or the `transport` option), with the viewer shown the same bytes when it is on. */
+  async #teeViewer(inner: Transport | undefined): Promise<Transport | undefined> {
+    const viewer = await this.#viewer;
+    return viewer ? viewer.tee(inner) : inner;
+  }
+
+  /**
+   * OpenTelemetry delivery: no client_metadata call; the OTLP exporter is the transport (the key
+   * travels as the resource attribute at-project-key). Creating it is retried like a bootstrap.
+   */
+  async #startOtlp(attempt: number): Promise<void> {
+    const cfg = this.#config;
+    const otlp = cfg.otlp!;
+    try {
+      const inner = await createOtlpTransport({
+        otlp,
+        apiKey: cfg.apiKey,
+        serviceVersion: cfg.serviceVersion,
+        publishTimeoutMs: cfg.publishTimeoutMs,
+        debug: cfg.debug ? (line) => this.#debug(line) : undefined,
+      });
+      const transport = (await this.#teeViewer(inner)) ?? inner;
+      if (this.#closed) {
+        await closeQuietly(transport);
+        return;
+      }
+      this.#transport = transport;
+      this.#stats.state = "ready";
+      this.#debug(`OTLP exporter ready: ${otlp.protocol} ${otlp.url}, span name ${otlp.spanName}`);
+      this.#delivery.start(transport, PROJECT_ID_PLACEHOLDER);
     } catch (err) {
       this.#warnOnce("W_TRANSPORT_INIT_FAILED", err);
       this.#retryBootstrap(attempt, describe(err));
@@ -264,6 +376,11 @@ export class APIToolkit {
       /* ignore */
     }
   }
+}
+
+/** OTLP delivery to a collector of the user's own (or with at-project-key in OTEL_RESOURCE_ATTRIBUTES) needs no APIToolkit key. */
+function keylessOtlp(cfg: ResolvedConfig): boolean {
+  return cfg.otlp !== undefined && (cfg.otlp.customEndpoint || cfg.otlp.resource["at-project-key"] !== undefined);
 }
 
 function describe(err: unknown): string {

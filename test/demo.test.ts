@@ -17,6 +17,7 @@ for (const args of [[], ["--local"]]) {
     });
     assert.match(stdout, args.length ? /6 message\(s\) published to the local sink/ : /6 message\(s\) published to the Pub\/Sub emulator/);
     assert.match(stdout, /No secret .* left the process/);
+    assert.match(stdout, /^Live viewer on http:\/\/127\.0\.0\.1:\d+\/ /m, "the demo prints where its live viewer is");
     assert.match(stdout, /"password":"\[CLIENT_REDACTED\]"/);
     assert.match(stdout, /GET \/users\/42\?fields=name&fields=email -> 200 {2}url_path="\/users\/:id"/);
     assert.match(stdout, /redacted headers: authorization, x-api-key/);

@@ -10,6 +10,8 @@ export interface RequestContext {
   errors: ErrorRecord[];
   /** The client that captures this request. */
   owner: object;
+  /** OTLP delivery only: the OpenTelemetry trace the request's span joined (W3C traceparent), if any. */
+  traceparent?: string;
 }
 
 /**

@@ -53,6 +53,9 @@ export interface Exchange {
   requestBody: CapturedBody;
   responseBody: CapturedBody;
   errors: ErrorRecord[];
+  /** OTLP delivery only: the W3C traceparent of the OpenTelemetry span active when the exchange
+   *  started (src/capture/trace.ts); its span becomes that span's child. Never set otherwise. */
+  traceparent?: string;
 }
 
 /** Put what an adapter read of the route on the exchange: template and params, "" (no route matched) or nothing (unknown). */

@@ -22,6 +22,7 @@ import type { RequestContext } from "./context.js";
 import type { CaptureSink } from "./sink.js";
 import type { ErrorRecord, SdkType } from "../wire/types.js";
 import { CAPTURED, NODE_CAPTURE, NODE_HOOKS } from "../registry/symbols.js";
+import { activeTraceparent } from "./trace.js";
 
 /** The handle an adapter holds while a request on a node:http server is in flight. */
 export interface NodeCapture {
@@ -222,6 +223,10 @@ class Capture implements NodeCapture, RequestContext, HookTarget {
     return this;
   }
 
+  get traceparent(): string | undefined {
+    return this.exchange.traceparent;
+  }
+
   discard(): void {
     this.done = true;
     this.release();
@@ -297,6 +302,10 @@ export function startNodeCapture<S>(
   marked[CAPTURED] = true;
   installHooks();
   const capture = new Capture(sink, req, res, sdkType, rawUrl, sink.config.maxBodyBytes);
+  if (sink.config.traceContext) {
+    const tp = activeTraceparent();
+    if (tp !== undefined) capture.exchange.traceparent = tp;
+  }
   if (readers) {
     capture.readers = readers as NodeReaders<unknown>;
     capture.source = source;

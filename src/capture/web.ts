@@ -15,6 +15,7 @@ import type { RouteRead } from "./routes/params.js";
 import { pathOf } from "./url.js";
 import type { SdkType } from "../wire/types.js";
 import { CAPTURED } from "../registry/symbols.js";
+import { activeTraceparent } from "./trace.js";
 
 /** How a pass-through stream ended: read to the end, failed, or cancelled by its consumer. */
 export type StreamOutcome = "end" | "error" | "cancel";
@@ -277,6 +278,10 @@ export function startWebCapture(sink: CaptureSink, request: Request, sdkType: Sd
       signal?.removeEventListener("abort", onAbort);
     },
   };
+  if (sink.config.traceContext) {
+    const tp = activeTraceparent();
+    if (tp !== undefined) exchange.traceparent = capture.ctx.traceparent = tp;
+  }
   if (signal && typeof signal.addEventListener === "function") {
     if (signal.aborted) queueMicrotask(onAbort);
     else signal.addEventListener("abort", onAbort, { once: true });

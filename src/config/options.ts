@@ -3,6 +3,11 @@ import type { CompiledPaths } from "../jsonpath/index.js";
 import { bool, compileNamed, fail, int, stringList } from "./validate.js";
 import type { TransportFactory } from "../delivery/transport.js";
 import { compileOutgoing, type OutgoingOptions, type OutgoingRules } from "./outgoing.js";
+import { resolveOtlp, type OtlpOptions, type ResolvedOtlp } from "../transport/otlp/options.js";
+import { resolveViewer, type ResolvedViewer, type ViewerOptions } from "./viewer.js";
+import { compileValues, type ValueDetector, type ValueRules } from "../redact/values.js";
+import { DEFAULT_REDACT_QUERY_PARAMS } from "../redact/query.js";
+import { namePaths, type RuleSet } from "../redact/rules.js";
 
 
 /** Minimal logger; defaults to `console`. */
@@ -28,6 +33,22 @@ export interface APIToolkitOptions {
   redactRequestBody?: string[];
   /** RFC 9535 JSONPaths redacted in response bodies. */
   redactResponseBody?: string[];
+  /**
+   * Query parameter names (case-insensitive) whose values are redacted in `query_params` and in
+   * `raw_url` (incoming and outgoing; a route parameter of that name too), added to the defaults.
+   * @example redactQueryParams: ["session"]
+   */
+  redactQueryParams?: string[];
+  /** Apply the default query parameter list (`api_key`, `access_token`, `password`, `X-Amz-Signature`...; see the README). Default true. */
+  redactDefaultQueryParams?: boolean;
+  /**
+   * Value detectors applied to every value wherever it is (JSON and form bodies, text bodies, header
+   * values, query values, path segments): `creditCard`, `jwt`, `bearerToken`, `awsAccessKey`,
+   * `privateKey`, `email`, `iban`, or your own RegExps. Given, it REPLACES the default set
+   * (`jwt`, `bearerToken`, `awsAccessKey`, `privateKey`); `[]` turns them all off.
+   * @example redactValues: ["creditCard", "jwt", "bearerToken", "awsAccessKey", "privateKey", "email", /acct-\d{6}/]
+   */
+  redactValues?: ValueDetector[];
   serviceVersion?: string;
   tags?: string[];
   /** Bytes of each body kept (the rest is cut; a cut JSON body with rules becomes a marker). Default 65536. */
@@ -50,14 +71,28 @@ export interface APIToolkitOptions {
   sampleRate?: number;
   /** Requests whose path (no query) matches are not captured: exact string or RegExp. */
   ignorePaths?: Array<string | RegExp>;
-  /** Advanced: replace the Pub/Sub transport (e.g. a local sink in development). */
+  /** Advanced: replace the Pub/Sub transport (e.g. a local sink in development). Not with `delivery: "otlp"`. */
   transport?: TransportFactory;
+  /**
+   * Where captured exchanges go: `"pubsub"` (default: APIToolkit's Pub/Sub topic, found through
+   * client_metadata) or `"otlp"` (one OpenTelemetry span per exchange, exported over OTLP to
+   * APIToolkit's collector or your own; no client_metadata call). See `otlp`.
+   */
+  delivery?: "pubsub" | "otlp";
+  /** OpenTelemetry delivery: endpoint, protocol, headers, span name (used with `delivery: "otlp"`). */
+  otlp?: OtlpOptions;
   /** Where warnings and debug lines go. Default console. */
   logger?: Logger;
   /** Capture outgoing calls made with fetch/undici and node:http(s). Default true. */
   monitorOutgoing?: boolean;
   /** Outgoing-call rules on top of the top-level ones: per-destination redaction, URL templates, ignores. */
   outgoing?: OutgoingOptions;
+  /**
+   * A live page of the captured traffic, after redaction, served by the SDK on loopback
+   * (`true`: any free port). Without an apiKey, exchanges go to the viewer only. Default off
+   * (then its code is not even loaded).
+   */
+  viewer?: boolean | ViewerOptions;
 }
 
 /** Options after validation, with defaults applied and redaction compiled. */
@@ -68,6 +103,12 @@ export interface ResolvedConfig {
   redactHeaders: ReadonlySet<string>;
   requestPaths: CompiledPaths;
   responsePaths: CompiledPaths;
+  /** Query (and route) parameter names whose values are redacted, lower case. */
+  redactQueryParams: ReadonlySet<string>;
+  /** The compiled value detectors. */
+  redactValues: ValueRules;
+  /** Every top-level redaction rule, as the serializer takes them. */
+  redaction: RuleSet;
   serviceVersion: string | undefined;
   tags: string[] | undefined;
   maxBodyBytes: number;
@@ -86,6 +127,13 @@ export interface ResolvedConfig {
   monitorOutgoing: boolean;
   /** Outgoing-call rules, compiled once on top of the top-level ones (axios uses them whatever monitorOutgoing says). */
   outgoing: OutgoingRules;
+  delivery: "pubsub" | "otlp";
+  /** Where and how spans are exported; set exactly when delivery is "otlp". */
+  otlp: ResolvedOtlp | undefined;
+  /** Capture the OpenTelemetry trace context at the start of each exchange (OTLP delivery only). */
+  traceContext: boolean;
+  /** The local traffic viewer, or undefined when it is off. */
+  viewer: ResolvedViewer | undefined;
 }
 
 export const DEFAULT_REDACT_HEADERS = ["authorization", "proxy-authorization", "cookie", "set-cookie"];
@@ -93,11 +141,12 @@ export const DEFAULT_ROOT_URL = "https://app.apitoolkit.io";
 
 const KNOWN = new Set<string>([
   "apiKey", "rootURL", "debug", "redactHeaders", "redactDefaultHeaders", "redactRequestBody",
-  "redactResponseBody", "serviceVersion", "tags", "maxBodyBytes", "maxQueueBytes", "maxBatchMessages",
+  "redactResponseBody", "redactQueryParams", "redactDefaultQueryParams", "redactValues", "serviceVersion", "tags", "maxBodyBytes", "maxQueueBytes", "maxBatchMessages",
   "maxBatchBytes", "publishIntervalMs", "publishTimeoutMs", "flushTimeoutMs", "bootstrapTimeoutMs",
-  "sampleRate", "ignorePaths", "transport", "logger",
+  "sampleRate", "ignorePaths", "transport", "logger", "delivery", "otlp",
   // consumed by the outgoing-call integration
   "monitorOutgoing", "outgoing",
+  "viewer",
 ]);
 
 
@@ -141,15 +190,31 @@ export function resolveOptions(input: APIToolkitOptions | undefined, env: NodeJS
     fail("ignorePaths must be an array of strings and RegExps");
   }
   if (o.transport !== undefined && typeof o.transport !== "function") fail("transport must be a function");
+  const delivery = o.delivery ?? "pubsub";
+  if (delivery !== "pubsub" && delivery !== "otlp") fail(`delivery must be "pubsub" or "otlp", got ${JSON.stringify(o.delivery)}`);
+  if (delivery === "otlp" && o.transport !== undefined) fail('transport replaces the Pub/Sub transport: it cannot be combined with delivery: "otlp"');
+  // Validated whenever given (a typo fails at once), used only with delivery "otlp".
+  const otlp = o.otlp !== undefined || delivery === "otlp" ? resolveOtlp(o.otlp, env) : undefined;
   const logger = (o.logger ?? console) as Logger;
   if (typeof logger.warn !== "function" || typeof logger.info !== "function" || typeof logger.error !== "function") {
     fail("logger must have info, warn and error methods");
   }
 
-  const redaction = {
+  const queryNames = stringList("redactQueryParams", o.redactQueryParams).map((q) => q.trim().toLowerCase());
+  const useQueryDefaults = bool("redactDefaultQueryParams", o.redactDefaultQueryParams, true);
+  const redactQueryParams = new Set([...(useQueryDefaults ? DEFAULT_REDACT_QUERY_PARAMS : []), ...queryNames]);
+  const redactValues = compileValues(o.redactValues);
+  const requestList = stringList("redactRequestBody", o.redactRequestBody);
+  const responseList = stringList("redactResponseBody", o.redactResponseBody);
+  const request = compileNamed("redactRequestBody", requestList);
+  const response = compileNamed("redactResponseBody", responseList);
+  const redaction: RuleSet = {
     headers: redactHeaders,
-    request: compileNamed("redactRequestBody", stringList("redactRequestBody", o.redactRequestBody)),
-    response: compileNamed("redactResponseBody", stringList("redactResponseBody", o.redactResponseBody)),
+    request,
+    response,
+    query: redactQueryParams,
+    values: redactValues,
+    named: { request: namePaths(requestList, request), response: namePaths(responseList, response) },
   };
   return {
     apiKey,
@@ -158,6 +223,9 @@ export function resolveOptions(input: APIToolkitOptions | undefined, env: NodeJS
     redactHeaders,
     requestPaths: redaction.request,
     responsePaths: redaction.response,
+    redactQueryParams,
+    redactValues,
+    redaction,
     serviceVersion: o.serviceVersion as string | undefined,
     tags,
     maxBodyBytes: int("maxBodyBytes", o.maxBodyBytes, 64 * 1024, 0, 3 * 1024 * 1024),
@@ -174,5 +242,9 @@ export function resolveOptions(input: APIToolkitOptions | undefined, env: NodeJS
     logger,
     monitorOutgoing: bool("monitorOutgoing", o.monitorOutgoing, true),
     outgoing: compileOutgoing(redaction, o.outgoing),
+    delivery,
+    otlp: delivery === "otlp" ? otlp : undefined,
+    traceContext: delivery === "otlp",
+    viewer: resolveViewer(o.viewer),
   };
 }

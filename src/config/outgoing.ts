@@ -3,7 +3,7 @@
  */
 import { compileNamed, fail, stringList } from "./validate.js";
 import { matchesAny, testRegExp } from "./match.js";
-import type { RuleSet } from "../redact/rules.js";
+import { namePaths, type RuleSet } from "../redact/rules.js";
 import type { CompiledPaths } from "../jsonpath/index.js";
 
 /** A host pattern: a string is compared case-insensitively with `host:port` and with the bare host; a RegExp is tested on both. */
@@ -93,10 +93,19 @@ function combine(a: CompiledPaths, b: CompiledPaths): CompiledPaths {
 
 function extend(base: RuleSet, where: string, o: { redactHeaders?: unknown; redactRequestBody?: unknown; redactResponseBody?: unknown }): RuleSet {
   const headers = stringList(`${where}.redactHeaders`, o.redactHeaders).map((h) => h.trim().toLowerCase());
+  const requestList = stringList(`${where}.redactRequestBody`, o.redactRequestBody);
+  const responseList = stringList(`${where}.redactResponseBody`, o.redactResponseBody);
+  const request = compileNamed(`${where}.redactRequestBody`, requestList);
+  const response = compileNamed(`${where}.redactResponseBody`, responseList);
   return {
+    ...base, // query names and value detectors apply to outgoing calls as they are
     headers: headers.length ? new Set([...base.headers, ...headers]) : base.headers,
-    request: combine(base.request, compileNamed(`${where}.redactRequestBody`, stringList(`${where}.redactRequestBody`, o.redactRequestBody))),
-    response: combine(base.response, compileNamed(`${where}.redactResponseBody`, stringList(`${where}.redactResponseBody`, o.redactResponseBody))),
+    request: combine(base.request, request),
+    response: combine(base.response, response),
+    named: base.named && {
+      request: requestList.length ? [...base.named.request, ...namePaths(requestList, request)] : base.named.request,
+      response: responseList.length ? [...base.named.response, ...namePaths(responseList, response)] : base.named.response,
+    },
   };
 }
 

@@ -1,7 +1,6 @@
 import type { Exchange } from "../capture/exchange.js";
 import type { Transport } from "./transport.js";
-import { backoffMs } from "./backoff.js";
-import { isPermanentError } from "./transport.js";
+import { isPermanentError, retryDelayMs } from "./transport.js";
 import type { DropReason, Stats } from "./stats.js";
 
 /** Pub/Sub refuses messages over 10 MB; stay clear of it. */
@@ -240,7 +239,7 @@ export class Delivery {
       this.ready.unshift(...batch);
       this.readyBytes += bytes;
       this.o.stats.retries++;
-      const delay = backoffMs(this.retryAttempt++, 250, 30_000);
+      const delay = retryDelayMs(error, this.retryAttempt++);
       this.o.onRetry(error, delay);
       if (!this.retryTimer) {
         this.retryTimer = setTimeout(() => {

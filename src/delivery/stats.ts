@@ -22,6 +22,12 @@ export interface Stats {
   batches: number;
   /** reportError() calls made outside any request. */
   errorsOutsideRequest: number;
+  /**
+   * Values redacted so far, by rule: `header:authorization`, `query:api_key`, `path:token` (a route
+   * parameter), `body:$.password`, `value:jwt`, `value:/acct-\d{6}/`, `body:uncheckable` (a body
+   * replaced whole because it could not be checked). Rules that never fired are absent.
+   */
+  redactions: Record<string, number>;
   /** "pending" until client_metadata answered, then "ready"; "disabled" without a usable key; "closed" after close(). */
   state: "pending" | "ready" | "disabled" | "closed";
 }
@@ -37,6 +43,7 @@ export function newStats(): Stats {
     retries: 0,
     batches: 0,
     errorsOutsideRequest: 0,
+    redactions: Object.create(null) as Record<string, number>,
     state: "pending",
   };
 }

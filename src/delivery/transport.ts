@@ -4,6 +4,7 @@
  * (retried with backoff).
  */
 import type { ClientMetadata } from "../wire/types.js";
+import { backoffMs } from "./backoff.js";
 
 /** Where published batches go. The default publishes to Google Cloud Pub/Sub. */
 export interface Transport {
@@ -33,4 +34,22 @@ const PERMANENT_CODES = new Set([3 /* INVALID_ARGUMENT */, 9 /* FAILED_PRECONDIT
 export function isPermanentError(err: unknown): boolean {
   const e = err as { permanent?: unknown; code?: unknown };
   return e?.permanent === true || (typeof e?.code === "number" && PERMANENT_CODES.has(e.code));
+}
+
+/** The longest pause a server's own retry hint (`retryAfterMs`) may ask for. */
+const MAX_RETRY_AFTER_MS = 5 * 60_000;
+
+/**
+ * How long publishing pauses after a transient error: equal-jitter backoff (250 ms doubling to
+ * 30 s), or longer when the error carries the server's own hint as `retryAfterMs` (OTLP's HTTP
+ * `Retry-After`, gRPC `RetryInfo`), capped at 5 minutes.
+ *
+ * @example
+ * // A custom transport passes a server's hint on:
+ * throw Object.assign(new Error("throttled"), { retryAfterMs: 2000 });
+ */
+export function retryDelayMs(err: unknown, attempt: number): number {
+  const backoff = backoffMs(attempt, 250, 30_000);
+  const hint = (err as { retryAfterMs?: unknown } | null | undefined)?.retryAfterMs;
+  return typeof hint === "number" && hint > backoff ? Math.min(hint, MAX_RETRY_AFTER_MS) : backoff;
 }

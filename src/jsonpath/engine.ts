@@ -12,6 +12,7 @@ import { REDACTED } from "../registry/marker.js";
 import { StateTable } from "./automaton.js";
 import { normalizedPath, normalizedPathOf } from "./normalized.js";
 import { lowerQuery, type Program } from "./program.js";
+import { isJsonBytes, redactJsonBytes, streamable } from "./stream.js";
 import { walk, type Container } from "./walk.js";
 import type { CompiledPaths } from "./types.js";
 
@@ -31,7 +32,8 @@ export function createEngine(queries: readonly JSONPathQuery[], options: EngineO
     else programs.push(program);
   }
   const table = programs.length > 0 ? new StateTable(programs) : null;
-  return new Engine(queries.length, table, fallbacks, keyHints(programs, fallbacks.length));
+  const textTable = table !== null && fallbacks.length === 0 && streamable(programs) ? table : null;
+  return new Engine(queries.length, table, fallbacks, keyHints(programs, fallbacks.length), textTable);
 }
 
 /**
@@ -68,12 +70,20 @@ function tryLower(query: JSONPathQuery): Program | null {
 type Target = readonly [Container, string | number];
 
 class Engine implements CompiledPaths {
+  readonly redactBytes: ((json: Buffer) => Buffer | null) | undefined;
+  /** The hints as bytes, for {@link Engine.redactBytes}. */
+  private readonly hintBytes: readonly Buffer[] | null;
+
   constructor(
     readonly size: number,
     private readonly table: StateTable | null,
     private readonly fallbacks: readonly JSONPathQuery[],
     private readonly hints: readonly string[] | null,
-  ) {}
+    textTable: StateTable | null,
+  ) {
+    this.hintBytes = hints === null ? null : hints.map((hint) => Buffer.from(hint));
+    this.redactBytes = textTable === null ? undefined : (json) => this.redactJson(json, textTable);
+  }
 
   mayMatch(jsonText: string): boolean {
     const hints = this.hints;
@@ -81,6 +91,17 @@ class Engine implements CompiledPaths {
     if (hints === null || jsonText.includes("\\")) return true;
     for (let i = 0; i < hints.length; i++) if (jsonText.includes(hints[i]!)) return true;
     return false;
+  }
+
+  /** {@link redactJsonBytes}, or only the validation when no path can match; `null` (fail closed) if anything goes wrong. */
+  private redactJson(json: Buffer, table: StateTable): Buffer | null {
+    try {
+      const hints = this.hintBytes;
+      if (hints !== null && !json.includes(92) && !hints.some((hint) => json.includes(hint))) return isJsonBytes(json) ? json : null;
+      return redactJsonBytes(json, table);
+    } catch {
+      return null;
+    }
   }
 
   redact(doc: unknown): unknown {

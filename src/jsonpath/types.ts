@@ -23,4 +23,13 @@ export interface CompiledPaths {
    * callers still parse (what does not parse fails closed).
    */
   mayMatch(jsonText: string): boolean;
+  /**
+   * Redact the UTF-8 bytes of a JSON text without building a document (`stream.ts`): `json` itself
+   * when nothing is selected, new bytes with each selected value replaced by the JSON string
+   * REDACTED otherwise (whitespace, number spellings, escapes and every duplicate member kept;
+   * every duplicate a path selects redacted), `null` when the text is not valid JSON (fail closed).
+   * Absent when some path needs node values (filters), an array's length (negative indexes,
+   * slices with a negative bound or step) or json-p3: then parse, `redact` and stringify.
+   */
+  readonly redactBytes?: ((json: Buffer) => Buffer | null) | undefined;
 }

@@ -50,4 +50,10 @@ export const FOREIGN = {
   nextRequestContext: Symbol.for("@next/request-context"),
   /** Next.js's request meta on an IncomingMessage (the matched page and params, the URL as received). */
   nextRequestMeta: Symbol.for("NextInternalRequestMeta"),
+  /** @opentelemetry/api 1.x's global registry (its context manager, when an OpenTelemetry SDK registered one). */
+  otelApi: Symbol.for("opentelemetry.js.api.1"),
+  /** @opentelemetry/api's context key of the active span. */
+  otelSpan: Symbol.for("OpenTelemetry Context Key SPAN"),
+  /** @opentelemetry/core's context key that tells instrumentations not to trace (set around the SDK's own OTLP exports). */
+  otelSuppressTracing: Symbol.for("OpenTelemetry SDK Context Key SUPPRESS_TRACING"),
 } as const;

@@ -8,9 +8,12 @@
  * serialized before bootstrap learnt the project can be stamped in place ({@link stampProjectId}).
  */
 import type { Exchange, RawHeaders } from "../capture/exchange.js";
-import { queryParams } from "../capture/url.js";
-import { renderBody } from "../redact/body.js";
+import type { ErrorRecord } from "./types.js";
+import { queryParams, safeDecode } from "../capture/url.js";
+import { renderBody, type BodyRules } from "../redact/body.js";
+import { redactPathSegments, redactRouteParams, redactUrl, redactValue, ruleName, type PairRules } from "../redact/query.js";
 import type { RuleSet } from "../redact/rules.js";
+import type { Tally, ValueRules } from "../redact/values.js";
 import { REDACTED } from "../registry/marker.js";
 
 /** What serialization needs of the configuration. */
@@ -81,11 +84,47 @@ function first(h: HeaderList, name: string): string | undefined {
   return i < 0 ? undefined : h.values[i];
 }
 
-/** `{"name":["v1","v2"],...}`: repeats grouped in order, names in `redact` as ["[CLIENT_REDACTED]"]. */
-function headersJson(h: HeaderList, redact: ReadonlySet<string>): string {
-  const { names, values } = h;
+/** Headers whose value is a URL: its query is redacted by parameter name like the request's. */
+function isUrlHeader(name: string): boolean {
+  return name === "referer" || name === "location" || name === "content-location";
+}
+
+/**
+ * One header value as published (its name not redacted): a URL's query by parameter name and its
+ * decoded parts through the detectors, then the detectors over the value as it is.
+ */
+function headerValueOut(name: string, value: string, urls: PairRules | undefined, values: ValueRules | undefined, tally: Tally | undefined): string {
+  if (isUrlHeader(name)) {
+    if (values !== undefined) value = redactUrl(value, { names: urls?.names, nameTally: urls?.nameTally, values, valueTally: tally });
+    else if (urls !== undefined && value.indexOf("?") >= 0) value = redactUrl(value, urls);
+  }
+  if (values !== undefined) value = redactValue(value, values, tally) ?? value;
+  return value;
+}
+
+/** The URL headers' values percent-decoded, for the detectors' probe; undefined when one cannot be decoded. */
+function decodedUrlHeaders(h: HeaderList): string | undefined {
+  let out = "";
+  for (let i = 0; i < h.names.length; i++) {
+    const v = h.values[i]!;
+    if (!isUrlHeader(h.names[i]!) || v.indexOf("%") < 0) continue;
+    const d = safeDecode(v);
+    if (d === v) return undefined;
+    out += " " + d;
+  }
+  return out;
+}
+
+/**
+ * `{"name":["v1","v2"],...}`: repeats grouped in order, names in `redact` as ["[CLIENT_REDACTED]"]
+ * (counted into `tally`); with `urls`, the query of a Referer/Location URL redacted by parameter
+ * name; with `values`, detector matches in the other values.
+ */
+function headersJson(h: HeaderList, redact: ReadonlySet<string>, tally?: Tally, urls?: PairRules, values?: ValueRules, valueTally?: Tally): string {
+  const { names, values: raw } = h;
   let out = "{";
   const n = names.length;
+  const plain = urls === undefined && values === undefined;
   for (let i = 0; i < n; i++) {
     const name = names[i]!;
     if (names.indexOf(name) < i) continue; // already written with its first occurrence
@@ -93,10 +132,17 @@ function headersJson(h: HeaderList, redact: ReadonlySet<string>): string {
     out += str(name);
     if (redact.has(name)) {
       out += ":" + REDACTED_LIST;
+      if (tally !== undefined) {
+        let count = 1;
+        for (let j = i + 1; j < n; j++) if (names[j] === name) count++;
+        tally(ruleName("header:", name), count);
+      }
       continue;
     }
-    out += ":[" + str(values[i]);
-    for (let j = i + 1; j < n; j++) if (names[j] === name) out += "," + str(values[j]);
+    out += ":[" + str(plain ? raw[i]! : headerValueOut(name, raw[i]!, urls, values, valueTally));
+    for (let j = i + 1; j < n; j++) {
+      if (names[j] === name) out += "," + str(plain ? raw[j]! : headerValueOut(name, raw[j]!, urls, values, valueTally));
+    }
     out += "]";
   }
   return out + "}";
@@ -118,6 +164,31 @@ function queryJson(rawUrl: string): string {
   return out + "}";
 }
 
+/** The query_params object of decoded [name, value, ...] pairs, as queryJson writes it. */
+function pairsJson(pairs: readonly string[]): string {
+  if (pairs.length === 0) return "{}";
+  const q = Object.create(null) as Record<string, string[]>;
+  for (let i = 0; i < pairs.length; i += 2) (q[pairs[i]!] ??= []).push(pairs[i + 1]!);
+  let out = "{";
+  for (const k of Object.keys(q)) {
+    if (out.length > 1) out += ",";
+    out += str(k) + ":" + JSON.stringify(q[k]);
+  }
+  return out + "}";
+}
+
+/** Error records with the detectors' matches replaced in their texts. */
+function errorsOut(errors: readonly ErrorRecord[], values: ValueRules, tally: Tally | undefined): string {
+  return JSON.stringify(errors.map((e) => {
+    const out = { ...e };
+    for (const key of ["message", "root_error_message", "stack_trace", "error_type", "root_error_type"] as const) {
+      const v = out[key];
+      if (typeof v === "string") out[key] = redactValue(v, values, tally) ?? v;
+    }
+    return out;
+  }));
+}
+
 function paramsJson(params: Record<string, string>): string {
   let out = "{";
   for (const k of Object.keys(params)) {
@@ -129,19 +200,70 @@ function paramsJson(params: Record<string, string>): string {
 
 /**
  * The wire message of one exchange as UTF-8 JSON bytes, redacted by `rules` (headers by name,
- * bodies by JSONPath, failing closed), with the project id placeholder in front. Throws only on
- * an internal error (the caller counts it as `build_failed`).
+ * query and route parameters by name, bodies by JSONPath failing closed, and the value detectors
+ * everywhere), with the project id placeholder in front. Every redaction is counted into `tally`
+ * by rule. Throws only on an internal error (the caller counts it as `build_failed`).
  */
-export function serializeExchange(ex: Exchange, options: SerializeOptions, rules: RuleSet): Buffer {
+export function serializeExchange(ex: Exchange, options: SerializeOptions, rules: RuleSet, tally?: Tally): Buffer {
   const limit = options.maxBodyBytes;
+  const values = rules.values !== undefined && rules.values.size > 0 ? rules.values : undefined;
+  const names = rules.query !== undefined && rules.query.size > 0 ? rules.query : undefined;
   const reqH = headerList(ex.requestHeaders);
   const resH = headerList(ex.responseHeaders);
+  const counted = values !== undefined || tally !== undefined;
+  const reqRules: BodyRules | undefined = counted ? { values, named: rules.named?.request, tally } : undefined;
+  const resRules: BodyRules | undefined = counted ? { values, named: rules.named?.response, tally } : undefined;
   const reqBody = ex.requestBody.keptBytes === 0 && ex.requestBody.parsed === undefined
     ? ""
-    : renderBody(ex.requestBody, first(reqH, "content-type"), first(reqH, "content-encoding"), rules.request, limit).toString("base64");
+    : renderBody(ex.requestBody, first(reqH, "content-type"), first(reqH, "content-encoding"), rules.request, limit, reqRules).toString("base64");
   const resBody = ex.responseBody.keptBytes === 0 && ex.responseBody.parsed === undefined
     ? ""
-    : renderBody(ex.responseBody, first(resH, "content-type"), first(resH, "content-encoding"), rules.response, limit).toString("base64");
+    : renderBody(ex.responseBody, first(resH, "content-type"), first(resH, "content-encoding"), rules.response, limit, resRules).toString("base64");
+
+  // The URL, the route parameters and the headers, redacted by name.
+  let rawUrl = ex.rawUrl;
+  let params = ex.pathParams;
+  let urlPath = ex.urlPath;
+  let query: string;
+  const urls: PairRules | undefined = names === undefined ? undefined : { names, nameTally: tally };
+  if (urls === undefined && values === undefined) {
+    query = queryJson(rawUrl);
+  } else {
+    const pairs: string[] = [];
+    if (urls !== undefined && (rawUrl.indexOf("?") >= 0 || rawUrl.indexOf("#") >= 0)) rawUrl = redactUrl(rawUrl, urls, pairs);
+    else if (rawUrl.indexOf("?") >= 0) redactUrl(rawUrl, {}, pairs);
+    query = pairsJson(pairs);
+    if (urls !== undefined) ({ params, raw: rawUrl } = redactRouteParams(params, rawUrl, urls));
+  }
+  let paramsOut = paramsJson(params);
+  let reqHeaders = headersJson(reqH, rules.headers, tally, urls);
+  let resHeaders = headersJson(resH, rules.headers, tally, urls);
+  let errors = ex.errors.length === 0 ? "[]" : JSON.stringify(ex.errors);
+  const refererRaw = first(reqH, "referer");
+  let referer = refererRaw === undefined ? "" : rules.headers.has("referer") ? REDACTED : urls !== undefined && refererRaw.indexOf("?") >= 0 ? redactUrl(refererRaw, { names }) : refererRaw;
+
+  // Then the detectors, when one scan of all of it finds anything (the common case: nothing).
+  if (values !== undefined) {
+    const decoded = safeDecode(rawUrl);
+    const reqUrls = decodedUrlHeaders(reqH);
+    const resUrls = decodedUrlHeaders(resH);
+    const undecodable = (decoded === rawUrl && rawUrl.indexOf("%") >= 0) || reqUrls === undefined || resUrls === undefined;
+    if (undecodable || values.mayMatch(reqHeaders + resHeaders + query + paramsOut + decoded + (urlPath ?? "") + errors + reqUrls + resUrls)) {
+      const pairs: string[] = [];
+      const withValues: PairRules = { values, valueTally: tally };
+      rawUrl = redactUrl(rawUrl, withValues, pairs);
+      query = pairsJson(pairs);
+      ({ params, raw: rawUrl } = redactRouteParams(params, rawUrl, withValues));
+      paramsOut = paramsJson(params);
+      if (urlPath !== undefined && urlPath !== "") urlPath = redactPathSegments(urlPath, values, tally);
+      const urlNames: PairRules | undefined = names === undefined ? undefined : { names }; // counted above
+      reqHeaders = headersJson(reqH, rules.headers, undefined, urlNames, values, tally);
+      resHeaders = headersJson(resH, rules.headers, undefined, urlNames, values, tally);
+      if (referer !== "" && referer !== REDACTED) referer = headerValueOut("referer", referer, undefined, values, undefined); // counted in the headers
+      if (ex.errors.length > 0 && values.mayMatch(errors)) errors = errorsOut(ex.errors, values, tally);
+    }
+  }
+
   let head = HEAD + PROJECT_ID_PLACEHOLDER +
     '","msg_id":' + str(ex.msgId) +
     ',"timestamp":"' + new Date(ex.startEpochMs).toISOString() +
@@ -149,17 +271,18 @@ export function serializeExchange(ex: Exchange, options: SerializeOptions, rules
     ',"sdk_type":' + str(ex.sdkType) +
     ',"method":' + str(ex.method.toUpperCase()) +
     ',"host":' + str(ex.host) +
-    ',"raw_url":' + str(ex.rawUrl) +
+    ',"raw_url":' + str(rawUrl) +
     ',"proto_major":' + ex.protoMajor + ',"proto_minor":' + ex.protoMinor +
     ',"status_code":' + ex.statusCode +
-    ',"path_params":' + paramsJson(ex.pathParams) +
-    ',"query_params":' + queryJson(ex.rawUrl) +
-    ',"referer":' + str(first(reqH, "referer") ?? "") +
-    ',"request_headers":' + headersJson(reqH, rules.headers) +
-    ',"response_headers":' + headersJson(resH, rules.headers) +
-    ',"errors":' + (ex.errors.length === 0 ? "[]" : JSON.stringify(ex.errors));
-  if (ex.urlPath !== undefined) head += ',"url_path":' + str(ex.urlPath);
+    ',"path_params":' + paramsOut +
+    ',"query_params":' + query +
+    ',"referer":' + str(referer) +
+    ',"request_headers":' + reqHeaders +
+    ',"response_headers":' + resHeaders +
+    ',"errors":' + errors;
+  if (urlPath !== undefined) head += ',"url_path":' + str(urlPath);
   if (ex.parentId) head += ',"parent_id":' + str(ex.parentId);
+  if (ex.traceparent !== undefined) head += ',"traceparent":' + str(ex.traceparent); // OTLP delivery only (never sent to Pub/Sub)
   if (options.serviceVersion !== undefined) head += ',"service_version":' + str(options.serviceVersion);
   if (options.tags !== undefined) head += ',"tags":' + JSON.stringify(options.tags);
   head += ',"request_body":"';

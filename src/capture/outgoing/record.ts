@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { emptyBody } from "../body.js";
 import { currentRequest, isSuppressed } from "../context.js";
+import { outgoingTraceparent } from "../trace.js";
 import { setRules } from "../../redact/rules.js";
 import type { CaptureSink } from "../sink.js";
 import type { Exchange } from "../exchange.js";
@@ -102,6 +103,10 @@ export function begin(
   };
   const parentId = "parentId" in options ? options.parentId : currentRequest()?.msgId;
   if (parentId) ex.parentId = parentId;
+  if (rt.sink.config.traceContext) {
+    const tp = outgoingTraceparent(parentId || undefined);
+    if (tp !== undefined) ex.traceparent = tp;
+  }
   setRules(ex, rt.rules.rulesFor(host));
   return { ex, startHr, limit: rt.sink.config.maxBodyBytes, done: false, responded: false };
 }

@@ -1,0 +1,137 @@
+/**
+ * The two OTLP wire calls, each taking the bytes of one ExportTraceServiceRequest: OTLP/HTTP
+ * (`POST .../v1/traces`, `application/x-protobuf`, over node:http(s) with a keep-alive agent) and
+ * OTLP/gRPC (`TraceService/Export` through @grpc/grpc-js, with pass-through serializers). Failures
+ * are classified by ./errors.ts; the queue above retries.
+ */
+import http from "node:http";
+import https from "node:https";
+import { grpcStatusError, httpStatusError } from "./errors.js";
+import { untraced } from "./untraced.js";
+
+/** One OTLP export call. */
+export interface Sender {
+  /** Send one encoded ExportTraceServiceRequest; resolves with the encoded response. */
+  export(request: Uint8Array): Promise<Uint8Array>;
+  /** Release sockets and channels (an export still in flight fails). Never rejects. */
+  close(): Promise<void>;
+}
+
+const USER_AGENT = "apitoolkit-node (OTLP exporter)";
+/** Bytes of an error answer kept for the warning. */
+const MAX_ERROR_BODY = 4096;
+/** Bytes of a success answer read (an ExportTraceServiceResponse is a few bytes). */
+const MAX_RESPONSE_BODY = 64 * 1024;
+
+/** OTLP/HTTP with protobuf bodies to `url`. */
+export function httpSender(url: string, headers: Readonly<Record<string, string>>, timeoutMs: number): Sender {
+  const target = new URL(url);
+  const client = target.protocol === "https:" ? https : http;
+  // Delivery has at most two batches in flight.
+  const agent = new client.Agent({ keepAlive: true, maxSockets: 2 });
+  return {
+    export(body) {
+      return untraced(() => new Promise<Uint8Array>((resolve, reject) => {
+        let settled = false;
+        const done = (err: Error | undefined, value?: Uint8Array): void => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          if (err) reject(err);
+          else resolve(value!);
+        };
+        const req = client.request(target, {
+          method: "POST",
+          agent,
+          headers: { "user-agent": USER_AGENT, ...headers, "content-type": "application/x-protobuf", "content-length": String(body.byteLength) },
+        }, (res) => {
+          const status = res.statusCode ?? 0;
+          const ok = status >= 200 && status < 300;
+          const limit = ok ? MAX_RESPONSE_BODY : MAX_ERROR_BODY;
+          const chunks: Buffer[] = [];
+          let kept = 0;
+          res.on("data", (c: Buffer) => {
+            if (kept < limit) {
+              chunks.push(c);
+              kept += c.length;
+            }
+          });
+          res.on("error", (err) => done(err));
+          res.on("end", () => {
+            const text = Buffer.concat(chunks);
+            if (ok) done(undefined, text);
+            else done(httpStatusError(status, text.toString("utf8"), res.headers["retry-after"]));
+          });
+        });
+        const timer = setTimeout(() => req.destroy(new Error(`OTLP/HTTP export timed out after ${timeoutMs} ms`)), timeoutMs);
+        timer.unref();
+        req.on("error", (err) => done(err));
+        req.end(body);
+      }));
+    },
+    async close() {
+      agent.destroy();
+    },
+  };
+}
+
+/** The grpc-js surface used here (loaded lazily: only gRPC delivery needs it). */
+interface GrpcModule {
+  credentials: { createSsl(): unknown; createInsecure(): unknown };
+  Metadata: new () => { set(key: string, value: string): void };
+  Client: new (address: string, credentials: unknown, options?: Record<string, unknown>) => GrpcClient;
+}
+interface GrpcClient {
+  makeUnaryRequest(
+    method: string,
+    serialize: (value: Buffer) => Buffer,
+    deserialize: (value: Buffer) => Buffer,
+    argument: Buffer,
+    metadata: unknown,
+    options: { deadline: number },
+    callback: (err: GrpcError | null, value?: Buffer) => void,
+  ): unknown;
+  close(): void;
+}
+interface GrpcError {
+  code?: number;
+  details?: string;
+  message?: string;
+  metadata?: { get(key: string): Array<string | Buffer> };
+}
+
+const EXPORT_METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+const passThrough = (b: Buffer): Buffer => b;
+
+/** OTLP/gRPC to the host:port of `url` (TLS when it is `https:`). */
+export async function grpcSender(url: string, headers: Readonly<Record<string, string>>, timeoutMs: number): Promise<Sender> {
+  const grpc = (await import("@grpc/grpc-js")) as unknown as GrpcModule;
+  const target = new URL(url);
+  const secure = target.protocol === "https:";
+  const port = target.port || (secure ? "443" : "80");
+  // URL.hostname keeps an IPv6 address in brackets, as a gRPC target wants it.
+  const client = untraced(() => new grpc.Client(`${target.hostname}:${port}`,
+    secure ? grpc.credentials.createSsl() : grpc.credentials.createInsecure(),
+    { "grpc.primary_user_agent": USER_AGENT }));
+  return {
+    export(body) {
+      const metadata = new grpc.Metadata();
+      for (const [k, v] of Object.entries(headers)) metadata.set(k, v);
+      const request = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+      return untraced(() => new Promise<Uint8Array>((resolve, reject) => {
+        client.makeUnaryRequest(EXPORT_METHOD, passThrough, passThrough, request, metadata, { deadline: Date.now() + timeoutMs }, (err, value) => {
+          if (!err) return resolve(value ?? Buffer.alloc(0));
+          const details = err.metadata?.get("grpc-status-details-bin")?.[0];
+          reject(grpcStatusError(typeof err.code === "number" ? err.code : 2, err.details ?? err.message ?? "", Buffer.isBuffer(details) ? details : undefined));
+        });
+      }));
+    },
+    async close() {
+      try {
+        client.close();
+      } catch {
+        /* closing never rejects */
+      }
+    },
+  };
+}

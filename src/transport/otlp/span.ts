@@ -1,0 +1,246 @@
+/**
+ * One wire message (the JSON the queue holds, already redacted) -> one span, shaped as the
+ * OpenTelemetry SDK's `ReadableSpan` so that OpenTelemetry's own serializer encodes it. Runs in
+ * the transport's send(), off the request path.
+ *
+ * Ids are derived from the message alone, so the parent/child link holds without any state: the
+ * span id is a hash of `msg_id`; the trace id is the OpenTelemetry trace the exchange joined
+ * (`traceparent`), else the incoming request's `msg_id` (its own for an incoming request, its
+ * `parent_id` for an outgoing call); an outgoing call's parent is the span of `parent_id`.
+ */
+import { createHash } from "node:crypto";
+import type { ErrorRecord, WireMessage } from "../../wire/types.js";
+
+/** What the transport reads of a queued message (`traceparent` exists only in OTLP mode). */
+export type OtlpWireMessage = WireMessage & { traceparent?: string };
+
+export type AttributeValue = string | number | boolean | string[];
+export type Attributes = Record<string, AttributeValue>;
+/** [seconds, nanoseconds], as OpenTelemetry's HrTime. */
+export type HrTime = [number, number];
+
+export interface SpanContext {
+  traceId: string;
+  spanId: string;
+  traceFlags: number;
+  isRemote?: boolean;
+}
+
+/** The Resource shape OpenTelemetry's serializer reads. */
+export interface SpanResource {
+  readonly attributes: Attributes;
+  readonly asyncAttributesPending: boolean;
+  readonly schemaUrl?: string;
+  waitForAsyncAttributes(): Promise<void>;
+  getRawAttributes(): Array<[string, AttributeValue]>;
+}
+
+export interface SpanScope {
+  name: string;
+  version?: string;
+}
+
+/** The fields of OpenTelemetry's ReadableSpan (sdk-trace 1.x and 2.x) that its OTLP serializers read. */
+export interface OtlpSpan {
+  name: string;
+  kind: number;
+  spanContext(): SpanContext;
+  parentSpanContext: SpanContext | undefined;
+  /** sdk-trace 1.x spelling of the parent. */
+  parentSpanId: string | undefined;
+  startTime: HrTime;
+  endTime: HrTime;
+  duration: HrTime;
+  status: { code: number; message?: string };
+  attributes: Attributes;
+  links: never[];
+  events: Array<{ name: string; time: HrTime; attributes: Attributes; droppedAttributesCount: number }>;
+  ended: true;
+  resource: SpanResource;
+  instrumentationScope: SpanScope;
+  /** sdk-trace 1.x spelling of the scope. */
+  instrumentationLibrary: SpanScope;
+  droppedAttributesCount: number;
+  droppedEventsCount: number;
+  droppedLinksCount: number;
+}
+
+/** OpenTelemetry API enums (SpanKind, SpanStatusCode). */
+export const SPAN_KIND_SERVER = 1;
+export const SPAN_KIND_CLIENT = 2;
+export const STATUS_UNSET = 0;
+export const STATUS_ERROR = 2;
+
+const HEX32 = /^[0-9a-f]{32}$/;
+const HEX16 = /^[0-9a-f]{16}$/;
+const ZERO32 = "0".repeat(32);
+const ZERO16 = "0".repeat(16);
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/** The span id of the message `msgId`: the first 8 bytes of its SHA-256 (never all zero). */
+export function spanIdOf(msgId: string): string {
+  const id = createHash("sha256").update(msgId).digest("hex").slice(0, 16);
+  return id === ZERO16 ? "0000000000000001" : id;
+}
+
+/** The trace id a message that starts a trace gets: its UUID's 16 bytes (a hash if it is not a UUID). */
+export function traceIdOf(msgId: string): string {
+  const hex = msgId.replace(/-/g, "").toLowerCase();
+  if (HEX32.test(hex) && hex !== ZERO32) return hex;
+  return createHash("sha256").update(msgId).digest("hex").slice(0, 32);
+}
+
+/** A W3C traceparent, or undefined when it is not a valid one (unknown version 0xff, zero ids). */
+export function parseTraceparent(tp: string | undefined): SpanContext | undefined {
+  if (typeof tp !== "string") return undefined;
+  const m = TRACEPARENT.exec(tp.trim().toLowerCase());
+  if (!m || m[1] === "ff" || m[2] === ZERO32 || m[3] === ZERO16 || !HEX32.test(m[2]!) || !HEX16.test(m[3]!)) return undefined;
+  return { traceId: m[2]!, spanId: m[3]!, traceFlags: parseInt(m[4]!, 16) & 1, isRemote: false };
+}
+
+/** `[seconds, nanoseconds]` of epoch milliseconds plus nanoseconds. */
+function hrTime(epochMs: number, plusNs = 0): HrTime {
+  const seconds = Math.floor(epochMs / 1000);
+  const nanos = Math.round((epochMs - seconds * 1000) * 1e6) + plusNs;
+  return [seconds + Math.floor(nanos / 1e9), nanos % 1e9];
+}
+
+function nsToHrTime(ns: number): HrTime {
+  return [Math.floor(ns / 1e9), ns % 1e9];
+}
+
+/** Host and port of a Host header value (`example.com:8080`, `[::1]:3000`). */
+function splitHost(host: string): { address: string; port: number | undefined } {
+  const v6 = /^\[([^\]]*)\](?::(\d+))?$/.exec(host);
+  if (v6) return { address: v6[1]!, port: v6[2] ? Number(v6[2]) : undefined };
+  const colon = host.lastIndexOf(":");
+  if (colon > 0 && host.indexOf(":") === colon && /^\d+$/.test(host.slice(colon + 1))) {
+    return { address: host.slice(0, colon), port: Number(host.slice(colon + 1)) };
+  }
+  return { address: host, port: undefined };
+}
+
+function headerAttributes(out: Attributes, prefix: string, headers: Record<string, string[]> | undefined): void {
+  if (!headers) return;
+  for (const name of Object.keys(headers)) {
+    const values = headers[name];
+    if (Array.isArray(values)) out[prefix + name] = values.map(String);
+  }
+}
+
+function exceptionEvent(e: ErrorRecord, fallback: HrTime): OtlpSpan["events"][number] {
+  const when = Date.parse(e.when);
+  return {
+    name: "exception",
+    time: Number.isFinite(when) ? hrTime(when) : fallback,
+    attributes: { "exception.type": e.error_type, "exception.message": e.message, "exception.stacktrace": e.stack_trace },
+    droppedAttributesCount: 0,
+  };
+}
+
+/** What every span of one transport shares. */
+export interface SpanTemplate {
+  spanName: string;
+  resource: SpanResource;
+  scope: SpanScope;
+}
+
+/**
+ * The span of one wire message: SERVER for an incoming request, CLIENT for an outgoing call
+ * (`sdk_type` ending in `Outgoing`); start = the message's timestamp, end = start + duration;
+ * status ERROR on a 5xx, a call that got no response, or recorded errors (one `exception` event
+ * each). Attributes: the ones APIToolkit's server reads plus OpenTelemetry's stable HTTP ones.
+ * Throws on a message that is not a wire message (the caller skips it).
+ */
+export function spanOf(m: OtlpWireMessage, t: SpanTemplate): OtlpSpan {
+  if (typeof m.msg_id !== "string" || typeof m.timestamp !== "string" || typeof m.method !== "string" || typeof m.raw_url !== "string") {
+    throw new TypeError("not a wire message");
+  }
+  const startMs = Date.parse(m.timestamp);
+  if (!Number.isFinite(startMs)) throw new TypeError("timestamp is not a date");
+  const durationNs = Number.isFinite(m.duration) && m.duration > 0 ? Math.round(m.duration) : 0;
+  const startTime = hrTime(startMs);
+  const endTime = hrTime(startMs, durationNs);
+  const outgoing = typeof m.sdk_type === "string" && m.sdk_type.endsWith("Outgoing");
+  const errors = Array.isArray(m.errors) ? m.errors : [];
+  const status = typeof m.status_code === "number" ? m.status_code : 0;
+
+  const joined = parseTraceparent(m.traceparent);
+  const parentMsgId = typeof m.parent_id === "string" && m.parent_id !== "" ? m.parent_id : undefined;
+  const traceId = joined?.traceId ?? traceIdOf(parentMsgId ?? m.msg_id);
+  const spanId = spanIdOf(m.msg_id);
+  const traceFlags = 1; // exported, so sampled
+  const parent: SpanContext | undefined = parentMsgId !== undefined
+    ? { traceId, spanId: spanIdOf(parentMsgId), traceFlags, isRemote: false }
+    : joined;
+
+  const q = m.raw_url.search(/[?#]/);
+  const path = q < 0 ? m.raw_url : m.raw_url.slice(0, q);
+  const a: Attributes = {
+    "http.request.method": m.method,
+    "url.path": path || "/",
+    "http.target": m.raw_url,
+    "http.response.status_code": status,
+    "network.protocol.version": m.proto_major === 2 || m.proto_major === 3 ? String(m.proto_major) : `${m.proto_major ?? 1}.${m.proto_minor ?? 1}`,
+  };
+  if (q >= 0 && m.raw_url[q] === "?") {
+    const hash = m.raw_url.indexOf("#", q);
+    a["url.query"] = m.raw_url.slice(q + 1, hash < 0 ? undefined : hash);
+  }
+  if (typeof m.host === "string" && m.host !== "") {
+    const { address, port } = splitHost(m.host);
+    a["server.address"] = address;
+    if (port !== undefined) a["server.port"] = port;
+  }
+  const ua = m.request_headers?.["user-agent"]?.[0];
+  if (typeof ua === "string") a["user_agent.original"] = ua;
+  if (typeof m.url_path === "string") a["http.route"] = m.url_path;
+  a["http.request.query_params"] = JSON.stringify(m.query_params ?? {});
+  a["http.request.path_params"] = JSON.stringify(m.path_params ?? {});
+  headerAttributes(a, "http.request.header.", m.request_headers);
+  headerAttributes(a, "http.response.header.", m.response_headers);
+  a["http.request.body"] = typeof m.request_body === "string" ? m.request_body : "";
+  a["http.response.body"] = typeof m.response_body === "string" ? m.response_body : "";
+  a["apitoolkit.msg_id"] = m.msg_id;
+  a["apitoolkit.sdk_type"] = String(m.sdk_type);
+  if (parentMsgId !== undefined) a["apitoolkit.parent_id"] = parentMsgId;
+  a["apitoolkit.errors"] = JSON.stringify(errors);
+  if (typeof m.service_version === "string") a["apitoolkit.service_version"] = m.service_version;
+  if (Array.isArray(m.tags)) a["apitoolkit.tags"] = m.tags.map(String);
+
+  const failed = status >= 500 || (outgoing && status === 0) || errors.length > 0;
+  const first = errors[0];
+  return {
+    name: t.spanName,
+    kind: outgoing ? SPAN_KIND_CLIENT : SPAN_KIND_SERVER,
+    spanContext: () => ({ traceId, spanId, traceFlags }),
+    parentSpanContext: parent,
+    parentSpanId: parent?.spanId,
+    startTime,
+    endTime,
+    duration: nsToHrTime(durationNs),
+    status: failed
+      ? { code: STATUS_ERROR, message: first ? `${first.error_type}: ${first.message}` : "" }
+      : { code: STATUS_UNSET },
+    attributes: a,
+    links: [],
+    events: errors.map((e) => exceptionEvent(e, endTime)),
+    ended: true,
+    resource: t.resource,
+    instrumentationScope: t.scope,
+    instrumentationLibrary: t.scope,
+    droppedAttributesCount: 0,
+    droppedEventsCount: 0,
+    droppedLinksCount: 0,
+  };
+}
+
+/** A Resource with fixed attributes, in the shape OpenTelemetry's serializers read. */
+export function fixedResource(attributes: Attributes): SpanResource {
+  return {
+    attributes,
+    asyncAttributesPending: false,
+    waitForAsyncAttributes: () => Promise.resolve(),
+    getRawAttributes: () => Object.entries(attributes),
+  };
+}
