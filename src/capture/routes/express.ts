@@ -7,6 +7,7 @@
 import http from "node:http";
 import { EXPRESS_ACCESSORS, EXPRESS_BASE_URL, EXPRESS_PARAMS, EXPRESS_ROUTE, EXPRESS_TRACKER } from "../../registry/symbols.js";
 import { safeDecode } from "../url.js";
+import { fastProperties } from "../node-http.js";
 import { stringParams, type RouteMatch } from "./params.js";
 
 interface Minimal {
@@ -140,6 +141,7 @@ export function installExpressAccessors(): boolean {
   define("baseUrl", (t, v) => t.baseUrlSet(v));
   define("route", (t, v) => t.routeSet(v));
   define("params", (t, v) => t.paramsSet(v));
+  fastProperties(proto); // new accessors can leave the prototype in slow mode for every request
   return true;
 }
 
