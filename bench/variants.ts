@@ -51,7 +51,9 @@ const quiet = { info() {}, warn: (m: string) => process.stderr.write(`sdk warnin
 
 /** The SDK's options in every SDK variant: the redaction rules, default options otherwise. */
 function sdkOptions(env: VariantEnv): APIToolkitOptions {
-  return { logger: quiet, ...REDACTION, ...(env.queueBytes ? { maxQueueBytes: env.queueBytes } : {}) };
+  // BENCH_SDK_OPTIONS (JSON): extra options for attribution runs by hand (e.g. {"sampleRate":0}).
+  const extra = process.env.BENCH_SDK_OPTIONS ? (JSON.parse(process.env.BENCH_SDK_OPTIONS) as APIToolkitOptions) : {};
+  return { logger: quiet, ...REDACTION, ...(env.queueBytes ? { maxQueueBytes: env.queueBytes } : {}), ...extra };
 }
 
 async function loadSdk(env: VariantEnv): Promise<{ APIToolkit: typeof APIToolkitType; integration: Record<string, unknown> }> {
