@@ -6,6 +6,8 @@
 import { FRAMEWORKS } from "./frameworks.js";
 import { VARIANTS } from "./variants.js";
 import { answer, type Sample } from "./lib.js";
+import { Session } from "node:inspector/promises";
+import { writeFileSync } from "node:fs";
 
 const framework = FRAMEWORKS.find((f) => f.key === (process.env.FRAMEWORK ?? "express5"));
 const variant = VARIANTS.find((v) => v.key === (process.env.VARIANT ?? "bare"));
@@ -39,13 +41,30 @@ function sample(): Sample {
   };
 }
 
+// BENCH_STEADY_PROFILE=<file>: a CPU profile of the measured part only (from the first `sample`,
+// after the warm-up, to `close`), for attribution runs by hand.
+const steadyProfile = process.env.BENCH_STEADY_PROFILE;
+let profiler: Session | undefined;
+
 answer(async (op) => {
-  if (op === "sample") return sample();
+  if (op === "sample") {
+    if (steadyProfile && !profiler) {
+      profiler = new Session();
+      profiler.connect();
+      await profiler.post("Profiler.enable");
+      await profiler.post("Profiler.start");
+    }
+    return sample();
+  }
   if (op === "flush") {
     const flushed = await instance.flush();
     return { ...sample(), flushed };
   }
   if (op === "close") {
+    if (profiler) {
+      const { profile } = await profiler.post("Profiler.stop");
+      writeFileSync(steadyProfile!, JSON.stringify(profile));
+    }
     await served.close();
     await instance.close();
     const last = sample();

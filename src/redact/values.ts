@@ -65,6 +65,13 @@ export interface ValueRules {
    * in the text (or a JSON escape, or a RegExp that must see each value alone, rules a scan out).
    */
   mayMatch(text: string): boolean;
+  /**
+   * mayMatch for plain values (not JSON text) joined by "\n": the URL, header values, route
+   * parameters, error texts, as they are. Scans them as they are and percent-decoded both ways
+   * (`+` as a space, as a query value is read, and kept, as a path segment is read), so false only
+   * when no redaction of any of them, decoded as its own place decodes it, can find a match.
+   */
+  mayMatchValues(text: string): boolean;
   /** `text` with every match replaced by the marker, or undefined when nothing matched. Counts into `tally`. */
   redact(text: string, tally?: Tally, where?: string): string | undefined;
   /** `[start, end)` pairs of every match of every detector, sorted by start (overlaps possible). */
@@ -373,6 +380,7 @@ export const NO_VALUES: ValueRules = {
   rules: [],
   local: true,
   mayMatch: () => false,
+  mayMatchValues: () => false,
   redact: () => undefined,
   ranges: () => [],
 };
@@ -399,6 +407,16 @@ class Values implements ValueRules {
     if (text.indexOf("%") < 0) return false;
     const decoded = percentDecode(text);
     return decoded !== text && this.scan(decoded);
+  }
+
+  mayMatchValues(text: string): boolean {
+    if (!this.local) return true;
+    if (this.scan(text)) return true;
+    const pct = text.indexOf("%") >= 0;
+    const plus = text.indexOf("+") >= 0;
+    if (!pct && !plus) return false;
+    if (this.scan(decodeLines(text, true))) return true; // a query value: `+` is a space
+    return pct && plus && this.scan(decodeLines(text, false)); // a path segment: `+` stays
   }
 
   private scan(text: string): boolean {
@@ -452,6 +470,27 @@ export function percentDecode(text: string): string {
     return decodeURIComponent(spaced);
   } catch {
     return spaced.replace(ESCAPES, (m) => String.fromCharCode(parseInt(m.slice(1), 16)));
+  }
+}
+
+/**
+ * Each "\n"-separated line percent-decoded on its own (`+` as a space when `plus`), so that one
+ * line's invalid escape leaves the others decoded properly; a line that cannot be decoded as
+ * UTF-8 decodes byte by byte, as percentDecode does.
+ */
+function decodeLines(text: string, plus: boolean): string {
+  const one = (line: string): string => {
+    const s = plus && line.indexOf("+") >= 0 ? line.replace(/\+/g, " ") : line;
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s.replace(ESCAPES, (m) => String.fromCharCode(parseInt(m.slice(1), 16)));
+    }
+  };
+  try {
+    return decodeURIComponent(plus ? text.replace(/\+/g, " ") : text);
+  } catch {
+    return text.split("\n").map(one).join("\n");
   }
 }
 

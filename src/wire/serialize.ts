@@ -9,7 +9,7 @@
  */
 import type { Exchange, RawHeaders } from "../capture/exchange.js";
 import type { ErrorRecord } from "./types.js";
-import { queryParams, safeDecode } from "../capture/url.js";
+import { queryParams } from "../capture/url.js";
 import { renderBody, type BodyRules } from "../redact/body.js";
 import { redactPathSegments, redactRouteParams, redactUrl, redactValue, ruleName, type PairRules } from "../redact/query.js";
 import type { RuleSet } from "../redact/rules.js";
@@ -41,6 +41,28 @@ const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/;
 /** A string as JSON text: most strings need no escape, and the test is cheaper than JSON.stringify. */
 function str(s: string): string {
   return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : '"' + s + '"';
+}
+
+/** The last second formatted by isoTimestamp, and its text up to the seconds (`2026-12-01T12:34:56`). */
+let lastSecond = NaN;
+let lastSecondText = "";
+
+/**
+ * `new Date(epochMs).toISOString()`, for epoch milliseconds in years 1970-9999. V8's Date takes
+ * microseconds to build and format (measured: half of this file's own time in a server); requests
+ * arrive within the same second, so the text up to the seconds is made once per second.
+ */
+export function isoTimestamp(epochMs: number): string {
+  const ms = Math.floor(epochMs);
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    const iso = new Date(second * 1000).toISOString(); // "YYYY-MM-DDTHH:MM:SS.000Z"
+    if (iso.length !== 24) return new Date(ms).toISOString(); // outside 0000-9999: not cached
+    lastSecond = second;
+    lastSecondText = iso.slice(0, 19);
+  }
+  const frac = ms - second * 1000;
+  return lastSecondText + (frac < 10 ? ".00" : frac < 100 ? ".0" : ".") + frac + "Z";
 }
 
 /** Captured headers as two parallel lists: lower-case names and values, repeats in order. */
@@ -102,18 +124,28 @@ function headerValueOut(name: string, value: string, urls: PairRules | undefined
   return value;
 }
 
-/** The URL headers' values percent-decoded, for the detectors' probe; undefined when one cannot be decoded. */
-function decodedUrlHeaders(h: HeaderList): string | undefined {
-  let out = "";
-  for (let i = 0; i < h.names.length; i++) {
-    const v = h.values[i]!;
-    if (!isUrlHeader(h.names[i]!) || v.indexOf("%") < 0) continue;
-    const d = safeDecode(v);
-    if (d === v) return undefined;
-    out += " " + d;
+/**
+ * Every plain value the detectors would look at, joined by "\n" (which no built-in detector
+ * matches across): the URL, the route template and parameters, header values not redacted by
+ * name, error texts. Their JSON text would not do: an escape (`\"` in every ETag) hides nothing
+ * in the value itself but would force the slow path on nearly every response.
+ */
+function valueProbe(ex: Exchange, reqH: HeaderList, resH: HeaderList, redact: ReadonlySet<string>): string {
+  let out = ex.rawUrl + "\n" + (ex.urlPath ?? "");
+  for (const k of Object.keys(ex.pathParams)) out += "\n" + ex.pathParams[k]!;
+  for (const h of [reqH, resH]) {
+    for (let i = 0; i < h.names.length; i++) if (!redact.has(h.names[i]!)) out += "\n" + h.values[i]!;
+  }
+  for (const e of ex.errors) {
+    for (const key of ERROR_TEXTS) {
+      const v = e[key];
+      if (typeof v === "string") out += "\n" + v;
+    }
   }
   return out;
 }
+
+const ERROR_TEXTS = ["message", "root_error_message", "stack_trace", "error_type", "root_error_type"] as const;
 
 /**
  * `{"name":["v1","v2"],...}`: repeats grouped in order, names in `redact` as ["[CLIENT_REDACTED]"]
@@ -181,7 +213,7 @@ function pairsJson(pairs: readonly string[]): string {
 function errorsOut(errors: readonly ErrorRecord[], values: ValueRules, tally: Tally | undefined): string {
   return JSON.stringify(errors.map((e) => {
     const out = { ...e };
-    for (const key of ["message", "root_error_message", "stack_trace", "error_type", "root_error_type"] as const) {
+    for (const key of ERROR_TEXTS) {
       const v = out[key];
       if (typeof v === "string") out[key] = redactValue(v, values, tally) ?? v;
     }
@@ -243,30 +275,24 @@ export function serializeExchange(ex: Exchange, options: SerializeOptions, rules
   let referer = refererRaw === undefined ? "" : rules.headers.has("referer") ? REDACTED : urls !== undefined && refererRaw.indexOf("?") >= 0 ? redactUrl(refererRaw, { names }) : refererRaw;
 
   // Then the detectors, when one scan of all of it finds anything (the common case: nothing).
-  if (values !== undefined) {
-    const decoded = safeDecode(rawUrl);
-    const reqUrls = decodedUrlHeaders(reqH);
-    const resUrls = decodedUrlHeaders(resH);
-    const undecodable = (decoded === rawUrl && rawUrl.indexOf("%") >= 0) || reqUrls === undefined || resUrls === undefined;
-    if (undecodable || values.mayMatch(reqHeaders + resHeaders + query + paramsOut + decoded + (urlPath ?? "") + errors + reqUrls + resUrls)) {
-      const pairs: string[] = [];
-      const withValues: PairRules = { values, valueTally: tally };
-      rawUrl = redactUrl(rawUrl, withValues, pairs);
-      query = pairsJson(pairs);
-      ({ params, raw: rawUrl } = redactRouteParams(params, rawUrl, withValues));
-      paramsOut = paramsJson(params);
-      if (urlPath !== undefined && urlPath !== "") urlPath = redactPathSegments(urlPath, values, tally);
-      const urlNames: PairRules | undefined = names === undefined ? undefined : { names }; // counted above
-      reqHeaders = headersJson(reqH, rules.headers, undefined, urlNames, values, tally);
-      resHeaders = headersJson(resH, rules.headers, undefined, urlNames, values, tally);
-      if (referer !== "" && referer !== REDACTED) referer = headerValueOut("referer", referer, undefined, values, undefined); // counted in the headers
-      if (ex.errors.length > 0 && values.mayMatch(errors)) errors = errorsOut(ex.errors, values, tally);
-    }
+  if (values !== undefined && values.mayMatchValues(valueProbe(ex, reqH, resH, rules.headers))) {
+    const pairs: string[] = [];
+    const withValues: PairRules = { values, valueTally: tally };
+    rawUrl = redactUrl(rawUrl, withValues, pairs);
+    query = pairsJson(pairs);
+    ({ params, raw: rawUrl } = redactRouteParams(params, rawUrl, withValues));
+    paramsOut = paramsJson(params);
+    if (urlPath !== undefined && urlPath !== "") urlPath = redactPathSegments(urlPath, values, tally);
+    const urlNames: PairRules | undefined = names === undefined ? undefined : { names }; // counted above
+    reqHeaders = headersJson(reqH, rules.headers, undefined, urlNames, values, tally);
+    resHeaders = headersJson(resH, rules.headers, undefined, urlNames, values, tally);
+    if (referer !== "" && referer !== REDACTED) referer = headerValueOut("referer", referer, undefined, values, undefined); // counted in the headers
+    if (ex.errors.length > 0) errors = errorsOut(ex.errors, values, tally);
   }
 
   let head = HEAD + PROJECT_ID_PLACEHOLDER +
     '","msg_id":' + str(ex.msgId) +
-    ',"timestamp":"' + new Date(ex.startEpochMs).toISOString() +
+    ',"timestamp":"' + isoTimestamp(ex.startEpochMs) +
     '","duration":' + Math.max(0, Math.round(ex.durationNs)) +
     ',"sdk_type":' + str(ex.sdkType) +
     ',"method":' + str(ex.method.toUpperCase()) +

@@ -9,6 +9,7 @@ import fc from "fast-check";
 import "../helpers/fast-check-seed.js";
 import { APIToolkit, APIToolkitConfigError } from "../../src/index.js";
 import { compileValues, DEFAULT_VALUE_DETECTORS, VALUE_DETECTORS } from "../../src/redact/values.js";
+import { redactPathSegments, redactUrl, redactValue } from "../../src/redact/query.js";
 import { REDACTED } from "../../src/registry/marker.js";
 import { quietLogger } from "../helpers/logger.js";
 import { ALL_DETECTORS, cardArb, essence, luhnValid, secretArb, wordsArb } from "../helpers/secrets.js";
@@ -213,4 +214,32 @@ describe("the README's detector table says what the detectors do", () => {
       assert.equal(compileValues([detector]).redact(input!), output);
     });
   }
+});
+
+describe("mayMatchValues (the one scan that lets an exchange skip the detectors)", () => {
+  // Whatever a value's redaction would find (as it is, percent-encoded with `+` or `%20` for
+  // spaces, in a query, a path, a header), the probe of the values joined by "\n" says "may match".
+  const encodings = fc.constantFrom<(s: string) => string>(
+    (s) => s,
+    (s) => encodeURIComponent(s),
+    (s) => encodeURIComponent(s).replace(/%20/g, "+"),
+    (s) => s.replace(/ /g, "%20"),
+  );
+  test("never false where a redaction of one of the values finds a secret", () => {
+    fc.assert(fc.property(secretArb, wordsArb, wordsArb, encodings, fc.boolean(), ({ secret }, before, after, encode, badEscape) => {
+      const value = encode(`${before} ${secret} ${after}`);
+      const url = `/x/${value}?q=${value}`;
+      const others = ['W/"b-Ai2R8hgEarLmHKwesT1qcY913ys"', "keep-alive", badEscape ? "100%zz" : "ok"];
+      const found = redactValue(value, all) !== undefined || redactUrl(url, { values: all }) !== url || redactPathSegments(url, all) !== url;
+      assert.ok(found, "the generator makes findable secrets");
+      assert.equal(all.mayMatchValues([...others, url, value].join("\n")), true);
+    }));
+  });
+
+  test("false for ordinary exchanges, quotes and backslashes included", () => {
+    const probe = ["/health", "/health", "127.0.0.1:3000", "keep-alive", "wrk", 'W/"b-Ai2R8hgEarLmHKwesT1qcY913ys"',
+      "application/json; charset=utf-8", "11", "C:\\path\\to", "/search?q=caf%C3%A9&page=2+3", "100%zz"].join("\n");
+    assert.equal(defaults.mayMatchValues(probe), false);
+    assert.equal(all.mayMatchValues(probe), false);
+  });
 });
