@@ -229,6 +229,34 @@ describe("node:http and node:https", () => {
     assert.deepEqual(await topic.drain(800), []);
   });
 
+  test("response headers are published as the app sent them, whichever way it set them", async () => {
+    // writeHead merges what it is passed into what setHeader set (passed values win); with nothing
+    // set, what it is passed (an object, a flat or a nested list) is all there is. (node's own
+    // framing headers, connection/keep-alive/content-length/date, are not the app's and not published.)
+    const R = "[CLIENT_REDACTED]";
+    const ways: Record<string, [(res: http.ServerResponse) => void, Record<string, string[]>]> = {
+      "/set-only": [(res) => { res.setHeader("X-A", "1"); res.setHeader("Set-Cookie", ["a=1", "b=2"]); res.end("x"); }, { "x-a": ["1"], "set-cookie": [R] }],
+      "/object": [(res) => res.writeHead(200, { "X-A": "1", "X-B": 2 }).end("x"), { "x-a": ["1"], "x-b": ["2"] }],
+      "/flat": [(res) => res.writeHead(200, ["X-A", "1", "X-B", "2", "X-B", "3"]).end("x"), { "x-a": ["1"], "x-b": ["2", "3"] }],
+      "/both": [(res) => { res.setHeader("X-A", "set"); res.setHeader("X-C", "kept"); res.writeHead(200, { "x-a": "passed", "X-B": "2" }).end("x"); },
+        { "x-a": ["passed"], "x-b": ["2"], "x-c": ["kept"] }],
+    };
+    const app = await listen(http.createServer(wrapHandler(apitoolkit, (req, res) => ways[req.url!]![0](res))));
+    try {
+      for (const path of Object.keys(ways)) {
+        const got = await request(app.url + path);
+        for (const [name, values] of Object.entries(ways[path]![1])) {
+          if (name !== "set-cookie") assert.equal(got.headers[name], values.join(", "), `${path}: the client got ${name}`);
+        }
+      }
+      const msgs = await topic.pull(Object.keys(ways).length);
+      for (const path of Object.keys(ways)) assert.deepEqual(one(msgs, path).response_headers, ways[path]![1], path);
+    } finally {
+      await app.close();
+    }
+    assert.deepEqual(await topic.drain(300), []);
+  });
+
   test("a rejected async handler is recorded; the server's captureRejections answer (500) is unchanged", async () => {
     const failing = async (req: http.IncomingMessage, res: http.ServerResponse) => {
       res.setHeader("x-partial", "1"); // node's rejection handler removes headers before its 500

@@ -11,11 +11,11 @@
  * instance instead.
  */
 /* eslint-disable prefer-rest-params -- the hooks run on every write of the process: they hand `arguments` on instead of copying it into a rest array */
-import http, { type IncomingMessage, type ServerResponse, type OutgoingHttpHeaders } from "node:http";
-import { randomUUID } from "node:crypto";
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import { newMsgId } from "./msg-id.js";
 import { performance } from "node:perf_hooks";
 import { emptyBody, observeChunk } from "./body.js";
-import { CLIENT_CLOSED_STATUS, applyRoute, type CapturedBody, type Exchange } from "./exchange.js";
+import { CLIENT_CLOSED_STATUS, applyRoute, type CapturedBody, type Exchange, type RawHeaders } from "./exchange.js";
 import type { RouteRead } from "./routes/params.js";
 import { pathOf } from "./url.js";
 import type { RequestContext } from "./context.js";
@@ -157,28 +157,18 @@ function observeInstance(req: IncomingMessage, res: ServerResponse, target: Hook
   (res as ServerResponse).once("close", done);
 }
 
-/** Response headers as sent: what was set with setHeader, plus what was passed to writeHead. */
-function mergeHeaders(res: ServerResponse, passed: unknown): OutgoingHttpHeaders {
+/**
+ * Response headers as sent. node's writeHead merges the headers passed to it into those set with
+ * setHeader (passed ones win), so when any were set, getHeaders() already holds them all; when none
+ * were, what was passed (an object, or a flat or nested [name, value] list) is all of them, and is
+ * read as it is (no copy: writeHead has sent it).
+ */
+function sentHeaders(res: ServerResponse, passed: unknown): RawHeaders {
   const set = res.getHeaders();
-  if (!passed || typeof passed !== "object") return set;
-  const out: OutgoingHttpHeaders = { ...set };
-  if (Array.isArray(passed)) {
-    // [[name, value], ...] or the flat [name, value, name, value]
-    const flat: unknown[] = Array.isArray(passed[0]) ? (passed as unknown[][]).flat() : passed;
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      const k = String(flat[i]).toLowerCase();
-      if (!(k in set)) {
-        const prev = out[k];
-        out[k] = prev === undefined ? String(flat[i + 1]) : ([] as string[]).concat(prev as string, String(flat[i + 1]));
-      }
-    }
-  } else {
-    for (const [k, v] of Object.entries(passed as Record<string, unknown>)) {
-      const key = k.toLowerCase();
-      if (!(key in set) && v !== undefined) out[key] = v as string | string[];
-    }
-  }
-  return out;
+  if (!passed || typeof passed !== "object") return set as RawHeaders;
+  for (const _ in set) return set as RawHeaders;
+  if (!Array.isArray(passed)) return passed as RawHeaders;
+  return (Array.isArray(passed[0]) ? (passed as unknown[][]).flat() : passed).map(String);
 }
 
 /** One request in flight: the adapter's handle, the request context and the hooks' target in one object. */
@@ -208,7 +198,7 @@ class Capture implements NodeCapture, RequestContext, HookTarget {
     private readonly limit: number,
   ) {
     this.startHr = performance.now();
-    this.msgId = randomUUID();
+    this.msgId = newMsgId();
     const r = req!;
     const method = r.method ?? "GET";
     this.responseLimit = method === "HEAD" ? 0 : limit; // a HEAD response has no body on the wire
@@ -267,7 +257,7 @@ class Capture implements NodeCapture, RequestContext, HookTarget {
     try {
       ex.durationNs = Math.round((performance.now() - this.startHr) * 1e6);
       ex.statusCode = res.headersSent ? res.statusCode : CLIENT_CLOSED_STATUS;
-      ex.responseHeaders = mergeHeaders(res, this.passedHeaders) as Exchange["responseHeaders"];
+      ex.responseHeaders = sentHeaders(res, this.passedHeaders);
       const readers = this.readers;
       if (this.requestBody.totalBytes === 0) {
         if (this.parsedBody) this.requestBody.parsed = this.parsedBody();

@@ -4,7 +4,7 @@
  * nothing is cloned or teed, every chunk is handed on unchanged the moment it is read, only what the
  * consumer pulls is read, and at most `maxBodyBytes` bytes are kept.
  */
-import { randomUUID } from "node:crypto";
+import { newMsgId } from "./msg-id.js";
 import { performance } from "node:perf_hooks";
 import { emptyBody, observeChunk } from "./body.js";
 import type { RequestContext } from "./context.js";
@@ -175,7 +175,7 @@ export function startWebCapture(sink: CaptureSink, request: Request, sdkType: Sd
   const startHr = performance.now();
   const exchange: Exchange = {
     sdkType,
-    msgId: randomUUID(),
+    msgId: newMsgId(),
     startEpochMs: performance.timeOrigin + startHr,
     durationNs: 0,
     method: request.method,

@@ -4,7 +4,7 @@
  * outgoing exchange.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { randomUUID } from "node:crypto";
+import { newMsgId } from "../msg-id.js";
 import { performance } from "node:perf_hooks";
 import { emptyBody } from "../body.js";
 import { currentRequest, isSuppressed } from "../context.js";
@@ -84,7 +84,7 @@ export function begin(
   const { urlPath, params } = rt.rules.route(host, pathOf(rawUrl) || "/", options.templates);
   const ex: Exchange = {
     sdkType,
-    msgId: randomUUID(),
+    msgId: newMsgId(),
     startEpochMs: options.startEpochMs ?? performance.timeOrigin + startHr,
     durationNs: 0,
     method: method.toUpperCase(),
