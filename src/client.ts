@@ -269,7 +269,7 @@ export class APIToolkit {
     try {
       const inner = cfg.transport
         ? await cfg.transport(metadata)
-        : cfg.apiKey ? await createPubSubTransport(metadata, cfg.publishTimeoutMs) : undefined;
+        : cfg.apiKey ? createPubSubTransport(metadata, cfg.publishTimeoutMs) : undefined;
       const transport = await this.#teeViewer(inner);
       if (this.#closed) {
         if (transport) await closeQuietly(transport);
