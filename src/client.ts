@@ -127,7 +127,7 @@ export class APIToolkit {
   }
 
   /**
-   * Flush, then stop capturing and release the Pub/Sub client, all within `timeoutMs` (a transport
+   * Flush, then stop capturing and release the Pub/Sub publisher, all within `timeoutMs` (a transport
    * that is slow to close goes on closing in the background). What could not be published in time,
    * and what finishes after, is counted as dropped (`shutdown`). Never rejects; a second call
    * returns the first one's promise.
@@ -269,7 +269,7 @@ export class APIToolkit {
     try {
       const inner = cfg.transport
         ? await cfg.transport(metadata)
-        : cfg.apiKey ? await createPubSubTransport(metadata, cfg.publishTimeoutMs) : undefined;
+        : cfg.apiKey ? createPubSubTransport(metadata, cfg.publishTimeoutMs) : undefined;
       const transport = await this.#teeViewer(inner);
       if (this.#closed) {
         if (transport) await closeQuietly(transport);

@@ -43,6 +43,7 @@ after(async () => {
 test("the tarball holds dist only, with ESM, CJS and types for every subpath", () => {
   const pkgDir = path.join(dir, "node_modules/apitoolkit-node");
   const pkg = JSON.parse(readFileSync(path.join(pkgDir, "package.json"), "utf8"));
+  assert.equal(existsSync(path.join(dir, "node_modules/@google-cloud/pubsub")), false, "the Google Pub/Sub client is not installed with the SDK");
   assert.deepEqual(readdirSync(pkgDir).sort(), ["LICENSE", "README.md", "dist", "package.json"].filter((f) => existsSync(path.join(pkgDir, f))).sort());
   for (const sub of SUBPATHS) {
     const entry = pkg.exports[sub];

@@ -26,6 +26,9 @@ const PERMANENT_CODES = new Set([3 /* INVALID_ARGUMENT */, 9 /* FAILED_PRECONDIT
  * 9 FAILED_PRECONDITION, 11 OUT_OF_RANGE or 12 UNIMPLEMENTED. Everything else is transient and
  * retried with backoff: other gRPC codes (4 DEADLINE_EXCEEDED, 5 NOT_FOUND while a topic is
  * re-created, 14 UNAVAILABLE...), network errors, timeouts, a rejection with no reason.
+ * The Pub/Sub REST transport speaks HTTP but puts on each error the gRPC code Google names in its
+ * answer (`error.status`, or the one the HTTP status maps to: 400 is 3, 403 is 7, 404 is 5...), so
+ * this stays the one classification (../transport/pubsub/errors.ts).
  *
  * @example
  * // A custom transport marks an error that retrying cannot fix:

@@ -4,6 +4,7 @@
  * retried with backoff, no sooner than the server's `retryAfterMs` hint (HTTP `Retry-After`, gRPC
  * `google.rpc.RetryInfo`).
  */
+import { parseRetryAfter } from "../retry-after.js";
 
 /** HTTP statuses OTLP/HTTP says to retry. */
 const RETRYABLE_HTTP = new Set([429, 502, 503, 504]);
@@ -25,15 +26,6 @@ export interface ExportError extends Error {
 
 function exportError(message: string, fields: Omit<ExportError, "name" | "message">): ExportError {
   return Object.assign(new Error(message), fields) as ExportError;
-}
-
-/** `Retry-After`: delay-seconds or an HTTP-date, as milliseconds from `now`; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
-  const v = (Array.isArray(value) ? value[0] : value)?.trim();
-  if (!v) return undefined;
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const at = Date.parse(v);
-  return Number.isFinite(at) ? Math.max(0, at - now) : undefined;
 }
 
 /** The error of an OTLP/HTTP answer that is not a 2xx. */

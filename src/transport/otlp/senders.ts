@@ -7,7 +7,7 @@
 import http from "node:http";
 import https from "node:https";
 import { grpcStatusError, httpStatusError } from "./errors.js";
-import { untraced } from "./untraced.js";
+import { untraced } from "../untraced.js";
 
 /** One OTLP export call. */
 export interface Sender {

@@ -1,40 +1,100 @@
+/**
+ * Google Cloud Pub/Sub over its REST API, hand-rolled on node:http(s): one
+ * `POST /v1/projects/{project}/topics/{topic}:publish` per batch the delivery queue built, the
+ * body written straight from the batch's bytes (./encode.ts), authorized with a self-signed JWT of
+ * the returned service account (./auth.ts), failures turned into the errors Delivery classifies
+ * (./errors.ts). No Google client library: it cost the host app ~100 MB of RSS and CPU of its own.
+ *
+ * `PUBSUB_EMULATOR_HOST` is honoured as the Google client honours it: plain HTTP to that host:port,
+ * no Authorization.
+ */
+import http from "node:http";
+import https from "node:https";
 import type { ClientMetadata } from "../../wire/types.js";
 import type { Transport } from "../../delivery/transport.js";
-import { runSuppressed } from "../../capture/context.js";
+import { untraced } from "../untraced.js";
+import { serviceAccountAuthorizer, type Authorizer } from "./auth.js";
+import { encodePublishBodies } from "./encode.js";
+import { publishStatusError, publishTimeoutError } from "./errors.js";
 
+const GOOGLE_ENDPOINT = "https://pubsub.googleapis.com";
+const USER_AGENT = "apitoolkit-node (Pub/Sub publisher)";
+/** Bytes of an error answer kept for the warning; a success answer (message ids) is read and dropped. */
+const MAX_ERROR_BODY = 4096;
 
-/**
- * Google Cloud Pub/Sub through the official client's lowest-cost API: the generated PublisherClient,
- * one `publish` RPC per batch that the delivery queue built (no second batching layer, no per-message
- * promises). Honours PUBSUB_EMULATOR_HOST as the Google client does. Loaded lazily.
- */
-export function createPubSubTransport(metadata: ClientMetadata, publishTimeoutMs: number): Promise<Transport> {
-  // Everything the Google client does from here on (token exchange included) is the SDK's own I/O.
-  return runSuppressed(() => createSuppressed(metadata, publishTimeoutMs));
+/** Not options: seams for the tests. */
+export interface PubSubTransportInternals {
+  /** Publish here instead of Google (still authorized, unlike the emulator). */
+  endpoint?: string;
+  /** The clock the JWT is stamped with (milliseconds). */
+  now?: () => number;
 }
 
-async function createSuppressed(metadata: ClientMetadata, publishTimeoutMs: number): Promise<Transport> {
-  const { PubSub, v1 } = await import("@google-cloud/pubsub");
-  const sa = metadata.pubsub_push_service_account as { client_email?: string; private_key?: string };
-  const pubsub = new PubSub({
-    projectId: metadata.pubsub_project_id,
-    ...(sa.client_email && sa.private_key ? { credentials: { client_email: sa.client_email, private_key: sa.private_key } } : {}),
-  });
-  const config = await runSuppressed(() => pubsub.getClientConfig());
-  const client = new v1.PublisherClient(config as ConstructorParameters<typeof v1.PublisherClient>[0]);
-  const topic = `projects/${metadata.pubsub_project_id}/topics/${metadata.topic_id}`;
-  const callOptions = { timeout: publishTimeoutMs, retry: null, isBundling: false };
+/** `PUBSUB_EMULATOR_HOST` as a base URL: `host:port`, or a URL already. */
+function emulatorEndpoint(host: string): string {
+  return /^https?:\/\//i.test(host) ? host.replace(/\/+$/, "") : `http://${host}`;
+}
+
+/**
+ * The Pub/Sub transport for the topic client_metadata named. Never throws: a service account that
+ * cannot sign makes every send reject with a permanent error (dropped as `rejected`, warned once).
+ */
+export function createPubSubTransport(metadata: ClientMetadata, publishTimeoutMs: number, internals: PubSubTransportInternals = {}): Transport {
+  const emulator = internals.endpoint === undefined ? process.env.PUBSUB_EMULATOR_HOST : undefined;
+  const base = internals.endpoint ?? (emulator ? emulatorEndpoint(emulator) : GOOGLE_ENDPOINT);
+  const url = new URL(`${base}/v1/projects/${encodeURIComponent(metadata.pubsub_project_id)}/topics/${encodeURIComponent(metadata.topic_id)}:publish`);
+  const authorize: Authorizer | undefined = emulator ? undefined : serviceAccountAuthorizer(metadata.pubsub_push_service_account, internals.now);
+  const client = url.protocol === "https:" ? https : http;
+  // Delivery has at most two batches in flight.
+  const agent = new client.Agent({ keepAlive: true, maxSockets: 2 });
+  let closed = false;
+
+  function post(body: Buffer, authorization: string | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const done = (err?: Error): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve();
+      };
+      const headers: Record<string, string> = { "user-agent": USER_AGENT, "content-type": "application/json", "content-length": String(body.length) };
+      if (authorization) headers.authorization = authorization;
+      const req = client.request(url, { method: "POST", agent, headers }, (res) => {
+        const status = res.statusCode ?? 0;
+        const ok = status >= 200 && status < 300;
+        const chunks: Buffer[] = [];
+        let kept = 0;
+        res.on("data", (c: Buffer) => {
+          if (!ok && kept < MAX_ERROR_BODY) {
+            chunks.push(c);
+            kept += c.length;
+          }
+        });
+        res.on("error", (err) => done(err));
+        res.on("close", () => done(new Error(`Pub/Sub publish: the connection closed before the answer (HTTP ${status}) ended`)));
+        res.on("end", () => done(ok ? undefined : publishStatusError(status, Buffer.concat(chunks).toString("utf8"), res.headers["retry-after"])));
+      });
+      // A deadline for the whole call, not only an idle socket.
+      const timer = setTimeout(() => req.destroy(publishTimeoutError(publishTimeoutMs)), publishTimeoutMs);
+      timer.unref();
+      req.on("error", (err) => done(err));
+      req.end(body);
+    });
+  }
+
   return {
-    async send(messages: Buffer[]): Promise<void> {
-      await runSuppressed(() => client.publish({ topic, messages: messages.map((data) => ({ data })) }, callOptions));
+    send(messages: Buffer[]): Promise<void> {
+      if (closed) return Promise.reject(new Error("the Pub/Sub transport is closed"));
+      return untraced(async () => {
+        const authorization = authorize?.(); // throws a permanent error when the account cannot sign
+        for (const body of encodePublishBodies(messages)) await post(body, authorization);
+      });
     },
     async close(): Promise<void> {
-      try {
-        await client.close();
-        await pubsub.close();
-      } catch {
-        /* closing never rejects */
-      }
+      closed = true;
+      agent.destroy(); // a publish still in flight fails (counted as a shutdown drop)
     },
   };
 }

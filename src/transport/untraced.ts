@@ -1,11 +1,11 @@
 /**
- * The SDK's own export calls are traced by nobody: not by the SDK's outgoing-call capture
- * (runSuppressed), and not by the app's OpenTelemetry instrumentations either (the
- * suppress-tracing key of @opentelemetry/core, set through @opentelemetry/api's global context
- * manager when there is one, the way OpenTelemetry's own exporters do).
+ * The SDK's own wire calls (OTLP exports, Pub/Sub publishes) are traced by nobody: not by the
+ * SDK's outgoing-call capture (runSuppressed), and not by the app's OpenTelemetry instrumentations
+ * either (the suppress-tracing key of @opentelemetry/core, set through @opentelemetry/api's global
+ * context manager when there is one, the way OpenTelemetry's own exporters do).
  */
-import { runSuppressed } from "../../capture/context.js";
-import { FOREIGN } from "../../registry/symbols.js";
+import { runSuppressed } from "../capture/context.js";
+import { FOREIGN } from "../registry/symbols.js";
 
 interface OtelContext {
   setValue(key: symbol, value: unknown): OtelContext;

@@ -1,0 +1,326 @@
+// The Pub/Sub REST publisher without Pub/Sub: the self-signed JWT (verified against a key pair made
+// here), the publish body (decoded back, byte for byte), and Google's answers played by a loopback
+// node:http server on port 0 (statuses, Retry-After, timeouts, keep-alive, close, the emulator mode).
+import { test, describe, before, after } from "node:test";
+import assert from "node:assert/strict";
+import http from "node:http";
+import { generateKeyPairSync, verify, type KeyObject } from "node:crypto";
+import fc from "fast-check";
+import "../helpers/fast-check-seed.js";
+import express from "express5";
+import { APIToolkit, type WireMessage } from "../../src/index.js";
+import { expressMiddleware } from "../../src/integrations/express/index.js";
+import { isPermanentError, retryDelayMs } from "../../src/delivery/transport.js";
+import { serviceAccountAuthorizer, PUBSUB_AUDIENCE } from "../../src/transport/pubsub/auth.js";
+import { encodePublishBodies, encodePublishBody, MAX_REQUEST_BYTES } from "../../src/transport/pubsub/encode.js";
+import { createPubSubTransport } from "../../src/transport/pubsub/pubsub.js";
+import type { ClientMetadata } from "../../src/wire/types.js";
+import { startMetadataServer, GOOD_KEY, PROJECT_ID } from "../helpers/metadata.js";
+import { listen, type Listening } from "../helpers/server.js";
+
+const EMAIL = "publisher@apitoolkit-test.iam.gserviceaccount.com";
+let privatePem: string;
+let publicKey: KeyObject;
+before(() => {
+  const pair = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  privatePem = pair.privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+  publicKey = pair.publicKey;
+});
+
+const account = (extra: Record<string, unknown> = {}) => ({ type: "service_account", client_email: EMAIL, private_key: privatePem, private_key_id: "key-123", ...extra });
+const metadata = (sa: Record<string, unknown>, topic = "events"): ClientMetadata =>
+  ({ project_id: PROJECT_ID, pubsub_project_id: "gcp-proj", topic_id: topic, pubsub_push_service_account: sa });
+
+/** The parts of a `Bearer <jwt>` header value, decoded, and whether its signature verifies. */
+function decodeJwt(authorization: string) {
+  assert.match(authorization, /^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
+  const [h, c, s] = authorization.slice("Bearer ".length).split(".") as [string, string, string];
+  const json = (part: string) => JSON.parse(Buffer.from(part, "base64url").toString("utf8")) as Record<string, unknown>;
+  return { header: json(h), claims: json(c), valid: verify("sha256", Buffer.from(`${h}.${c}`), publicKey, Buffer.from(s, "base64url")), h, c, s };
+}
+
+describe("self-signed JWT", () => {
+  test("RS256, signed by the account's key: header with kid, claims iss=sub=client_email, aud, iat, exp=iat+3600", () => {
+    const t = 1_780_000_000_123;
+    const jwt = decodeJwt(serviceAccountAuthorizer(account(), () => t)());
+    assert.equal(jwt.valid, true, "the signature verifies with the public key");
+    assert.deepEqual(jwt.header, { alg: "RS256", typ: "JWT", kid: "key-123" });
+    assert.deepEqual(jwt.claims, { iss: EMAIL, sub: EMAIL, aud: PUBSUB_AUDIENCE, iat: 1_780_000_000, exp: 1_780_003_600 });
+    assert.equal(PUBSUB_AUDIENCE, "https://pubsub.googleapis.com/");
+    // The check can fail: other claims under the same signature do not verify.
+    const forged = Buffer.from(JSON.stringify({ ...jwt.claims, iss: "someone@else" })).toString("base64url");
+    assert.equal(verify("sha256", Buffer.from(`${jwt.h}.${forged}`), publicKey, Buffer.from(jwt.s, "base64url")), false);
+  });
+
+  test("no kid without private_key_id", () => {
+    const jwt = decodeJwt(serviceAccountAuthorizer(account({ private_key_id: undefined }))());
+    assert.deepEqual(jwt.header, { alg: "RS256", typ: "JWT" });
+    assert.equal(jwt.valid, true);
+  });
+
+  test("cached, and re-made 10 minutes before it expires", () => {
+    let now = 1_780_000_000_000;
+    const authorize = serviceAccountAuthorizer(account(), () => now);
+    const first = authorize();
+    now += 2999_000;
+    assert.equal(authorize(), first, "the same token until 50 minutes have passed");
+    now += 1000;
+    const second = authorize();
+    assert.notEqual(second, first);
+    assert.equal(decodeJwt(second).claims.iat, 1_780_000_000 + 3000);
+    assert.equal(decodeJwt(second).valid, true);
+    assert.equal(authorize(), second);
+  });
+
+  test("an account that cannot sign: a permanent error on use, never at creation, never naming the key", () => {
+    const ec = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    for (const [sa, why] of [
+      [account({ private_key: "unused-on-the-emulator" }), /private_key is not a usable PEM private key/],
+      [account({ private_key: undefined }), /has no private_key/],
+      [account({ client_email: "" }), /has no client_email/],
+      [account({ private_key: ec }), /not RSA/],
+      [{}, /has no client_email/],
+    ] as const) {
+      const authorize = serviceAccountAuthorizer(sa);
+      assert.throws(authorize, (err: Error) => {
+        assert.match(err.message, why);
+        assert.equal(isPermanentError(err), true);
+        assert.ok(!err.message.includes("BEGIN") && !err.message.includes("unused-on-the-emulator"), err.message);
+        return true;
+      });
+    }
+  });
+});
+
+describe("publish body", () => {
+  const decode = (body: Buffer): Buffer[] =>
+    (JSON.parse(body.toString("utf8")) as { messages: Array<{ data: string }> }).messages.map((m) => Buffer.from(m.data, "base64"));
+
+  test("every message's bytes round-trip, in order, and the Buffer is exactly as long as its JSON", () => {
+    fc.assert(fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { minLength: 1, maxLength: 20 }), (arrays) => {
+      const messages = arrays.map((a) => Buffer.from(a));
+      const body = encodePublishBody(messages);
+      assert.deepEqual(decode(body), messages);
+      assert.equal(body.toString("utf8"), JSON.stringify({ messages: messages.map((m) => ({ data: m.toString("base64") })) }));
+    }));
+  });
+
+  test("a batch whose JSON passes the request limit is split into bodies that fit, in order", () => {
+    const messages = Array.from({ length: 10 }, (_, i) => Buffer.alloc(100 + i, i));
+    assert.equal(encodePublishBodies(messages).length, 1, "far under the limit: one body");
+    const exact = encodePublishBody(messages).length;
+    assert.equal(encodePublishBodies(messages, exact).length, 1, "exactly at the limit: one body");
+    const bodies = encodePublishBodies(messages, 500);
+    assert.ok(bodies.length > 1);
+    for (const b of bodies) assert.ok(b.length <= 500, `${b.length} <= 500`);
+    assert.deepEqual(bodies.flatMap(decode), messages);
+    assert.deepEqual(encodePublishBodies([Buffer.alloc(1000)], 500).map((b) => decode(b)[0]!.length), [1000], "too large alone: sent alone");
+    assert.equal(MAX_REQUEST_BYTES, 10_000_000);
+  });
+});
+
+/** A stand-in for pubsub.googleapis.com: records each request, answers what `answer` says. */
+interface FakeGoogle extends Listening {
+  requests: Array<{ method: string; url: string; headers: http.IncomingHttpHeaders; body: Buffer }>;
+  connections: number;
+  answer: (res: http.ServerResponse) => void;
+}
+async function fakeGoogle(): Promise<FakeGoogle> {
+  const fake = { requests: [], connections: 0, answer: (res: http.ServerResponse) => void res.writeHead(200, { "content-type": "application/json" }).end('{"messageIds":["1"]}') } as unknown as FakeGoogle;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      fake.requests.push({ method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks) });
+      fake.answer(res);
+    });
+  });
+  server.on("connection", () => void fake.connections++);
+  return Object.assign(fake, await listen(server));
+}
+
+const googleError = (status: number, name: string, message: string) => (res: http.ServerResponse) =>
+  void res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: status, message, status: name } }));
+
+describe("the transport against a loopback Google", () => {
+  let google: FakeGoogle;
+  before(async () => {
+    google = await fakeGoogle();
+  });
+  after(() => google.close());
+
+  test("one authorized POST per batch to .../topics/{topic}:publish, over one kept-alive socket", async () => {
+    google.requests.length = 0;
+    const before = google.connections;
+    const now = 1_780_000_000_000;
+    const t = createPubSubTransport(metadata(account(), "wire events"), 5000, { endpoint: google.url, now: () => now });
+    const batches = [[Buffer.from('{"a":1}'), Buffer.from("\u00e9\u0000\xff")], [Buffer.from("x".repeat(5000))]];
+    for (const b of batches) await t.send(b);
+    await t.close();
+    assert.equal(google.requests.length, 2);
+    assert.equal(google.connections - before, 1, "the second publish reused the socket");
+    for (const [i, r] of google.requests.entries()) {
+      assert.equal(r.method, "POST");
+      assert.equal(r.url, "/v1/projects/gcp-proj/topics/wire%20events:publish");
+      assert.equal(r.headers["content-type"], "application/json");
+      assert.equal(Number(r.headers["content-length"]), r.body.length);
+      const jwt = decodeJwt(r.headers.authorization!);
+      assert.equal(jwt.valid, true);
+      assert.equal(jwt.claims.iat, now / 1000);
+      const sent = (JSON.parse(r.body.toString("utf8")) as { messages: Array<{ data: string }> }).messages.map((m) => Buffer.from(m.data, "base64"));
+      assert.deepEqual(sent, batches[i]);
+    }
+  });
+
+  test("HTTP answers become the gRPC codes isPermanentError knows; Retry-After (seconds or a date) becomes retryAfterMs", async () => {
+    const t = createPubSubTransport(metadata(account()), 5000, { endpoint: google.url });
+    const inAMinute = new Date(Date.now() + 60_000).toUTCString();
+    const cases: Array<[string, (res: http.ServerResponse) => void, { code: number; permanent: boolean; retryAfterMs?: [number, number]; message: RegExp }]> = [
+      ["400 INVALID_ARGUMENT", googleError(400, "INVALID_ARGUMENT", "Invalid [topics] name: (name=projects/p/topics/x!)"), { code: 3, permanent: true, message: /^Pub\/Sub publish answered HTTP 400 INVALID_ARGUMENT: Invalid \[topics\] name/ }],
+      ["400 FAILED_PRECONDITION", googleError(400, "FAILED_PRECONDITION", "no"), { code: 9, permanent: true, message: /HTTP 400 FAILED_PRECONDITION: no$/ }],
+      ["401", googleError(401, "UNAUTHENTICATED", "Request had invalid authentication credentials."), { code: 16, permanent: false, message: /HTTP 401 UNAUTHENTICATED/ }],
+      ["403", googleError(403, "PERMISSION_DENIED", "User not authorized to perform this action."), { code: 7, permanent: false, message: /HTTP 403 PERMISSION_DENIED: User not authorized/ }],
+      ["404 (a topic being re-created)", googleError(404, "NOT_FOUND", "Resource not found (resource=events)."), { code: 5, permanent: false, message: /HTTP 404 NOT_FOUND/ }],
+      ["413 from a proxy, HTML", (res) => void res.writeHead(413, { "content-type": "text/html" }).end("<html>\n<b>Request Entity Too Large</b></html>"), { code: 3, permanent: true, message: /^Pub\/Sub publish answered HTTP 413 INVALID_ARGUMENT: <html> <b>Request Entity Too Large/ }],
+      ["429 Retry-After: 7", (res) => void res.writeHead(429, { "retry-after": "7", "content-type": "application/json" }).end(JSON.stringify({ error: { code: 429, message: "quota", status: "RESOURCE_EXHAUSTED" } })), { code: 8, permanent: false, retryAfterMs: [7000, 7000], message: /HTTP 429 RESOURCE_EXHAUSTED: quota/ }],
+      ["503 Retry-After: <date>", (res) => void res.writeHead(503, { "retry-after": inAMinute }).end("unavailable"), { code: 14, permanent: false, retryAfterMs: [55_000, 60_000], message: /HTTP 503 UNAVAILABLE: unavailable/ }],
+      ["500 no body", (res) => void res.writeHead(500).end(), { code: 13, permanent: false, message: /HTTP 500 INTERNAL$/ }],
+      ["418 unknown", (res) => void res.writeHead(418).end("teapot"), { code: 2, permanent: false, message: /HTTP 418 UNKNOWN: teapot/ }],
+      ["400 echoing the token", (res) => void res.writeHead(400).end(`bad request from ${google.requests.at(-1)?.headers.authorization}`), { code: 3, permanent: true, message: /bad request from Bearer \[token\]$/ }],
+    ];
+    try {
+      for (const [name, answer, want] of cases) {
+        google.answer = answer;
+        const err = await t.send([Buffer.from("{}")]).then(() => assert.fail(`${name}: resolved`), (e: unknown) => e as Error & { code: number; retryAfterMs?: number });
+        assert.equal(err.code, want.code, name);
+        assert.equal(isPermanentError(err), want.permanent, name);
+        assert.match(err.message, want.message, name);
+        assert.ok(!err.message.includes("\n") && !/eyJ/.test(err.message), `${name}: one line, no token: ${err.message}`);
+        if (want.retryAfterMs) {
+          assert.ok(err.retryAfterMs! >= want.retryAfterMs[0] && err.retryAfterMs! <= want.retryAfterMs[1], `${name}: retryAfterMs ${err.retryAfterMs}`);
+          assert.ok(retryDelayMs(err, 0) >= want.retryAfterMs[0], `${name}: the pause honours it`);
+        } else assert.equal(err.retryAfterMs, undefined, name);
+      }
+    } finally {
+      google.answer = (res) => void res.writeHead(200).end("{}");
+      await t.close();
+    }
+  });
+
+  test("no answer within publishTimeoutMs: a transient DEADLINE_EXCEEDED, on time", async () => {
+    const hung: http.ServerResponse[] = [];
+    google.answer = (res) => void hung.push(res);
+    const t = createPubSubTransport(metadata(account()), 300, { endpoint: google.url });
+    const t0 = Date.now();
+    try {
+      const err = await t.send([Buffer.from("{}")]).then(() => assert.fail("resolved"), (e: unknown) => e as Error & { code: number });
+      assert.ok(Date.now() - t0 < 2000, `rejected after ${Date.now() - t0} ms`);
+      assert.equal(err.message, "Pub/Sub publish timed out after 300 ms");
+      assert.equal(err.code, 4);
+      assert.equal(isPermanentError(err), false);
+    } finally {
+      for (const r of hung) r.destroy();
+      google.answer = (res) => void res.writeHead(200).end("{}");
+      await t.close();
+    }
+  });
+
+  test("close() fails a publish in flight at once; a send after close rejects", async () => {
+    const hung: http.ServerResponse[] = [];
+    google.answer = (res) => void hung.push(res);
+    const t = createPubSubTransport(metadata(account()), 60_000, { endpoint: google.url });
+    try {
+      const inFlight = t.send([Buffer.from("{}")]).then(() => "resolved", () => "rejected");
+      while (hung.length === 0) await new Promise((r) => setTimeout(r, 10));
+      await t.close();
+      assert.equal(await inFlight, "rejected");
+      await assert.rejects(t.send([Buffer.from("{}")]), /closed/);
+    } finally {
+      for (const r of hung) r.destroy();
+      google.answer = (res) => void res.writeHead(200).end("{}");
+    }
+  });
+
+  test("PUBSUB_EMULATOR_HOST: plain HTTP to that host, no Authorization, no key needed", async () => {
+    google.requests.length = 0;
+    const saved = process.env.PUBSUB_EMULATOR_HOST;
+    process.env.PUBSUB_EMULATOR_HOST = new URL(google.url).host;
+    let t;
+    try {
+      t = createPubSubTransport(metadata(account({ private_key: "unused-on-the-emulator" })), 5000);
+    } finally {
+      if (saved === undefined) delete process.env.PUBSUB_EMULATOR_HOST;
+      else process.env.PUBSUB_EMULATOR_HOST = saved;
+    }
+    await t.send([Buffer.from('{"n":1}')]);
+    await t.close();
+    assert.equal(google.requests.length, 1);
+    assert.equal(google.requests[0]!.url, "/v1/projects/gcp-proj/topics/events:publish");
+    assert.equal(google.requests[0]!.headers.authorization, undefined);
+  });
+});
+
+describe("through the client", () => {
+  async function app(sdk: APIToolkit): Promise<Listening> {
+    const a = express();
+    a.use(expressMiddleware(sdk));
+    a.get("/ping", (_req, res) => void res.send("pong"));
+    return listen(http.createServer(a));
+  }
+
+  test("a service account without a usable key: bootstrap completes, batches are dropped as rejected, warned once, without the key", async () => {
+    const meta = await startMetadataServer("events", {
+      body: JSON.stringify({ project_id: PROJECT_ID, pubsub_project_id: "gcp-proj", topic_id: "events", pubsub_push_service_account: JSON.stringify({ client_email: EMAIL, private_key: "-----BEGIN PRIVATE KEY-----\nnot-a-key\n-----END PRIVATE KEY-----\n" }) }),
+    });
+    const lines: string[] = [];
+    const sdk = new APIToolkit({ apiKey: GOOD_KEY, rootURL: meta.url, publishIntervalMs: 10, monitorOutgoing: false, logger: { info() {}, warn: (m) => void lines.push(m), error: (m) => void lines.push(m) } });
+    const s = await app(sdk);
+    try {
+      for (let i = 0; i < 3; i++) await (await fetch(`${s.url}/ping`)).text();
+      assert.equal(await sdk.flush(5000), true);
+      const st = sdk.stats();
+      assert.equal(st.state, "ready");
+      assert.equal(st.dropped.rejected, 3, JSON.stringify(st));
+      assert.equal(st.retries, 0);
+      assert.equal(lines.filter((l) => l.includes("W_PUBLISH_REJECTED")).length, 1, lines.join("\n"));
+      assert.match(lines.join("\n"), /private_key is not a usable PEM private key/);
+      assert.ok(!lines.join("\n").includes("not-a-key"));
+      assert.ok(!lines.some((l) => l.includes("W_TRANSPORT_INIT_FAILED")));
+    } finally {
+      await s.close();
+      await sdk.close(1000);
+      await meta.close();
+    }
+  });
+
+  test("the SDK's own publishes are not captured as outgoing calls", async () => {
+    const google = await fakeGoogle();
+    const meta = await startMetadataServer("events");
+    const saved = process.env.PUBSUB_EMULATOR_HOST;
+    process.env.PUBSUB_EMULATOR_HOST = new URL(google.url).host; // read when the transport is created
+    const sdk = new APIToolkit({ apiKey: GOOD_KEY, rootURL: meta.url, publishIntervalMs: 10, monitorOutgoing: true, logger: { info() {}, warn() {}, error() {} } });
+    const s = await app(sdk);
+    try {
+      for (let i = 0; i < 3; i++) {
+        await (await fetch(`${s.url}/ping`)).text();
+        assert.equal(await sdk.flush(5000), true);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(await sdk.flush(5000), true);
+      const published = google.requests.flatMap((r) => (JSON.parse(r.body.toString("utf8")) as { messages: Array<{ data: string }> }).messages)
+        .map((m) => JSON.parse(Buffer.from(m.data, "base64").toString("utf8")) as WireMessage);
+      // The test's own fetch calls are outgoing calls of this process, and captured as such.
+      assert.equal(published.filter((m) => m.sdk_type === "JsOutgoing" && m.host === new URL(s.url).host).length, 3, "outgoing capture is on");
+      const own = published.filter((m) => m.host === new URL(google.url).host || m.host === new URL(meta.url).host);
+      assert.deepEqual(own, [], "no publish (and no bootstrap) was captured");
+      assert.ok(google.requests.length >= 2, "several publishes happened");
+    } finally {
+      if (saved === undefined) delete process.env.PUBSUB_EMULATOR_HOST;
+      else process.env.PUBSUB_EMULATOR_HOST = saved;
+      await s.close();
+      await sdk.close(1000);
+      await meta.close();
+      await google.close();
+    }
+  });
+});
