@@ -1,5 +1,5 @@
 // npm run bench [-- --quick] [--node=24|20|both] [--frameworks=express4,fastify5] [--routes=health,echo]
-//   [--variants=bare,sdk-null,sdk,sdk-otlp,reference] [--mode=pinned|free|both] [--rounds=N] [--duration=S]
+//   [--variants=bare,sdk-null,sdk,sdk-otlp,sdk-viewer,reference] [--mode=pinned|free|both] [--rounds=N] [--duration=S]
 //   [--warmup=S] [--profile] [--no-micro] [--no-write] | --report (re-render docs/benchmarks.md from the last run)
 // The SDK's overhead: every framework's app (bench/frameworks.ts) bare and in each variant
 // (bench/variants.ts), each in its own server child on the Node binary under test, driven by
@@ -28,7 +28,7 @@ const opt = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.spli
 const list = (name: string) => opt(name)?.split(",").filter(Boolean);
 const quick = flag("quick");
 // Full run: 2 Node versions x 5 frameworks, 3 rounds x 2 s (+1 s warm-up) per route and variant:
-// about 42 min on a 2-core machine (see bench/README.md). --quick: about 3.5 min.
+// about 50 min on a 2-core machine (see bench/README.md). --quick: about 3.5 min.
 const rounds = Number(opt("rounds") ?? (quick ? 1 : 3));
 const durationS = Number(opt("duration") ?? (quick ? 3 : 2));
 const warmupS = Number(opt("warmup") ?? 1);
@@ -54,9 +54,10 @@ for (const [name, keys, known] of [["frameworks", frameworkKeys, FRAMEWORKS], ["
 function routesOf(mode: Mode): Route[] {
   return ROUTES.filter((r) => (routeKeys ? routeKeys.includes(r.key) : mode === "pinned" || r.freeTarget !== undefined));
 }
-/** Variants of a framework in a mode: as asked (bare always), else all pinned and bare + sdk free. */
+/** Variants of a framework in a mode: as asked (bare always), else all pinned (--quick: not the skipInQuick ones) and bare + sdk free. */
 function variantsOf(mode: Mode, fw: Framework): Variant[] {
-  const wanted = variantKeys ? ["bare", ...variantKeys] : mode === "pinned" ? VARIANTS.map((v) => v.key) : ["bare", "sdk"];
+  const wanted = variantKeys ? ["bare", ...variantKeys]
+    : mode === "pinned" ? VARIANTS.filter((v) => !(quick && v.skipInQuick)).map((v) => v.key) : ["bare", "sdk"];
   return VARIANTS.filter((v) => wanted.includes(v.key) && (!v.frameworks || v.frameworks.includes(fw.key)));
 }
 

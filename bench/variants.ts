@@ -6,8 +6,8 @@
 // somewhere the harness can count (`publishes`: the emulator, or the OTLP receiver bench/run.ts
 // starts next to it), the harness gives it a topic or receiver path of its own and counts what
 // arrives; a destination of another kind needs a receiver of its own in bench/run.ts (runMode).
-// `judged` holds its ratios to bare to the targets `sdk` is held to. Every row runs by default in
-// pinned mode; free mode runs bare and sdk.
+// `judged` holds its ratios to bare to the targets `sdk` is held to; `skipInQuick` keeps it out
+// of --quick's default set. Every row runs by default in pinned mode; free mode runs bare and sdk.
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -50,6 +50,8 @@ export interface Variant {
   publishes: false | "pubsub" | "otlp";
   /** Its ratios to bare are held to the targets, as `sdk`'s are (the report says met / missed). */
   judged: boolean;
+  /** Left out of --quick's default set (still selectable with --variants). */
+  skipInQuick?: boolean;
   /** Captures the handler's outgoing fetch as a message of its own (GET /outgoing: 2 messages per request). */
   capturesFetch: boolean;
   /** One-line description for the report's conditions. */
@@ -130,6 +132,19 @@ export const VARIANTS: Variant[] = [
       const { APIToolkit, integration } = await loadSdk(env);
       const otlp = { endpoint: env.otlpURL, protocol: "http/protobuf" } as const;
       return sdkInstance(new APIToolkit({ ...sdkOptions(env), delivery: "otlp", otlp }), integration);
+    },
+  },
+  {
+    key: "sdk-viewer",
+    label: "sdk-viewer",
+    publishes: false,
+    judged: true,
+    skipInQuick: true,
+    capturesFetch: true,
+    description: "the SDK with `viewer: true` and the discarding transport of sdk-null: the live viewer's cost when on (it listens on loopback and holds every message in its bounded history, 16 MiB by default; no page is open). With the viewer off (every other SDK variant) nothing of src/viewer is loaded",
+    setup: async (env) => {
+      const { APIToolkit, integration } = await loadSdk(env);
+      return sdkInstance(new APIToolkit({ ...sdkOptions(env), transport: nullTransport, viewer: true }), integration);
     },
   },
   {
