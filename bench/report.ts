@@ -75,7 +75,8 @@ export interface Conditions {
   modes: Mode[];
   pinAvailable: boolean;
   profile: boolean;
-  variants: Array<{ key: string; description: string; frameworks?: string[] }>;
+  /** `judged`: its ratios to bare are held to the targets, as sdk's (absent in older results: sdk only). */
+  variants: Array<{ key: string; description: string; frameworks?: string[]; judged?: boolean }>;
 }
 
 export interface BenchResult { conditions: Conditions; runs: FrameworkRun[]; micro: string }
@@ -108,11 +109,11 @@ function cpuRatio(fr: FrameworkRun, route: Route, variant = "sdk"): { ratio: num
 }
 
 /** SDK/bare requests/s (free) for a route, and whether it meets the route's target (undefined: none, or not comparable). */
-function rpsRatio(fr: FrameworkRun, route: Route): { ratio: number; target: number | undefined; met: boolean | undefined } | undefined {
+function rpsRatio(fr: FrameworkRun, route: Route, variant = "sdk"): { ratio: number; target: number | undefined; met: boolean | undefined } | undefined {
   const runs = fr.routes[route.key];
-  if (!runs?.bare?.length || !runs.sdk?.length) return undefined;
-  const ratio = med(runs.sdk, "reqPerSec") / med(runs.bare, "reqPerSec");
-  const met = route.freeTarget === undefined || !comparable(runs.bare, runs.sdk) ? undefined : ratio >= route.freeTarget;
+  if (!runs?.bare?.length || !runs[variant]?.length) return undefined;
+  const ratio = med(runs[variant], "reqPerSec") / med(runs.bare, "reqPerSec");
+  const met = route.freeTarget === undefined || !comparable(runs.bare, runs[variant]) ? undefined : ratio >= route.freeTarget;
   return { ratio, target: route.freeTarget, met };
 }
 
@@ -131,10 +132,16 @@ function deliveryMet(route: Route, d: RouteDelivery | undefined, failures = 0): 
   return onlyBudget && d.arrived + drops === d.expected;
 }
 
-function rssMet(fr: FrameworkRun): boolean | undefined {
-  const bare = fr.peakRssBytes.bare, sdk = fr.peakRssBytes.sdk;
+function rssMet(fr: FrameworkRun, variant = "sdk"): boolean | undefined {
+  const bare = fr.peakRssBytes.bare, sdk = fr.peakRssBytes[variant];
   return bare === undefined || sdk === undefined ? undefined : sdk <= bare + RSS_BUDGET_BYTES;
 }
+
+/** Variants held to the targets besides sdk (sdk has target columns of its own in each table), from the run's conditions. */
+type Judged = ReadonlySet<string>;
+/** A variant/bare cell: the ratio, with met / missed when the variant is judged. */
+const ratioCell = (also: Judged, v: string, c: { ratio: number; target?: number; met: boolean | undefined } | undefined) =>
+  !c ? "-" : also.has(v) ? `${fmt(c.ratio, 2)} ${judged(c)}` : fmt(c.ratio, 2);
 
 function conditions(c: Conditions, runs: FrameworkRun[]): string[] {
   const minutes = (Date.parse(c.finished) - Date.parse(c.started)) / 60_000;
@@ -150,15 +157,20 @@ function conditions(c: Conditions, runs: FrameworkRun[]): string[] {
     `- ${c.os}, ${c.cores} cores (${c.cpu}), ${mb(c.memBytes)} RAM; load average (1 / 5 / 15 min) ${la(c.loadavg.before)} before, ${la(c.loadavg.after)} after`,
     "- **Machine noise**: this machine is shared (other test runs use the cores while the bench runs); ratios of the same run (variants alternated round by round) are what to read, not absolute numbers",
     `- Load: autocannon in the bench process, ${c.connections} connections, keep-alive, loopback only; per route and variant ${c.warmupS} s warm-up, then ${c.rounds} round(s) x ${c.durationS} s, variants alternated (bare, sdk-null, sdk, ... then reversed); medians over rounds; ratios are median / median`,
-    `- **pinned**: each server child alone on core 1 (\`taskset -c 1\`); load generator, Pub/Sub emulator, delivery counter, client_metadata stand-in and the upstream of GET /outgoing on core 0. **free**: no pinning${c.pinAvailable ? "" : ". Pinned mode was skipped: it needs `taskset` and two cores"}`,
+    `- **pinned**: each server child alone on core 1 (\`taskset -c 1\`); load generator, Pub/Sub emulator, delivery counter, OTLP receiver (when sdk-otlp runs), client_metadata stand-in and the upstream of GET /outgoing on core 0. **free**: no pinning${c.pinAvailable ? "" : ". Pinned mode was skipped: it needs `taskset` and two cores"}`,
     "- **Server CPU per request** (primary figure): the server child's `process.cpuUsage()` (user + system, every thread) from before the load to after the variant flushed what the run captured (so deferred redaction, encoding and publishing count), over the requests it served. Server CPU %: its CPU during the load over wall time (100% = one core)",
-    `- SDK options (sdk-null, sdk): \`redactHeaders: ${JSON.stringify(REDACTION.redactHeaders)}\`, \`redactRequestBody\` and \`redactResponseBody: ${JSON.stringify(BODY_RULES)}\`; defaults otherwise (64 KiB body limit, 32 MiB queue, 200 ms batching, outgoing capture on: GET /outgoing gives two messages per request). The SDK is compiled by tsc (.tmp/bench-sdk), as users get it; the integration is mounted as its docs say (first)`,
+    `- SDK options (every SDK variant): \`redactHeaders: ${JSON.stringify(REDACTION.redactHeaders)}\`, \`redactRequestBody\` and \`redactResponseBody: ${JSON.stringify(BODY_RULES)}\`; defaults otherwise (64 KiB body limit, 32 MiB queue, 200 ms batching, outgoing capture on: GET /outgoing gives two messages per request). The SDK is compiled by tsc (.tmp/bench-sdk), as users get it; the integration is mounted as its docs say (first)`,
     ...c.variants.map((v) => `- Variant **${v.key}**${v.frameworks ? ` (${v.frameworks.join(", ")} only)` : ""}: ${v.description}`),
     "- Routes (the same in every framework): GET /health `{\"ok\":true}`; POST /echo 1 KB JSON echoed; GET /items 20 KB JSON array; GET /stream 1 MiB in 16 x 64 KiB writes; GET /outgoing: one `fetch` to a local node:http upstream, its JSON answered",
-    "- Delivery: each publishing child has its own topic on an emulator the bench starts; a subscriber counts unique `msg_id`s (paused during measured runs, it catches up between them). Delivered = arrived at the subscription",
-    `- Targets (the issue's): pinned SDK/bare CPU per request <= the route's figure for the framework; free SDK/bare requests/s >= 0.95 / 0.90 / 0.85 (health / echo / items); SDK peak RSS <= bare + ${mb(RSS_BUDGET_BYTES)}; every message delivered on health and echo, drops elsewhere only beyond the queue budget and counted (arrived + dropped = expected)`,
+    "- Delivery: each publishing child has its own topic on an emulator the bench starts; a subscriber counts unique `msg_id`s (paused during measured runs, it catches up between them). Delivered = arrived at the subscription. sdk-otlp exports to a path of its own on an OTLP/HTTP receiver the bench starts, which answers at once and decodes what it kept between runs, counting unique span ids (one span per message, its id derived from the `msg_id`)",
+    `- Targets (the issue's): pinned SDK/bare CPU per request <= the route's figure for the framework; free SDK/bare requests/s >= 0.95 / 0.90 / 0.85 (health / echo / items); SDK peak RSS <= bare + ${mb(RSS_BUDGET_BYTES)}; every message delivered on health and echo, drops elsewhere only beyond the queue budget and counted (arrived + dropped = expected). ${judgedNote(c)}`,
     "",
   ];
+}
+
+function judgedNote(c: Conditions): string {
+  const others = c.variants.filter((v) => v.judged && v.key !== "sdk").map((v) => `**${v.key}**`);
+  return others.length ? `The same targets judge ${others.join(" and ")} (each framework's tables and delivery lines); the targets at a glance are sdk's` : "The targets at a glance are sdk's";
 }
 
 function glance(runs: FrameworkRun[], nodes: string[]): string[] {
@@ -184,7 +196,7 @@ function glance(runs: FrameworkRun[], nodes: string[]): string[] {
         cells.push(c ? `${fmt(c.ratio, 2)} / ${fmt(c.target ?? NaN, 2)} ${judged(c)}` : "-");
       }
       const both = [pinned, free].filter((x): x is FrameworkRun => !!x);
-      const rss = both.map(rssMet).filter((x) => x !== undefined);
+      const rss = both.map((fr) => rssMet(fr)).filter((x) => x !== undefined);
       cells.push(rss.length ? verdict(rss.every(Boolean)) : "-");
       const del = both.flatMap((fr) => ROUTES.filter((r) => fr.delivery[r.key]).map((r) => deliveryMet(r, fr.delivery[r.key]?.sdk, failuresOf(fr.routes[r.key]?.sdk)))).filter((x) => x !== undefined);
       cells.push(del.length ? verdict(del.every(Boolean)) : "-");
@@ -194,7 +206,7 @@ function glance(runs: FrameworkRun[], nodes: string[]): string[] {
   return [...out, ""];
 }
 
-function pinnedTable(fr: FrameworkRun): string[] {
+function pinnedTable(fr: FrameworkRun, also: Judged): string[] {
   const others = fr.variants.filter((v) => v !== "bare" && v !== "sdk");
   const head = ["route", ...fr.variants.map((v) => `CPU us/req ${v}`), "sdk/bare", "target", "met", ...others.map((v) => `${v}/bare`),
     "req/s bare / sdk", "p50 ms bare / sdk", "p99 ms bare / sdk", "server CPU % bare / sdk"];
@@ -207,16 +219,17 @@ function pinnedTable(fr: FrameworkRun): string[] {
     out.push(`| ${[
       labelOf(fr, route),
       ...fr.variants.map((v) => fmt(med(runs[v], "cpuUsPerReq"))),
-      c ? fmt(c.ratio, 2) : "-", c ? `<= ${fmt(c.target, 2)}` : "-", c ? judged(c) : "-",
-      ...others.map((v) => { const o = cpuRatio(fr, route, v); return o ? fmt(o.ratio, 2) : "-"; }),
+      c ? fmt(c.ratio, 2) : "-", `<= ${fmt(route.cpuTarget[frameworkOf(fr.framework).column], 2)}`, c ? judged(c) : "-",
+      ...others.map((v) => ratioCell(also, v, cpuRatio(fr, route, v))),
       pair("reqPerSec"), pair("p50", 1), pair("p99", 1), pair("serverCpuPct"),
     ].join(" | ")} |`);
   }
   return out;
 }
 
-function freeTable(fr: FrameworkRun): string[] {
-  const head = ["route", ...fr.variants.map((v) => `req/s ${v}`), "sdk/bare", "target", "met", "p50 ms bare / sdk", "p99 ms bare / sdk", "CPU us/req bare / sdk"];
+function freeTable(fr: FrameworkRun, also: Judged): string[] {
+  const others = fr.variants.filter((v) => also.has(v));
+  const head = ["route", ...fr.variants.map((v) => `req/s ${v}`), "sdk/bare", "target", "met", ...others.map((v) => `${v}/bare`), "p50 ms bare / sdk", "p99 ms bare / sdk", "CPU us/req bare / sdk"];
   const out = [`| ${head.join(" | ")} |`, `|---|${head.slice(1).map((h) => (h === "met" ? ":-:" : "---:")).join("|")}|`];
   for (const route of ROUTES) {
     const runs = fr.routes[route.key];
@@ -225,14 +238,15 @@ function freeTable(fr: FrameworkRun): string[] {
     const pair = (k: keyof Run, d = 0) => `${fmt(med(runs.bare, k), d)} / ${fmt(med(runs.sdk, k), d)}`;
     out.push(`| ${[
       labelOf(fr, route), ...fr.variants.map((v) => fmt(med(runs[v], "reqPerSec"))),
-      c ? fmt(c.ratio, 2) : "-", c?.target !== undefined ? `>= ${fmt(c.target, 2)}` : "-", c ? judged(c) : "-",
+      c ? fmt(c.ratio, 2) : "-", route.freeTarget !== undefined ? `>= ${fmt(route.freeTarget, 2)}` : "-", c ? judged(c) : "-",
+      ...others.map((v) => ratioCell(also, v, rpsRatio(fr, route, v))),
       pair("p50", 1), pair("p99", 1), pair("cpuUsPerReq"),
     ].join(" | ")} |`);
   }
   return out;
 }
 
-function deliveryLines(fr: FrameworkRun): string[] {
+function deliveryLines(fr: FrameworkRun, also: Judged): string[] {
   const out: string[] = fr.error ? [`- **The ${fr.mode} measurement FAILED part-way: ${fr.error}** (the server child's stderr is in the bench log; what was measured before is shown).`] : [];
   for (const v of fr.variants) {
     const parts: string[] = [];
@@ -241,14 +255,15 @@ function deliveryLines(fr: FrameworkRun): string[] {
       if (!d || d.arrived === undefined) continue;
       const drops = Object.entries(d.dropped).map(([k, n]) => `${k} ${fmt(n)}`).join(", ") || "no drops";
       const failures = failuresOf(fr.routes[route.key]?.[v]);
-      const rule = v !== "sdk" ? "" : failures ? ": not judged (errors)" : `: ${verdict(deliveryMet(route, d))}`;
+      const rule = v !== "sdk" && !also.has(v) ? "" : failures ? ": not judged (errors)" : `: ${verdict(deliveryMet(route, d))}`;
       parts.push(`${route.key}: served ${fmt(d.served)}, expected ${fmt(d.expected)}, captured ${fmt(d.captured)}, published ${fmt(d.published)}, arrived ${fmt(d.arrived)}${d.duplicates ? ` (+${d.duplicates} redeliveries)` : ""}, ${drops}${rule}`);
     }
     if (parts.length) out.push(`- Delivery, ${v} (${fr.mode}, warm-up included): ${parts.join("; ")}.`);
   }
   const rss = fr.variants.map((v) => `${v} ${mb(fr.peakRssBytes[v])}`).join(", ");
   const exited = fr.variants.every((v) => fr.exitedOnItsOwn[v]) ? "every child exited on its own after close()" : `did NOT exit on its own after close(): ${fr.variants.filter((v) => !fr.exitedOnItsOwn[v]).join(", ")}`;
-  out.push(`- Peak RSS (${fr.mode}): ${rss}; sdk <= bare + ${mb(RSS_BUDGET_BYTES)}: ${verdict(rssMet(fr))}. ${exited[0]!.toUpperCase()}${exited.slice(1)}.`);
+  const rssRules = ["sdk", ...fr.variants.filter((v) => also.has(v))].filter((v) => fr.variants.includes(v)).map((v) => `${v} <= bare + ${mb(RSS_BUDGET_BYTES)}: ${verdict(rssMet(fr, v))}`);
+  out.push(`- Peak RSS (${fr.mode}): ${rss}; ${rssRules.join("; ") || "no variant judged"}. ${exited[0]!.toUpperCase()}${exited.slice(1)}.`);
   const routesRun = ROUTES.filter((r) => fr.routes[r.key]).map((r) => r.key);
   if (routesRun.length > 1 && fr.peakRssAfterRoute) {
     const steps = fr.variants.map((v) => `${v} ${routesRun.map((r) => fmt((fr.peakRssAfterRoute[v]?.[r] ?? NaN) / 1048576)).join(" / ")}`);
@@ -273,6 +288,7 @@ function referenceNote(runs: FrameworkRun[]): string[] {
 
 export function report(result: BenchResult): string {
   const { conditions: c, runs, micro } = result;
+  const also: Judged = new Set(c.variants.filter((v) => v.judged && v.key !== "sdk").map((v) => v.key));
   const nodes = [...new Set(runs.map((fr) => fr.node))];
   const lines: string[] = ["# Benchmarks", "",
     "Generated by `npm run bench` (bench/run.ts); do not edit by hand. How to run it and what it measures: bench/README.md. Raw figures of the run: .tmp/bench/results.json.", ""];
@@ -285,9 +301,9 @@ export function report(result: BenchResult): string {
       lines.push(`### ${fw.label} on Node ${node}`, "");
       const pinned = mine.find((fr) => fr.mode === "pinned");
       const free = mine.find((fr) => fr.mode === "free");
-      if (pinned) lines.push("Pinned (server alone on core 1): server CPU per request, SDK/bare target, throughput and latency beside it.", "", ...pinnedTable(pinned), "");
-      if (free) lines.push("Free (no pinning): requests/s.", "", ...freeTable(free), "");
-      for (const fr of mine) lines.push(...deliveryLines(fr));
+      if (pinned) lines.push("Pinned (server alone on core 1): server CPU per request, SDK/bare target, throughput and latency beside it.", "", ...pinnedTable(pinned, also), "");
+      if (free) lines.push("Free (no pinning): requests/s.", "", ...freeTable(free, also), "");
+      for (const fr of mine) lines.push(...deliveryLines(fr, also));
       lines.push("");
     }
   }

@@ -1,5 +1,5 @@
 // npm run bench [-- --quick] [--node=24|20|both] [--frameworks=express4,fastify5] [--routes=health,echo]
-//   [--variants=bare,sdk-null,sdk,reference] [--mode=pinned|free|both] [--rounds=N] [--duration=S]
+//   [--variants=bare,sdk-null,sdk,sdk-otlp,sdk-viewer,reference] [--mode=pinned|free|both] [--rounds=N] [--duration=S]
 //   [--warmup=S] [--profile] [--no-micro] [--no-write] | --report (re-render docs/benchmarks.md from the last run)
 // The SDK's overhead: every framework's app (bench/frameworks.ts) bare and in each variant
 // (bench/variants.ts), each in its own server child on the Node binary under test, driven by
@@ -7,6 +7,7 @@
 // ratios of server CPU per request (pinned) and requests/s (free). Writes docs/benchmarks.md
 // (bench/report.ts) and the raw figures to .tmp/bench/results.json. See bench/README.md.
 import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -27,7 +28,7 @@ const opt = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.spli
 const list = (name: string) => opt(name)?.split(",").filter(Boolean);
 const quick = flag("quick");
 // Full run: 2 Node versions x 5 frameworks, 3 rounds x 2 s (+1 s warm-up) per route and variant:
-// about 35 min on a 2-core machine (see bench/README.md). --quick: about 3 min.
+// about 50 min on a 2-core machine (see bench/README.md). --quick: about 3.5 min.
 const rounds = Number(opt("rounds") ?? (quick ? 1 : 3));
 const durationS = Number(opt("duration") ?? (quick ? 3 : 2));
 const warmupS = Number(opt("warmup") ?? 1);
@@ -53,9 +54,10 @@ for (const [name, keys, known] of [["frameworks", frameworkKeys, FRAMEWORKS], ["
 function routesOf(mode: Mode): Route[] {
   return ROUTES.filter((r) => (routeKeys ? routeKeys.includes(r.key) : mode === "pinned" || r.freeTarget !== undefined));
 }
-/** Variants of a framework in a mode: as asked (bare always), else all pinned and bare + sdk free. */
+/** Variants of a framework in a mode: as asked (bare always), else all pinned (--quick: not the skipInQuick ones) and bare + sdk free. */
 function variantsOf(mode: Mode, fw: Framework): Variant[] {
-  const wanted = variantKeys ? ["bare", ...variantKeys] : mode === "pinned" ? VARIANTS.map((v) => v.key) : ["bare", "sdk"];
+  const wanted = variantKeys ? ["bare", ...variantKeys]
+    : mode === "pinned" ? VARIANTS.filter((v) => !(quick && v.skipInQuick)).map((v) => v.key) : ["bare", "sdk"];
   return VARIANTS.filter((v) => wanted.includes(v.key) && (!v.frameworks || v.frameworks.includes(fw.key)));
 }
 
@@ -65,12 +67,22 @@ interface ServerChild {
   child: Child;
   port: number;
   node: string;
-  /** Its subscription on the emulator, when it publishes. */
+  /** Where what it publishes is counted: its subscription on the emulator, or its path on the OTLP receiver. */
   sub?: string;
   gc?: GcSummary;
 }
 
-interface Shared { emulator: Emulator; counter: Child; upstreamUrl: string; metaUrl: string; register(key: string, topicId: string): void; sdkDir: string; refDir: string }
+interface Shared {
+  emulator: Emulator;
+  counter: Child;
+  /** bench/otlp-receiver.ts and its URL, when a variant of this mode delivers over OTLP. */
+  otlp?: { receiver: Child; url: string };
+  upstreamUrl: string;
+  metaUrl: string;
+  register(key: string, topicId: string): void;
+  sdkDir: string;
+  refDir: string;
+}
 
 function load(port: number, route: Route, seconds: number): Promise<Result> {
   return autocannon({
@@ -84,16 +96,23 @@ function load(port: number, route: Route, seconds: number): Promise<Result> {
 }
 
 type Counts = Record<string, { count: number; duplicates: number }>;
+/** What arrived so far, by subscription (emulator) and by receiver path (OTLP): the two never share a name. */
+async function countsOf(shared: Shared): Promise<Counts> {
+  const pubsub = await shared.counter.ask<Counts>("count");
+  return shared.otlp ? { ...pubsub, ...(await shared.otlp.receiver.ask<Counts>("count")) } : pubsub;
+}
+/** The child that counts what `s` publishes. */
+const counterOf = (shared: Shared, s: ServerChild) => (s.variant.publishes === "otlp" ? shared.otlp!.receiver : shared.counter);
 const arrivedOf = (counts: Counts, s: ServerChild) => (s.sub ? counts[s.sub] ?? { count: 0, duplicates: 0 } : { count: 0, duplicates: 0 });
 
 /** Let the subscriber catch up with what `s` published (bounded), so it never competes with a run. */
 async function drain(shared: Shared, s: ServerChild, published: number | undefined): Promise<void> {
   if (!s.sub || published === undefined) return;
   for (let i = 0; i < 1200; i++) {
-    if (arrivedOf(await shared.counter.ask<Counts>("count"), s).count >= published) return;
+    if (arrivedOf(await countsOf(shared), s).count >= published) return;
     await sleep(100);
   }
-  log(`warning: ${s.variant.key}: the subscription did not catch up with ${published} published messages in 120 s`);
+  log(`warning: ${s.variant.key}: ${s.variant.publishes === "otlp" ? "the OTLP receiver" : "the subscription"} did not catch up with ${published} published messages in 120 s`);
 }
 
 async function flushAndDrain(shared: Shared, s: ServerChild): Promise<Sample> {
@@ -149,7 +168,11 @@ async function startServer(shared: Shared, mode: Mode, node: { bin: string; majo
     BENCH_ROOT_URL: shared.metaUrl, BENCH_UPSTREAM: shared.upstreamUrl, BENCH_REFERENCE_DIR: shared.refDir,
   };
   let sub: string | undefined;
-  if (variant.publishes) {
+  if (variant.publishes === "otlp") {
+    sub = `${mode}-n${node.major}-${fw.key}-${variant.key}-${randomUUID().slice(0, 8)}`;
+    await shared.otlp!.receiver.ask("watch", sub);
+    env.BENCH_OTLP_URL = `${shared.otlp!.url}/${sub}`;
+  } else if (variant.publishes === "pubsub") {
     const { topicId, subName } = await createTopic(shared.emulator.host, `${mode}-n${node.major}-${fw.key}-${variant.key}`);
     env.BENCH_KEY = `key-${topicId}`;
     shared.register(env.BENCH_KEY, topicId);
@@ -207,7 +230,7 @@ async function runFramework(shared: Shared, mode: Mode, node: { bin: string; maj
     log(`${mode} node${node.major} ${fw.key}: FAILED: ${result.error}`);
     for (const s of servers) {
       s.child.kill();
-      if (s.sub) await shared.counter.ask("unwatch", s.sub).catch(() => undefined);
+      if (s.sub) await counterOf(shared, s).ask("unwatch", s.sub).catch(() => undefined);
     }
   }
   return result;
@@ -221,7 +244,7 @@ async function measureFramework(shared: Shared, mode: Mode, node: { bin: string;
   }
   result.node = servers[0]!.node;
   for (const route of routesOf(mode)) {
-    const snap = async () => ({ counts: await shared.counter.ask<Counts>("count"), samples: await Promise.all(servers.map((s) => s.child.ask<Sample>("sample"))) });
+    const snap = async () => ({ counts: await countsOf(shared), samples: await Promise.all(servers.map((s) => s.child.ask<Sample>("sample"))) });
     const start = await snap();
     for (const s of servers) await load(s.port, route, warmupS);
     for (const s of servers) await flushAndDrain(shared, s);
@@ -248,13 +271,13 @@ async function measureFramework(shared: Shared, mode: Mode, node: { bin: string;
     result.peakRssBytes[s.variant.key] = closed.result.maxRssBytes;
     result.exitedOnItsOwn[s.variant.key] = closed.exitedOnItsOwn;
     if (s.gc) result.gc[s.variant.key] = { ...s.gc, served: closed.result.served };
-    if (s.sub) await shared.counter.ask("unwatch", s.sub);
+    if (s.sub) await counterOf(shared, s).ask("unwatch", s.sub);
   }
   servers.length = 0;
 }
 
-// ---- one mode: its own emulator, upstream and counter, placed by this process's affinity -------
-async function runMode(mode: Mode, nodes: Array<{ bin: string; major: number; version: string }>, base: Omit<Shared, "emulator" | "counter" | "upstreamUrl">): Promise<FrameworkRun[]> {
+// ---- one mode: its own emulator, receiver, upstream and counter, placed by this process's affinity
+async function runMode(mode: Mode, nodes: Array<{ bin: string; major: number; version: string }>, base: Omit<Shared, "emulator" | "counter" | "otlp" | "upstreamUrl">): Promise<FrameworkRun[]> {
   // Pinned: this process (load generator) and everything it starts from now on run on core 0;
   // only the server children are moved to core 1 (taskset -c 1). Free: every core.
   setAffinity(process.pid, mode === "pinned" ? "0" : `0-${cpuCount() - 1}`);
@@ -262,14 +285,18 @@ async function runMode(mode: Mode, nodes: Array<{ bin: string; major: number; ve
   const env = { PUBSUB_EMULATOR_HOST: emulator.host, BENCH_PROJECT: PUBSUB_PROJECT };
   const counter = new Child("bench/counter.ts", env);
   const upstream = new Child("bench/upstream.ts", {});
+  // The OTLP receiver only when some variant of this mode exports to it (it needs opentelemetry-proto).
+  const receiver = frameworks.some((fw) => variantsOf(mode, fw).some((v) => v.publishes === "otlp")) ? new Child("bench/otlp-receiver.ts", {}) : undefined;
   await counter.ready;
   const { url: upstreamUrl } = (await upstream.ready) as { url: string };
-  const shared: Shared = { ...base, emulator, counter, upstreamUrl };
+  const otlp = receiver && { receiver, url: ((await receiver.ready) as { url: string }).url };
+  const shared: Shared = { ...base, emulator, counter, otlp, upstreamUrl };
   const out: FrameworkRun[] = [];
   try {
     for (const node of nodes) for (const fw of frameworks) out.push(await runFramework(shared, mode, node, fw));
   } finally {
     await counter.closeAndWait(15_000).catch(() => undefined);
+    await receiver?.closeAndWait(5_000).catch(() => undefined);
     await upstream.closeAndWait(5_000).catch(() => undefined);
     await emulator.stop();
   }
@@ -329,7 +356,7 @@ const conditions: Conditions = {
   modes,
   pinAvailable,
   profile,
-  variants: VARIANTS.map((v) => ({ key: v.key, description: v.description, frameworks: v.frameworks })),
+  variants: VARIANTS.map((v) => ({ key: v.key, description: v.description, frameworks: v.frameworks, judged: v.judged })),
 };
 const result: BenchResult = { conditions, runs, micro };
 const md = report(result);

@@ -20,6 +20,7 @@ const instance = await variant.setup({
   rootURL: process.env.BENCH_ROOT_URL ?? "",
   referenceDir: process.env.BENCH_REFERENCE_DIR ?? "",
   queueBytes: process.env.BENCH_QUEUE_BYTES ? Number(process.env.BENCH_QUEUE_BYTES) : undefined,
+  otlpURL: process.env.BENCH_OTLP_URL ?? "",
 });
 const served = await framework.serve(instance.mount);
 let requests = 0;

@@ -2,9 +2,12 @@
 // (bench/server.ts) and returns what to mount plus how to read, flush and close the capture;
 // bench/run.ts reads only the table's metadata (key, label, frameworks, publishes, ...).
 //
-// To add a variant (e.g. `sdk-otlp`, the SDK delivering over OTLP): add a row whose setup builds
-// the client with that delivery; if it publishes somewhere the harness can count (`publishes`),
-// start a receiver for it next to the emulator (bench/run.ts, runMode) and count what arrives.
+// To add a variant: add a row whose setup builds the client as that variant needs. If it publishes
+// somewhere the harness can count (`publishes`: the emulator, or the OTLP receiver bench/run.ts
+// starts next to it), the harness gives it a topic or receiver path of its own and counts what
+// arrives; a destination of another kind needs a receiver of its own in bench/run.ts (runMode).
+// `judged` holds its ratios to bare to the targets `sdk` is held to; `skipInQuick` keeps it out
+// of --quick's default set. Every row runs by default in pinned mode; free mode runs bare and sdk.
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -31,6 +34,8 @@ export interface VariantEnv {
   referenceDir: string;
   /** Override of the SDK's maxQueueBytes (default: the SDK's default). */
   queueBytes: number | undefined;
+  /** The OTLP endpoint of this child on the bench's receiver (`publishes: "otlp"`): `http://127.0.0.1:<port>/<key>`. */
+  otlpURL: string;
 }
 
 export interface Variant {
@@ -38,8 +43,15 @@ export interface Variant {
   label: string;
   /** Framework keys it runs on (undefined: every framework). */
   frameworks?: string[];
-  /** Publishes to the emulator: the harness gives it a topic of its own and counts arrivals. */
-  publishes: boolean;
+  /**
+   * Where it publishes, counted by the harness: "pubsub" (a topic of its own on the emulator, read
+   * by bench/counter.ts), "otlp" (a path of its own on bench/otlp-receiver.ts), false (nowhere).
+   */
+  publishes: false | "pubsub" | "otlp";
+  /** Its ratios to bare are held to the targets, as `sdk`'s are (the report says met / missed). */
+  judged: boolean;
+  /** Left out of --quick's default set (still selectable with --variants). */
+  skipInQuick?: boolean;
   /** Captures the handler's outgoing fetch as a message of its own (GET /outgoing: 2 messages per request). */
   capturesFetch: boolean;
   /** One-line description for the report's conditions. */
@@ -80,6 +92,7 @@ export const VARIANTS: Variant[] = [
     key: "bare",
     label: "bare",
     publishes: false,
+    judged: false,
     capturesFetch: false,
     description: "the app without any SDK",
     setup: async () => ({ stats: () => undefined, flush: async () => true, close: async () => undefined }),
@@ -88,6 +101,7 @@ export const VARIANTS: Variant[] = [
     key: "sdk-null",
     label: "sdk-null",
     publishes: false,
+    judged: false,
     capturesFetch: true,
     description: "the SDK with a `transport` that discards every batch (capture + redaction + encoding, no wire call: the capture floor)",
     setup: async (env) => {
@@ -98,7 +112,8 @@ export const VARIANTS: Variant[] = [
   {
     key: "sdk",
     label: "sdk",
-    publishes: true,
+    publishes: "pubsub",
+    judged: true,
     capturesFetch: true,
     description: "the SDK publishing to the emulator (bootstrapped through the local client_metadata stand-in)",
     setup: async (env) => {
@@ -107,15 +122,41 @@ export const VARIANTS: Variant[] = [
     },
   },
   {
+    key: "sdk-otlp",
+    label: "sdk-otlp",
+    publishes: "otlp",
+    judged: true,
+    capturesFetch: true,
+    description: "the SDK with `delivery: \"otlp\"`: one span per exchange, exported over OTLP/HTTP (http/protobuf) to a local receiver the bench starts (bench/otlp-receiver.ts: it answers 200 at once and counts unique span ids, decoded with the official opentelemetry-proto definitions); no client_metadata call",
+    setup: async (env) => {
+      const { APIToolkit, integration } = await loadSdk(env);
+      const otlp = { endpoint: env.otlpURL, protocol: "http/protobuf" } as const;
+      return sdkInstance(new APIToolkit({ ...sdkOptions(env), delivery: "otlp", otlp }), integration);
+    },
+  },
+  {
+    key: "sdk-viewer",
+    label: "sdk-viewer",
+    publishes: false,
+    judged: true,
+    skipInQuick: true,
+    capturesFetch: true,
+    description: "the SDK with `viewer: true` and the discarding transport of sdk-null: the live viewer's cost when on (it listens on loopback and holds every message in its bounded history, 16 MiB by default; no page is open). With the viewer off (every other SDK variant) nothing of src/viewer is loaded",
+    setup: async (env) => {
+      const { APIToolkit, integration } = await loadSdk(env);
+      return sdkInstance(new APIToolkit({ ...sdkOptions(env), transport: nullTransport, viewer: true }), integration);
+    },
+  },
+  {
     key: "reference",
     label: "reference",
     frameworks: ["express4"],
-    publishes: true,
+    publishes: "pubsub",
+    judged: false,
     capturesFetch: false, // it observes axios only (monitorAxios), not fetch
     description: "`apitoolkit-express@2.4.6`, the SDK this one replaces, configured equivalently (same key header and body rules, bootstrapped through the same stand-in, publishing to the emulator)",
     setup: setupReference,
   },
-  // { key: "sdk-otlp", ... }: the SDK delivering over OTLP, once it exists (see the top of this file).
 ];
 
 interface PublishCallback { (err: Error | null | undefined, id?: string | null): void }
