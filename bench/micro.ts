@@ -11,7 +11,12 @@ import { BODIES, REDACTION } from "./app.js";
 
 const quick = process.argv.includes("--quick");
 const cfg = resolveOptions({ apiKey: "k", ...REDACTION });
-const rules: RuleSet = { headers: cfg.redactHeaders, request: cfg.requestPaths, response: cfg.responsePaths };
+// The rules the client uses (header names, body paths, the default value detectors), counted into a
+// tally as the client counts stats().redactions.
+const rules: RuleSet = cfg.redaction;
+const counts = new Map<string, number>();
+const tally = (rule: string, n: number): void => void counts.set(rule, (counts.get(rule) ?? 0) + n);
+const bodyRules = { values: rules.values, tally };
 
 function body(text: string | Buffer, chunkBytes = 16 * 1024): CapturedBody {
   const buf = Buffer.isBuffer(text) ? text : Buffer.from(text);
@@ -69,17 +74,17 @@ const rows: string[] = [];
 for (const [name, ex] of CASES) {
   const reqCt = "application/json";
   const resCt = String((ex.responseHeaders as Record<string, string>)["content-type"]);
-  const full = time(() => serializeExchange(ex, cfg, rules));
-  const redactReq = ex.requestBody.keptBytes ? time(() => renderBody(ex.requestBody, reqCt, undefined, rules.request, cfg.maxBodyBytes)) : undefined;
-  const redactRes = time(() => renderBody(ex.responseBody, resCt, undefined, rules.response, cfg.maxBodyBytes));
-  const bytes = serializeExchange(ex, cfg, rules).length;
+  const full = time(() => serializeExchange(ex, cfg, rules, tally));
+  const redactReq = ex.requestBody.keptBytes ? time(() => renderBody(ex.requestBody, reqCt, undefined, rules.request, cfg.maxBodyBytes, { ...bodyRules, named: rules.named?.request })) : undefined;
+  const redactRes = time(() => renderBody(ex.responseBody, resCt, undefined, rules.response, cfg.maxBodyBytes, { ...bodyRules, named: rules.named?.response }));
+  const bytes = serializeExchange(ex, cfg, rules, tally).length;
   const us = (t: { nsPerOp: number } | undefined) => (t ? (t.nsPerOp / 1000).toFixed(1) : "-");
   rows.push(`| ${name} | ${us(full)} | ${Math.round(full.ops).toLocaleString("en-US")} | ${us(redactReq)} | ${us(redactRes)} | ${bytes.toLocaleString("en-US")} |`);
 }
 
 const header = [
   `Per exchange, one thread, Node ${process.version}, best of ${quick ? 5 : 10} trials. "serialize" is what the SDK does per exchange when its response`,
-  "finishes (`serializeExchange`: header conversion, body redaction, base64, the message bytes); redaction columns are `renderBody` alone.",
+  "finishes (`serializeExchange`: header conversion, body redaction, base64, the message bytes) with the bench's rules and the default value detectors, counted as the client counts them; redaction columns are `renderBody` alone.",
   "",
   "| exchange | serialize (us) | per second | redact request body (us) | redact response body (us) | message bytes |",
   "|---|---:|---:|---:|---:|---:|",

@@ -70,7 +70,7 @@ function tryLower(query: JSONPathQuery): Program | null {
 type Target = readonly [Container, string | number];
 
 class Engine implements CompiledPaths {
-  readonly redactBytes: ((json: Buffer) => Buffer | null) | undefined;
+  readonly redactBytes: ((json: Buffer, spans?: number[]) => Buffer | null) | undefined;
   /** The hints as bytes, for {@link Engine.redactBytes}. */
   private readonly hintBytes: readonly Buffer[] | null;
 
@@ -82,7 +82,7 @@ class Engine implements CompiledPaths {
     textTable: StateTable | null,
   ) {
     this.hintBytes = hints === null ? null : hints.map((hint) => Buffer.from(hint));
-    this.redactBytes = textTable === null ? undefined : (json) => this.redactJson(json, textTable);
+    this.redactBytes = textTable === null ? undefined : (json, spans) => this.redactJson(json, textTable, spans);
   }
 
   mayMatch(jsonText: string): boolean {
@@ -94,11 +94,11 @@ class Engine implements CompiledPaths {
   }
 
   /** {@link redactJsonBytes}, or only the validation when no path can match; `null` (fail closed) if anything goes wrong. */
-  private redactJson(json: Buffer, table: StateTable): Buffer | null {
+  private redactJson(json: Buffer, table: StateTable, spans: number[] | undefined): Buffer | null {
     try {
       const hints = this.hintBytes;
       if (hints !== null && !json.includes(92) && !hints.some((hint) => json.includes(hint))) return isJsonBytes(json) ? json : null;
-      return redactJsonBytes(json, table);
+      return redactJsonBytes(json, table, spans);
     } catch {
       return null;
     }

@@ -66,9 +66,10 @@ interface Frame {
  * Redact a JSON text (its UTF-8 bytes) with the automaton of `table`, built from
  * {@link streamable} programs only. Returns `bytes` itself when nothing is selected, new bytes
  * with each selected value replaced by the marker otherwise, and `null` when the text is not
- * valid JSON.
+ * valid JSON. With `spans`, the [start, end) byte offsets in `bytes` of each replaced value are
+ * appended to it (in order), so a caller can tell whose values they were without a second scan.
  */
-export function redactJsonBytes(bytes: Buffer, table: StateTable): Buffer | null {
+export function redactJsonBytes(bytes: Buffer, table: StateTable, spans?: number[]): Buffer | null {
   const b = bytes;
   const stack: Frame[] = [];
   let top: Frame | undefined;
@@ -122,7 +123,9 @@ export function redactJsonBytes(bytes: Buffer, table: StateTable): Buffer | null
       if (d <= 32) d = b[(i = ws(b, i))]!;
       if (top === undefined) {
         if (i !== b.length) return null;
-        return cuts.length === 0 ? b : splice(b, cuts);
+        if (cuts.length === 0) return b;
+        if (spans !== undefined) for (const c of cuts) spans.push(c);
+        return splice(b, cuts);
       }
       if (d === 44) {
         i++;

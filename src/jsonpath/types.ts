@@ -30,6 +30,7 @@ export interface CompiledPaths {
    * every duplicate a path selects redacted), `null` when the text is not valid JSON (fail closed).
    * Absent when some path needs node values (filters), an array's length (negative indexes,
    * slices with a negative bound or step) or json-p3: then parse, `redact` and stringify.
+   * With `spans`, the [start, end) offsets in `json` of each replaced value are appended to it.
    */
-  readonly redactBytes?: ((json: Buffer) => Buffer | null) | undefined;
+  readonly redactBytes?: ((json: Buffer, spans?: number[]) => Buffer | null) | undefined;
 }

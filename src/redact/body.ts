@@ -515,9 +515,10 @@ function json(bytes: Buffer, text: string | undefined, paths: CompiledPaths, rul
   // Paths over the bytes, no parse, no re-serialization (jsonpath/stream.ts; absent for filters and
   // the like; invalid JSON fails closed there too). Reports need each match's location: parsed.
   if (paths.size > 0 && paths.redactBytes !== undefined && rules?.report !== true) {
-    const red = paths.redactBytes(bytes);
+    const spans: number[] | undefined = rules?.tally !== undefined && rules.named !== undefined && rules.named.length > 0 ? [] : undefined;
+    const red = paths.redactBytes(bytes, spans);
     if (red === null) return UNCHECKABLE_MARKER;
-    if (rules?.tally !== undefined && red !== bytes) countPaths(bytes, red, text, rules.named, rules.tally);
+    if (spans !== undefined && red !== bytes) countPaths(bytes, spans, text, rules!.named, rules!.tally!);
     const values = rules?.values;
     if (values === undefined) return red;
     const redText = red === bytes && text !== undefined ? text : red.toString("utf8");
@@ -534,28 +535,20 @@ function json(bytes: Buffer, text: string | undefined, paths: CompiledPaths, rul
   return out === undefined ? bytes : Buffer.from(out);
 }
 
-/** Markers in a buffer ("CLIENT_REDACTED": its first letter is rare, the search fast). */
-function markersIn(buf: Buffer): number {
-  let n = 0;
-  for (let i = buf.indexOf("CLIENT_REDACTED"); i >= 0; i = buf.indexOf("CLIENT_REDACTED", i + 15)) n++;
-  return n;
-}
-
 /**
- * Count, by rule, what the paths replaced between `before` and `after` (the stream redaction's
- * input and output). Each new marker is the value of a member whose name is right before it; when
- * every path ends in a member name (`$.password`, `$..token`), that name says whose it is, with
- * no second look at the document. Otherwise each path reports its own locations (a parse).
+ * Count, by rule, the values the stream redaction replaced (`spans`: their [start, end) offsets in
+ * `before`, its input). With one named path, every span is its; otherwise each replaced value is
+ * the value of the member whose name is right before it, and when every path ends in a member name
+ * (`$.password`, `$..token`) that name says whose it is, with no second look at the document.
+ * Else each path reports its own locations (a parse).
  */
-function countPaths(before: Buffer, after: Buffer, text: string | undefined, named: readonly NamedPath[] | undefined, tally: Tally): void {
-  if (named === undefined || named.length === 0) return;
-  const previous = markersIn(before);
+function countPaths(before: Buffer, spans: readonly number[], text: string | undefined, named: readonly NamedPath[] | undefined, tally: Tally): void {
+  if (named === undefined || named.length === 0 || spans.length === 0) return;
   if (named.length === 1) {
-    const added = markersIn(after) - previous;
-    if (added > 0) tally(named[0]!.rule, added);
+    tally(named[0]!.rule, spans.length / 2);
     return;
   }
-  if (previous === 0 && countByName(after, named, tally)) return;
+  if (countByName(before, spans, named, tally)) return;
   const source = text ?? before.toString("utf8");
   try {
     attribute(named, JSON.parse(source), tally, false, source);
@@ -565,30 +558,53 @@ function countPaths(before: Buffer, after: Buffer, text: string | undefined, nam
 }
 
 /** The member name right before each marker of `after`, counted for the one path ending in it; false (nothing counted) when one cannot tell. */
-function countByName(after: Buffer, named: readonly NamedPath[], tally: Tally): boolean {
+/** Each hint (`"name"`, a JSON string) as bytes, once per path set. */
+const hintBytes = new WeakMap<readonly NamedPath[], Array<[Buffer, NamedPath | null]>>();
+
+function hintsOf(named: readonly NamedPath[]): Array<[Buffer, NamedPath | null]> | undefined {
+  let hints = hintBytes.get(named);
+  if (hints !== undefined) return hints;
   const byHint = new Map<string, NamedPath | null>();
   for (const np of named) {
-    if (np.hint === undefined) return false;
+    if (np.hint === undefined) return undefined;
     byHint.set(np.hint, byHint.has(np.hint) ? null : np); // two paths ending in one name: ambiguous
   }
+  hints = [...byHint].map(([hint, np]) => [Buffer.from(hint), np]);
+  hintBytes.set(named, hints);
+  return hints;
+}
+
+function isWs(c: number | undefined): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
+}
+
+/** The member name right before each replaced value, counted for the one path ending in it; false (nothing counted) when one cannot tell. */
+function countByName(before: Buffer, spans: readonly number[], named: readonly NamedPath[], tally: Tally): boolean {
+  const hints = hintsOf(named);
+  if (hints === undefined) return false;
   const counts = new Map<NamedPath, number>();
-  for (let i = after.indexOf("CLIENT_REDACTED"); i >= 0; i = after.indexOf("CLIENT_REDACTED", i + 15)) {
-    // ... "name" : "[CLIENT_REDACTED]": back from the marker's opening quote
-    let j = i - 3; // before `"[`
-    if (after[i - 1] !== 91 || after[i - 2] !== 34) return false;
-    while (j >= 0 && (after[j] === 32 || after[j] === 9 || after[j] === 10 || after[j] === 13)) j--;
-    if (after[j] !== 58 /* : */) return false;
+  for (let k = 0; k < spans.length; k += 2) {
+    // ... "name" : <value>: back from the value's first byte
+    let j = spans[k]! - 1;
+    while (j >= 0 && isWs(before[j])) j--;
+    if (before[j] !== 58 /* : */) return false; // an array element
     j--;
-    while (j >= 0 && (after[j] === 32 || after[j] === 9 || after[j] === 10 || after[j] === 13)) j--;
-    if (after[j] !== 34) return false;
+    while (j >= 0 && isWs(before[j])) j--;
+    if (before[j] !== 34) return false;
     const close = j;
     j--;
-    while (j >= 0 && after[j] !== 34) {
-      if (after[j] === 92) return false; // an escape in the name
+    while (j >= 0 && before[j] !== 34) {
+      if (before[j] === 92) return false; // an escape in the name
       j--;
     }
     if (j < 0) return false;
-    const np = byHint.get(after.toString("utf8", j, close + 1));
+    let np: NamedPath | null | undefined;
+    for (const [hint, path] of hints) {
+      if (hint.length === close + 1 - j && before.compare(hint, 0, hint.length, j, close + 1) === 0) {
+        np = path;
+        break;
+      }
+    }
     if (np === undefined || np === null) return false;
     counts.set(np, (counts.get(np) ?? 0) + 1);
   }

@@ -161,16 +161,36 @@ export interface FieldRules {
   readonly report?: boolean | undefined;
 }
 
-/** Count (and, for a report, locate) what each configured path matches in `doc`. */
+/**
+ * Count (and, for a report, locate) what each configured path matches in `doc`. A report says
+ * where each path matched, everywhere; a count says which values were replaced: a match inside a
+ * value another match replaced whole, or a second path matching the same value, is not counted
+ * again (the first path in configuration order has it), as the byte-level redaction counts.
+ */
 export function attribute(named: readonly NamedPath[] | undefined, doc: unknown, tally: Tally, report: boolean, text?: string): void {
   if (named === undefined) return;
-  for (const np of named) {
+  const found: Array<readonly [string, number]> = [];
+  for (let p = 0; p < named.length; p++) {
+    const np = named[p]!;
     if (text !== undefined && !np.paths.mayMatch(text)) continue;
     const locations = np.paths.locations(doc);
-    if (locations.length === 0) continue;
     if (report) for (const where of locations) tally(np.rule, 1, where);
-    else tally(np.rule, locations.length);
+    else for (const where of locations) found.push([where, p]);
   }
+  if (found.length === 0) return;
+  if (found.length > 1) {
+    // Normalized paths are whole segments (`$['a'][0]`): after sorting, the values inside a
+    // replaced one follow it and start with its path.
+    found.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
+  }
+  const counts = new Array<number>(named.length).fill(0);
+  let outer: string | undefined;
+  for (const [where, p] of found) {
+    if (outer !== undefined && where.startsWith(outer)) continue;
+    outer = where;
+    counts[p]!++;
+  }
+  for (let p = 0; p < named.length; p++) if (counts[p]! > 0) tally(named[p]!.rule, counts[p]!);
 }
 
 /**
