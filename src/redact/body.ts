@@ -285,8 +285,7 @@ function reportValues(text: string, values: ValueRules, tally: Tally | undefined
 }
 
 /** A body that is neither JSON nor a form (plain text, HTML, XML, CSV...): the detectors over its text. */
-function redactText(bytes: Buffer, values: ValueRules, rules: BodyRules, truncated: boolean): Buffer {
-  const text = bytes.toString("utf8");
+function redactText(bytes: Buffer, values: ValueRules, rules: BodyRules, truncated: boolean, text: string = bytes.toString("utf8")): Buffer {
   let red = redactValue(text, values, rules.tally, rules.report === true ? "$" : undefined);
   if (truncated) red = cutTail(red ?? text, values) ?? red;
   return red === undefined ? bytes : Buffer.from(red);
@@ -302,7 +301,8 @@ function cutTail(text: string, values: ValueRules | undefined): string | undefin
   const on = (name: string): boolean => names.includes(`value:${name}`);
   // A PEM block the cut left open: from its BEGIN line on.
   if (on("privateKey")) {
-    const begin = text.lastIndexOf("-----BEGIN");
+    // (A forward search first: V8's lastIndexOf compares at every position, 50 us over 64 KiB.)
+    const begin = text.indexOf("BEGIN") < 0 ? -1 : text.lastIndexOf("-----BEGIN");
     if (begin >= 0 && text.indexOf("-----END", begin) < 0) return text.slice(0, begin) + REDACTED;
   }
   let i = text.length;
@@ -505,7 +505,7 @@ function render(
   if (kind === "form") return truncated && paths.size > 0 ? UNCHECKABLE_MARKER : redactForm(bytes, paths, rules, truncated);
   if (kind === "opaque") return values === undefined ? bytes : redactText(bytes, values, rules!, truncated);
   const text = kind === "json" ? undefined : bytes.toString("utf8");
-  if (text !== undefined && !/^\s*[[{"]/.test(text)) return values === undefined ? bytes : redactText(bytes, values, rules!, truncated); // plain text that is not JSON
+  if (text !== undefined && !/^\s*[[{"]/.test(text)) return values === undefined ? bytes : redactText(bytes, values, rules!, truncated, text); // plain text that is not JSON
   if (truncated && paths.size > 0) return UNCHECKABLE_MARKER;
   return json(bytes, text, paths, rules, truncated);
 }

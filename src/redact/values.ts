@@ -218,17 +218,18 @@ const JWT_AT = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*(?:\.[A-Za-z
 const B64URL_RUN = /[A-Za-z0-9_-]*/y;
 
 function findJwts(text: string, out: number[], first: boolean): void {
-  let from = 1;
+  let from = 2;
   for (;;) {
-    // "yJ", then the "e" before it: searching for a pattern that starts with a frequent letter is
-    // many times slower (V8 looks for the first character, then compares).
-    const y = text.indexOf("yJ", from);
-    if (y < 0) return;
-    if (text.charCodeAt(y - 1) !== 101 /* e */) {
-      from = y + 2;
+    // "J", then the "ey" before it: a one-character search is a memchr, while V8 looks for a longer
+    // pattern by its first character and compares from there (`indexOf("yJ")` took 44 us over
+    // 64 KiB of text with a "y" every 15 characters, `indexOf("J")` 1 us).
+    const j = text.indexOf("J", from);
+    if (j < 0) return;
+    if (text.charCodeAt(j - 1) !== 121 /* y */ || text.charCodeAt(j - 2) !== 101 /* e */) {
+      from = j + 1;
       continue;
     }
-    const at = y - 1;
+    const at = j - 2;
     JWT_AT.lastIndex = at;
     const m = JWT_AT.exec(text);
     if (m !== null) {
