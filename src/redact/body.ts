@@ -574,6 +574,12 @@ function hintsOf(named: readonly NamedPath[]): Array<[Buffer, NamedPath | null]>
   return hints;
 }
 
+/** Does `b` hold `what` at `at`? (A JS loop: names are short, a native compare costs more than it.) */
+function sameBytes(b: Buffer, at: number, what: Buffer): boolean {
+  for (let k = 0; k < what.length; k++) if (b[at + k] !== what[k]) return false;
+  return true;
+}
+
 function isWs(c: number | undefined): boolean {
   return c === 32 || c === 9 || c === 10 || c === 13;
 }
@@ -600,7 +606,7 @@ function countByName(before: Buffer, spans: readonly number[], named: readonly N
     if (j < 0) return false;
     let np: NamedPath | null | undefined;
     for (const [hint, path] of hints) {
-      if (hint.length === close + 1 - j && before.compare(hint, 0, hint.length, j, close + 1) === 0) {
+      if (hint.length === close + 1 - j && sameBytes(before, j, hint)) {
         np = path;
         break;
       }
