@@ -10,6 +10,7 @@ module.exports = {
     { name: "delivery-knows-no-wire-call", severity: "error", comment: "Delivery policy talks to the Transport interface, never to a transport.", from: { path: "^src/delivery/" }, to: { path: "^src/(transport|integrations)/" } },
     { name: "no-upward-imports", severity: "error", comment: "Only the package entry points import the client and the integrations.", from: { path: "^src/", pathNot: "^src/(index|integrations/)" }, to: { path: "^src/(client\\.ts|integrations/)" } },
     { name: "no-sideways-integrations", severity: "error", comment: "An integration never imports another: what two share belongs in capture/.", from: { path: "^src/integrations/([^/]+)/" }, to: { path: "^src/integrations/", pathNot: "^src/integrations/$1/" } },
+    { name: "viewer-off-the-import-path", severity: "error", comment: "The live viewer is loaded only when its option is set: outside src/viewer/, only a dynamic import() or a type import reaches it.", from: { path: "^src/", pathNot: "^src/viewer/" }, to: { path: "^src/viewer/", dependencyTypesNot: ["dynamic-import", "type-only"] } },
   ],
   options: {
     doNotFollow: { path: "node_modules" },
