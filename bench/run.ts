@@ -57,7 +57,7 @@ function routesOf(mode: Mode): Route[] {
 /** Variants of a framework in a mode: as asked (bare always), else all pinned (--quick: not the skipInQuick ones) and bare + sdk free. */
 function variantsOf(mode: Mode, fw: Framework): Variant[] {
   const wanted = variantKeys ? ["bare", ...variantKeys]
-    : mode === "pinned" ? VARIANTS.filter((v) => !(quick && v.skipInQuick)).map((v) => v.key) : ["bare", "sdk"];
+    : mode === "pinned" ? VARIANTS.filter((v) => !v.onlyAsked && !(quick && v.skipInQuick)).map((v) => v.key) : ["bare", "sdk"];
   return VARIANTS.filter((v) => wanted.includes(v.key) && (!v.frameworks || v.frameworks.includes(fw.key)));
 }
 

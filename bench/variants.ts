@@ -9,6 +9,9 @@
 // `judged` holds its ratios to bare to the targets `sdk` is held to; `skipInQuick` keeps it out
 // of --quick's default set. Every row runs by default in pinned mode; free mode runs bare and sdk.
 import { createRequire } from "node:module";
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { performance } from "node:perf_hooks";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { APIToolkit as APIToolkitType, APIToolkitOptions } from "../src/index.js";
@@ -52,6 +55,8 @@ export interface Variant {
   judged: boolean;
   /** Left out of --quick's default set (still selectable with --variants). */
   skipInQuick?: boolean;
+  /** Left out of every default set: runs only when --variants names it. */
+  onlyAsked?: boolean;
   /** Captures the handler's outgoing fetch as a message of its own (GET /outgoing: 2 messages per request). */
   capturesFetch: boolean;
   /** One-line description for the report's conditions. */
@@ -156,6 +161,29 @@ export const VARIANTS: Variant[] = [
     capturesFetch: false, // it observes axios only (monitorAxios), not fetch
     description: "`apitoolkit-express@2.4.6`, the SDK this one replaces, configured equivalently (same key header and body rules, bootstrapped through the same stand-in, publishing to the emulator)",
     setup: setupReference,
+  },
+  {
+    key: "floor",
+    label: "floor",
+    frameworks: ["express4", "express5"],
+    publishes: false,
+    judged: false,
+    onlyAsked: true,
+    capturesFetch: false,
+    description: "the issue's calibration, not an SDK: a 10-line capture (a `finish` listener, AsyncLocalStorage.run per request, JSON.stringify of method, URL, status, both header sets and the duration into a preallocated buffer): no bodies, no route, no redaction, nothing sent; what any capture costs at least",
+    setup: async () => {
+      const als = new AsyncLocalStorage<object>();
+      const out = Buffer.allocUnsafe(64 * 1024);
+      const middleware = (req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, next: () => void): void => {
+        const start = performance.now();
+        res.on("finish", () => {
+          const record = { method: req.method, url: req.originalUrl ?? req.url, status: res.statusCode, request: req.headers, response: res.getHeaders(), ms: performance.now() - start };
+          out.write(JSON.stringify(record), 0);
+        });
+        als.run({ req }, next);
+      };
+      return { mount: { kind: "sdk", integration: { expressMiddleware: () => middleware }, client: {} }, stats: () => undefined, flush: async () => true, close: async () => undefined };
+    },
   },
 ];
 
