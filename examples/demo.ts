@@ -22,6 +22,25 @@ const PROJECT = "apitoolkit-demo";
 const TOPIC = "apitoolkit-demo-topic";
 const API_KEY = "demo-api-key";
 
+/** The demo's requests, each carrying a secret the SDK must redact (the same for both delivery paths). */
+const TRAFFIC: Array<[string, RequestInit | undefined]> = [
+  ["/users/42?fields=name&fields=email", { headers: { authorization: "Bearer user-session-SECRET", "x-api-key": "ak_live_SECRET" } }],
+  ["/login", { method: "POST", headers: { "content-type": "application/json", cookie: "sid=SECRET-COOKIE" }, body: JSON.stringify({ username: "ada", password: "correct-horse-SECRET" }) }],
+  ["/payments", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ amount: 1200, card: { number: "4242424242424242", cvv: "123", expiry: "12/30" } }) }],
+  ["/fail", undefined],
+  ["/warn", undefined],
+  ["/not-a-route", undefined],
+];
+
+/** Send TRAFFIC to the app at `base`, one request at a time, printing each status. */
+async function sendTraffic(base: string): Promise<void> {
+  for (const [path, init] of TRAFFIC) {
+    const res = await fetch(base + path, init);
+    console.log(`${init?.method ?? "GET"} ${path} -> ${res.status}`);
+    await res.arrayBuffer();
+  }
+}
+
 async function main() {
   const otlpFlag = process.argv.find((a) => a === "--otlp" || a.startsWith("--otlp="));
   if (otlpFlag) return otlpDemo(otlpFlag === "--otlp=grpc" ? "grpc" : "http/protobuf");
@@ -104,22 +123,10 @@ async function main() {
   console.log(`Example Express app on ${base}`);
   console.log(`Live viewer on ${viewerURL} (open it in a browser: each exchange appears as it is published, redacted)\n`);
 
-  const traffic: Array<[string, RequestInit | undefined]> = [
-    ["/users/42?fields=name&fields=email", { headers: { authorization: "Bearer user-session-SECRET", "x-api-key": "ak_live_SECRET" } }],
-    ["/login", { method: "POST", headers: { "content-type": "application/json", cookie: "sid=SECRET-COOKIE" }, body: JSON.stringify({ username: "ada", password: "correct-horse-SECRET" }) }],
-    ["/payments", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ amount: 1200, card: { number: "4242424242424242", cvv: "123", expiry: "12/30" } }) }],
-    ["/fail", undefined],
-    ["/warn", undefined],
-    ["/not-a-route", undefined],
-  ];
-  for (const [path, init] of traffic) {
-    const res = await fetch(base + path, init);
-    console.log(`${init?.method ?? "GET"} ${path} -> ${res.status}`);
-    await res.arrayBuffer();
-  }
+  await sendTraffic(base);
 
   await apitoolkit.flush(5000);
-  const messages = await pullAll(traffic.length);
+  const messages = await pullAll(TRAFFIC.length);
   console.log(`\n${messages.length} message(s) published${process.env.PUBSUB_EMULATOR_HOST ? " to the Pub/Sub emulator" : " to the local sink"}, decoded:\n`);
   const decode = (b64: string) => Buffer.from(b64, "base64").toString("utf8");
   const sorted = messages.sort((a, b) => a.timestamp.localeCompare(b.timestamp));
@@ -149,7 +156,7 @@ async function main() {
     console.log("Demo traffic goes on every 3 s; send your own too, e.g. curl -H 'authorization: Bearer x' " + base + "/users/7");
     let next = 0;
     setInterval(() => {
-      const [path, init] = traffic[next++ % traffic.length]!;
+      const [path, init] = TRAFFIC[next++ % TRAFFIC.length]!;
       fetch(base + path, init).then((r) => r.arrayBuffer(), () => undefined).catch(() => undefined);
     }, 3000);
     return;
@@ -179,21 +186,9 @@ async function otlpDemo(protocol: "http/protobuf" | "grpc") {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   console.log(`Example Express app on ${base}\n`);
-  const traffic: Array<[string, RequestInit | undefined]> = [
-    ["/users/42?fields=name&fields=email", { headers: { authorization: "Bearer user-session-SECRET", "x-api-key": "ak_live_SECRET" } }],
-    ["/login", { method: "POST", headers: { "content-type": "application/json", cookie: "sid=SECRET-COOKIE" }, body: JSON.stringify({ username: "ada", password: "correct-horse-SECRET" }) }],
-    ["/payments", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ amount: 1200, card: { number: "4242424242424242", cvv: "123", expiry: "12/30" } }) }],
-    ["/fail", undefined],
-    ["/warn", undefined],
-    ["/not-a-route", undefined],
-  ];
-  for (const [path, init] of traffic) {
-    const res = await fetch(base + path, init);
-    console.log(`${init?.method ?? "GET"} ${path} -> ${res.status}`);
-    await res.arrayBuffer();
-  }
+  await sendTraffic(base);
   await apitoolkit.flush(5000);
-  const spans = await receiver.waitForSpans(traffic.length).catch(() => receiver.spans());
+  const spans = await receiver.waitForSpans(TRAFFIC.length).catch(() => receiver.spans());
   console.log(`\n${spans.length} span(s) received over OTLP (${receiver.exports.length} export request(s)), decoded:`);
   const decode = (b64: unknown) => Buffer.from(String(b64 ?? ""), "base64").toString("utf8");
   const KIND = ["UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER"];
@@ -217,7 +212,7 @@ async function otlpDemo(protocol: "http/protobuf" | "grpc") {
   await apitoolkit.close(3000);
   server.close();
   await receiver.close();
-  process.exitCode = leaked.length || spans.length !== traffic.length ? 1 : 0;
+  process.exitCode = leaked.length || spans.length !== TRAFFIC.length ? 1 : 0;
 }
 
 main().catch((err) => {
