@@ -8,7 +8,7 @@
  * (`traceparent`), else the incoming request's `msg_id` (its own for an incoming request, its
  * `parent_id` for an outgoing call); an outgoing call's parent is the span of `parent_id`.
  */
-import { createHash } from "node:crypto";
+import * as crypto from "node:crypto";
 import type { ErrorRecord, WireMessage } from "../../wire/types.js";
 
 /** What the transport reads of a queued message (`traceparent` exists only in OTLP mode). */
@@ -77,9 +77,14 @@ const ZERO32 = "0".repeat(32);
 const ZERO16 = "0".repeat(16);
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
+/** SHA-256 of a string, in hex: the one-shot `crypto.hash` where Node has it (half the cost of a Hash object). */
+const sha256Hex: (text: string) => string = typeof (crypto as { hash?: unknown }).hash === "function"
+  ? (text) => (crypto as unknown as { hash(alg: string, data: string, enc: "hex"): string }).hash("sha256", text, "hex")
+  : (text) => crypto.createHash("sha256").update(text).digest("hex");
+
 /** The span id of the message `msgId`: the first 8 bytes of its SHA-256 (never all zero). */
 export function spanIdOf(msgId: string): string {
-  const id = createHash("sha256").update(msgId).digest("hex").slice(0, 16);
+  const id = sha256Hex(msgId).slice(0, 16);
   return id === ZERO16 ? "0000000000000001" : id;
 }
 
@@ -87,7 +92,7 @@ export function spanIdOf(msgId: string): string {
 export function traceIdOf(msgId: string): string {
   const hex = msgId.replace(/-/g, "").toLowerCase();
   if (HEX32.test(hex) && hex !== ZERO32) return hex;
-  return createHash("sha256").update(msgId).digest("hex").slice(0, 32);
+  return sha256Hex(msgId).slice(0, 32);
 }
 
 /** A W3C traceparent, or undefined when it is not a valid one (unknown version 0xff, zero ids). */
@@ -120,11 +125,30 @@ function splitHost(host: string): { address: string; port: number | undefined } 
   return { address: host, port: undefined };
 }
 
+/** Attribute keys by header name, per prefix: the same few dozen names recur in every span. */
+const headerKeys = new Map<string, Map<string, string>>();
+const MAX_CACHED_KEYS = 1024;
+
+function headerKey(prefix: string, name: string): string {
+  let keys = headerKeys.get(prefix);
+  if (keys === undefined) headerKeys.set(prefix, (keys = new Map()));
+  let key = keys.get(name);
+  if (key === undefined) {
+    key = prefix + name;
+    if (keys.size < MAX_CACHED_KEYS) keys.set(name, key);
+  }
+  return key;
+}
+
+/** The message's header values as they are (arrays of strings fresh from JSON.parse); anything else as strings. */
 function headerAttributes(out: Attributes, prefix: string, headers: Record<string, string[]> | undefined): void {
   if (!headers) return;
   for (const name of Object.keys(headers)) {
     const values = headers[name];
-    if (Array.isArray(values)) out[prefix + name] = values.map(String);
+    if (!Array.isArray(values)) continue;
+    let strings = true;
+    for (let i = 0; i < values.length; i++) if (typeof values[i] !== "string") strings = false;
+    out[headerKey(prefix, name)] = strings ? values : values.map(String);
   }
 }
 
