@@ -6,6 +6,25 @@ import type { DropReason, Stats } from "./stats.js";
 /** Pub/Sub refuses messages over 10 MB; stay clear of it. */
 export const MAX_MESSAGE_BYTES = 9 * 1024 * 1024;
 
+/**
+ * A batch that fails transiently this many times in a row goes out again as halves: one message the
+ * endpoint keeps failing on (or a batch too big for something on the way) must not hold up the queue
+ * behind it forever.
+ */
+export const SPLIT_AFTER_FAILURES = 3;
+/**
+ * A message sent alone that has failed this many times, while other batches were published after
+ * its first failure, is given up (`retries_exhausted`). In an outage nothing is published, so
+ * nothing is given up: the queue holds (bounded) until the endpoint is back.
+ */
+export const GIVE_UP_AFTER_FAILURES = 3;
+
+/** Transient failures in a row of the batch a message heads, and that batch's size. */
+interface HeadFailures {
+  count: number;
+  size: number;
+}
+
 export interface DeliveryOptions {
   maxQueueBytes: number;
   maxBatchMessages: number;
@@ -31,7 +50,9 @@ export class Delivery {
   private ready: Buffer[] = [];
   /** Bytes of the messages in `ready`. */
   private readyBytes = 0;
+  /** Messages in publish calls not yet returned, and those calls (at most two). */
   private inFlight = 0;
+  private inFlightBatches = 0;
   /** Bytes held: ready plus in flight. */
   private bytes = 0;
   private transport: Transport | undefined;
@@ -43,6 +64,12 @@ export class Delivery {
   private retryTimer: NodeJS.Timeout | undefined;
   private enqueued = 0;
   private settled = 0;
+  /** Batches published so far (evidence that the endpoint works when one message keeps failing). */
+  private publishedBatches = 0;
+  /** Keyed by the first message of a batch that failed transiently. */
+  private failures = new WeakMap<Buffer, HeadFailures>();
+  /** For each message that was in a failed batch: batches published before that first failure. */
+  private firstFailure = new WeakMap<Buffer, number>();
   private waiters: Array<{ target: number; resolve: (done: boolean) => void }> = [];
 
   constructor(private readonly o: DeliveryOptions) {}
@@ -177,10 +204,17 @@ export class Delivery {
     this.timer.unref();
   }
 
+  /**
+   * The next batch: up to maxBatchMessages/maxBatchBytes; a batch that failed before goes out at
+   * the size it failed at, halved after SPLIT_AFTER_FAILURES failures in a row.
+   */
   private takeBatch(): Buffer[] {
+    let max = this.o.maxBatchMessages;
+    const failed = this.ready.length ? this.failures.get(this.ready[0]!) : undefined;
+    if (failed !== undefined) max = failed.count >= SPLIT_AFTER_FAILURES ? Math.ceil(failed.size / 2) : failed.size;
     let size = 0;
     let i = 0;
-    while (i < this.ready.length && i < this.o.maxBatchMessages) {
+    while (i < this.ready.length && i < max) {
       const len = this.ready[i]!.length;
       if (i > 0 && size + len > this.o.maxBatchBytes) break;
       size += len;
@@ -190,15 +224,34 @@ export class Delivery {
     return this.ready.splice(0, i);
   }
 
+  /**
+   * Count a transient failure of `batch` (against its first message) and say whether to give it
+   * up: only a message sent alone that has failed GIVE_UP_AFTER_FAILURES times, when batches were
+   * published after it first failed (so the endpoint works, only not for it).
+   */
+  private giveUp(batch: Buffer[]): boolean {
+    for (const m of batch) if (!this.firstFailure.has(m)) this.firstFailure.set(m, this.publishedBatches);
+    const head = batch[0]!;
+    let failed = this.failures.get(head);
+    if (failed === undefined) this.failures.set(head, (failed = { count: 0, size: batch.length }));
+    else if (failed.size !== batch.length) {
+      failed.count = 0;
+      failed.size = batch.length;
+    }
+    failed.count++;
+    return batch.length === 1 && failed.count >= GIVE_UP_AFTER_FAILURES && this.publishedBatches > this.firstFailure.get(head)!;
+  }
+
   /** Publish what is ready, in batches: at most two publish calls in flight (latency hidden, memory bounded). */
   private publishReady(): void {
     if (this.timer && this.ready.length >= this.o.maxBatchMessages) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    while (this.state === "ready" && !this.retryTimer && this.inFlight < 2 && this.ready.length) {
+    while (this.state === "ready" && !this.retryTimer && this.inFlightBatches < 2 && this.ready.length) {
       const batch = this.takeBatch();
       this.inFlight += batch.length;
+      this.inFlightBatches++;
       void this.send(batch);
     }
   }
@@ -213,6 +266,7 @@ export class Delivery {
       error = err ?? new Error("publish failed");
     }
     this.inFlight -= batch.length;
+    this.inFlightBatches--;
     const bytes = bytesOf(batch);
     if (this.state === "closed" || this.state === "disabled") {
       // Shutdown (or disable) already dropped what was queued; this batch's fate is known now.
@@ -226,6 +280,7 @@ export class Delivery {
     if (!error) {
       this.bytes -= bytes;
       this.retryAttempt = 0;
+      this.publishedBatches++;
       this.o.stats.published += batch.length;
       this.o.stats.batches++;
       this.o.debug?.(`published ${batch.length} message(s), ${bytes} bytes`);
@@ -233,6 +288,10 @@ export class Delivery {
     } else if (isPermanentError(error)) {
       this.bytes -= bytes;
       this.drop("rejected", batch.length, error);
+      this.settle(batch.length);
+    } else if (this.giveUp(batch)) {
+      this.bytes -= bytes;
+      this.drop("retries_exhausted", batch.length, error);
       this.settle(batch.length);
     } else {
       // Transient: put it back in front, in order, and pause publishing for a jittered backoff.

@@ -9,6 +9,7 @@ export type DropReason =
   | "queue_full"
   | "too_large"
   | "rejected"
+  | "retries_exhausted"
   | "invalid_api_key"
   | "build_failed"
   | "capture_failed"
@@ -19,6 +20,7 @@ export const DROP_WARNINGS: Readonly<Record<DropReason, WarningCode>> = {
   queue_full: "W_QUEUE_FULL",
   too_large: "W_MESSAGE_TOO_LARGE",
   rejected: "W_PUBLISH_REJECTED",
+  retries_exhausted: "W_RETRIES_EXHAUSTED",
   invalid_api_key: "W_INVALID_API_KEY",
   build_failed: "W_BUILD_FAILED",
   capture_failed: "W_CAPTURE_FAILED",

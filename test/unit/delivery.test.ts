@@ -11,6 +11,7 @@ import { APIToolkit, type Transport, type WireMessage } from "../../src/index.js
 import { expressMiddleware } from "../../src/integrations/express/index.js";
 import { WARNINGS } from "../../src/registry/codes.js";
 import { newStats } from "../../src/delivery/stats.js";
+import { GIVE_UP_AFTER_FAILURES, SPLIT_AFTER_FAILURES } from "../../src/delivery/delivery.js";
 import { startMetadataServer, GOOD_KEY } from "../helpers/metadata.js";
 import { listen, b64text, type Listening } from "../helpers/server.js";
 import { freePort } from "../../scripts/emulator.mjs";
@@ -35,6 +36,9 @@ function memoryTransport() {
   };
   return { sent, factory: () => transport };
 }
+
+/** Failures after which a message alone could be given up: one split (9 -> 5 + 4 ...) and the give-up count. */
+const GIVE_UP_TOTAL = SPLIT_AFTER_FAILURES + GIVE_UP_AFTER_FAILURES;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until(cond: () => boolean, ms = 10_000) {
@@ -246,6 +250,67 @@ describe("transport errors: one classification", () => {
       }
     });
   }
+});
+
+describe("a message that keeps failing does not hold up the queue", () => {
+  /** A transport that fails transiently while `failing(batch)` says so, and keeps the urls it delivered. */
+  function flakyTransport(failing: (urls: string[]) => boolean) {
+    const delivered: string[] = [];
+    let calls = 0;
+    const factory = () => ({
+      send: async (messages: Buffer[]) => {
+        calls++;
+        const urls = messages.map((m) => (JSON.parse(m.toString("utf8")) as WireMessage).raw_url);
+        if (failing(urls)) throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+        delivered.push(...urls);
+      },
+      close: async () => undefined,
+    });
+    return { delivered, factory, calls: () => calls };
+  }
+  const urls = (n: number, poison?: number) => Array.from({ length: n }, (_, i) => (i === poison ? "/poison" : `/ping?i=${i}`));
+
+  test("the batch is split until the one message is alone; it is given up (retries_exhausted), every other one delivered once", async () => {
+    const flaky = flakyTransport((sent) => sent.includes("/poison"));
+    const logger = recordingLogger();
+    const a = new APIToolkit({ logger, monitorOutgoing: false, publishIntervalMs: 60_000, transport: flaky.factory });
+    const srv = await serve(a, (app) => app.get("/poison", (_req, res) => void res.send("ok")));
+    try {
+      const sent = urls(24, 13);
+      for (const u of sent) await get(`${srv.url}${u}`);
+      assert.equal(await a.flush(30_000), true, "flush settles: nothing is stuck behind the failing message");
+      const s = a.stats();
+      assert.equal(s.dropped.retries_exhausted, 1);
+      assert.equal(s.published, 23);
+      assert.deepEqual([...flaky.delivered].sort(), sent.filter((u) => u !== "/poison").sort(), "every other message delivered exactly once");
+      assert.equal(logger.warnings("W_RETRIES_EXHAUSTED"), 1);
+      assert.ok(s.retries >= 3, `retried before splitting (${s.retries})`);
+    } finally {
+      await a.close(500);
+      await srv.close();
+    }
+  });
+
+  test("an outage (nothing goes through) gives nothing up: everything arrives once the endpoint is back", async () => {
+    const backAt = Date.now() + 3000;
+    const flaky = flakyTransport(() => Date.now() < backAt);
+    const logger = recordingLogger();
+    const a = new APIToolkit({ logger, monitorOutgoing: false, publishIntervalMs: 10, transport: flaky.factory });
+    const srv = await serve(a);
+    try {
+      const sent = urls(9);
+      for (const u of sent) await get(`${srv.url}${u}`);
+      assert.equal(await a.flush(30_000), true);
+      const s = a.stats();
+      assert.ok(flaky.calls() > GIVE_UP_TOTAL, `the outage outlasted the split and give-up thresholds (${flaky.calls()} calls)`);
+      assert.equal(s.dropped.retries_exhausted, 0);
+      assert.equal(s.published, 9);
+      assert.deepEqual([...flaky.delivered].sort(), [...sent].sort());
+    } finally {
+      await a.close(500);
+      await srv.close();
+    }
+  });
 });
 
 describe("close(timeoutMs) is bounded by timeoutMs", () => {
