@@ -1,13 +1,12 @@
 // Micro-benchmarks: the per-exchange work the SDK does when a response finishes (serializeExchange:
 // header conversion, body redaction, base64, the wire JSON bytes) for the bench routes' bodies,
 // outside any server. `--markdown` prints a table; `--quick` is short.
-import { randomUUID } from "node:crypto";
 import { resolveOptions } from "../src/config/options.js";
 import { serializeExchange } from "../src/wire/serialize.js";
 import { type RuleSet } from "../src/redact/rules.js";
 import { renderBody } from "../src/redact/body.js";
-import type { CapturedBody, Exchange } from "../src/capture/exchange.js";
-import { BODIES, REDACTION } from "./app.js";
+import { REDACTION } from "./app.js";
+import { BENCH_EXCHANGES } from "./exchanges.js";
 
 const quick = process.argv.includes("--quick");
 const cfg = resolveOptions({ apiKey: "k", ...REDACTION });
@@ -17,37 +16,6 @@ const rules: RuleSet = cfg.redaction;
 const counts = new Map<string, number>();
 const tally = (rule: string, n: number): void => void counts.set(rule, (counts.get(rule) ?? 0) + n);
 const bodyRules = { values: rules.values, tally };
-
-function body(text: string | Buffer, chunkBytes = 16 * 1024): CapturedBody {
-  const buf = Buffer.isBuffer(text) ? text : Buffer.from(text);
-  const b: CapturedBody = { chunks: [], keptBytes: 0, totalBytes: buf.length };
-  for (let i = 0; i < buf.length && b.keptBytes < cfg.maxBodyBytes; i += chunkBytes) {
-    const c = buf.subarray(i, Math.min(i + chunkBytes, buf.length, i + cfg.maxBodyBytes - b.keptBytes));
-    b.chunks.push(c);
-    b.keptBytes += c.length;
-  }
-  return b;
-}
-
-const REQ_HEADERS = ["Host", "127.0.0.1:3000", "Connection", "keep-alive", "x-api-key", "client-secret", "User-Agent", "autocannon"];
-function exchange(method: string, url: string, reqCt: string | undefined, reqBody: string | Buffer, resCt: string, resBody: string | Buffer): Exchange {
-  return {
-    sdkType: "JsExpress", msgId: randomUUID(), startEpochMs: Date.now(), durationNs: 123456, method, host: "127.0.0.1:3000",
-    rawUrl: url, urlPath: url, pathParams: {}, protoMajor: 1, protoMinor: 1, statusCode: 200,
-    requestHeaders: reqCt ? [...REQ_HEADERS, "Content-Type", reqCt, "Content-Length", String(reqBody.length)] : REQ_HEADERS,
-    responseHeaders: { "content-type": `${resCt}; charset=utf-8`, "content-length": String(resBody.length) },
-    requestBody: body(reqBody), responseBody: body(resBody), errors: [],
-  };
-}
-
-const STREAM = Buffer.alloc(1024 * 1024, "streamed-bytes;");
-const CASES: Array<[string, Exchange]> = [
-  ["GET /health", exchange("GET", "/health", undefined, "", "application/json", '{"ok":true}')],
-  ["POST /echo (1 KB in, 1 KB out)", exchange("POST", "/echo", "application/json", BODIES.post1k, "application/json", BODIES.post1k)],
-  ["GET /items (20 KB array out)", exchange("GET", "/items", undefined, "", "application/json", BODIES.array20k)],
-  ["POST /nested (tokens at several depths)", exchange("POST", "/nested", "application/json", BODIES.nested, "application/json", '{"ok":true,"items":12}')],
-  ["GET /stream (1 MB, 64 KiB kept)", exchange("GET", "/stream", undefined, "", "text/plain", STREAM)],
-];
 
 /** Best of several short trials (the minimum is the estimate least disturbed by other load). */
 function time(fn: () => unknown): { nsPerOp: number; ops: number } {
@@ -71,7 +39,7 @@ function time(fn: () => unknown): { nsPerOp: number; ops: number } {
 }
 
 const rows: string[] = [];
-for (const [name, ex] of CASES) {
+for (const [name, ex] of BENCH_EXCHANGES) {
   const reqCt = "application/json";
   const resCt = String((ex.responseHeaders as Record<string, string>)["content-type"]);
   const full = time(() => serializeExchange(ex, cfg, rules, tally));
