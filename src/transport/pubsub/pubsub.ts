@@ -6,13 +6,15 @@
  * (./errors.ts). No Google client library: it cost the host app ~100 MB of RSS and CPU of its own.
  *
  * `PUBSUB_EMULATOR_HOST` is honoured as the Google client honours it: plain HTTP to that host:port,
- * no Authorization.
+ * no Authorization. `HTTPS_PROXY` (and `NO_PROXY`) too: the HTTPS connection is a CONNECT tunnel
+ * through the proxy (../proxy.ts).
  */
 import http from "node:http";
 import https from "node:https";
 import type { ClientMetadata } from "../../wire/types.js";
 import type { Transport } from "../../delivery/transport.js";
 import { untraced } from "../untraced.js";
+import { httpsAgentFor } from "../proxy.js";
 import { serviceAccountAuthorizer, type Authorizer } from "./auth.js";
 import { encodePublishBodies } from "./encode.js";
 import { publishStatusError, publishTimeoutError } from "./errors.js";
@@ -28,6 +30,10 @@ export interface PubSubTransportInternals {
   endpoint?: string;
   /** The clock the JWT is stamped with (milliseconds). */
   now?: () => number;
+  /** Where HTTPS_PROXY and NO_PROXY are read (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Certificates to trust for `endpoint` (a test's own). */
+  ca?: string;
 }
 
 /** `PUBSUB_EMULATOR_HOST` as a base URL: `host:port`, or a URL already. */
@@ -45,8 +51,17 @@ export function createPubSubTransport(metadata: ClientMetadata, publishTimeoutMs
   const url = new URL(`${base}/v1/projects/${encodeURIComponent(metadata.pubsub_project_id)}/topics/${encodeURIComponent(metadata.topic_id)}:publish`);
   const authorize: Authorizer | undefined = emulator ? undefined : serviceAccountAuthorizer(metadata.pubsub_push_service_account, internals.now);
   const client = url.protocol === "https:" ? https : http;
-  // Delivery has at most two batches in flight.
-  const agent = new client.Agent({ keepAlive: true, maxSockets: 2 });
+  // Delivery has at most two batches in flight. HTTPS goes through HTTPS_PROXY when the environment
+  // names one (NO_PROXY honoured); the emulator's plain HTTP never does, as with Google's clients.
+  let agent: http.Agent;
+  let unusableProxy: Error | undefined;
+  const agentOptions = { keepAlive: true, maxSockets: 2, ...(internals.ca !== undefined ? { ca: internals.ca } : {}) };
+  try {
+    agent = url.protocol === "https:" ? httpsAgentFor(url, internals.env ?? process.env, publishTimeoutMs, agentOptions).agent : new http.Agent(agentOptions);
+  } catch (err) {
+    agent = new https.Agent(agentOptions);
+    unusableProxy = Object.assign(new Error(`Pub/Sub publish: ${(err as Error).message}`), { permanent: true });
+  }
   let closed = false;
 
   function post(body: Buffer, authorization: string | undefined): Promise<void> {
@@ -87,6 +102,7 @@ export function createPubSubTransport(metadata: ClientMetadata, publishTimeoutMs
   return {
     send(messages: Buffer[]): Promise<void> {
       if (closed) return Promise.reject(new Error("the Pub/Sub transport is closed"));
+      if (unusableProxy) return Promise.reject(unusableProxy);
       return untraced(async () => {
         const authorization = authorize?.(); // throws a permanent error when the account cannot sign
         for (const body of encodePublishBodies(messages)) await post(body, authorization);
