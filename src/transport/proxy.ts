@@ -52,7 +52,7 @@ export function proxyFor(target: URL, env: NodeJS.ProcessEnv): URL | undefined {
 }
 
 /** The proxy with its credentials hidden, for messages. */
-export function proxyLabel(proxy: URL): string {
+function proxyLabel(proxy: URL): string {
   return `${proxy.protocol}//${proxy.host}`;
 }
 
@@ -107,7 +107,7 @@ class TunnelingAgent extends https.Agent {
  * The agent for HTTPS calls to `target`: a tunneling one when `env` names a proxy for it, else a
  * plain https.Agent with `options`.
  */
-export function httpsAgentFor(target: URL, env: NodeJS.ProcessEnv, connectTimeoutMs: number, options: https.AgentOptions): { agent: https.Agent; proxy: URL | undefined } {
+export function httpsAgentFor(target: URL, env: NodeJS.ProcessEnv, connectTimeoutMs: number, options: https.AgentOptions): https.Agent {
   const proxy = proxyFor(target, env);
-  return { agent: proxy ? new TunnelingAgent(proxy, connectTimeoutMs, options) : new https.Agent(options), proxy };
+  return proxy ? new TunnelingAgent(proxy, connectTimeoutMs, options) : new https.Agent(options);
 }

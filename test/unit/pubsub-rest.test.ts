@@ -207,9 +207,21 @@ describe("the transport against a loopback Google", () => {
     }
   });
 
-  test("no answer within publishTimeoutMs: a transient DEADLINE_EXCEEDED, on time", async () => {
+  /** The stand-in stops answering: the responses it holds, and how to answer again (a 200 `{}`). */
+  function hangAnswers(): { hung: http.ServerResponse[]; restore(): void } {
     const hung: http.ServerResponse[] = [];
     google.answer = (res) => void hung.push(res);
+    return {
+      hung,
+      restore: () => {
+        for (const r of hung) r.destroy();
+        google.answer = (res) => void res.writeHead(200).end("{}");
+      },
+    };
+  }
+
+  test("no answer within publishTimeoutMs: a transient DEADLINE_EXCEEDED, on time", async () => {
+    const stall = hangAnswers();
     const t = createPubSubTransport(metadata(account()), 300, { endpoint: google.url });
     const t0 = Date.now();
     try {
@@ -219,25 +231,22 @@ describe("the transport against a loopback Google", () => {
       assert.equal(err.code, 4);
       assert.equal(isPermanentError(err), false);
     } finally {
-      for (const r of hung) r.destroy();
-      google.answer = (res) => void res.writeHead(200).end("{}");
+      stall.restore();
       await t.close();
     }
   });
 
   test("close() fails a publish in flight at once; a send after close rejects", async () => {
-    const hung: http.ServerResponse[] = [];
-    google.answer = (res) => void hung.push(res);
+    const stall = hangAnswers();
     const t = createPubSubTransport(metadata(account()), 60_000, { endpoint: google.url });
     try {
       const inFlight = t.send([Buffer.from("{}")]).then(() => "resolved", () => "rejected");
-      while (hung.length === 0) await new Promise((r) => setTimeout(r, 10));
+      while (stall.hung.length === 0) await new Promise((r) => setTimeout(r, 10));
       await t.close();
       assert.equal(await inFlight, "rejected");
       await assert.rejects(t.send([Buffer.from("{}")]), /closed/);
     } finally {
-      for (const r of hung) r.destroy();
-      google.answer = (res) => void res.writeHead(200).end("{}");
+      stall.restore();
     }
   });
 

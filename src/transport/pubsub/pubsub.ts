@@ -57,7 +57,7 @@ export function createPubSubTransport(metadata: ClientMetadata, publishTimeoutMs
   let unusableProxy: Error | undefined;
   const agentOptions = { keepAlive: true, maxSockets: 2, ...(internals.ca !== undefined ? { ca: internals.ca } : {}) };
   try {
-    agent = url.protocol === "https:" ? httpsAgentFor(url, internals.env ?? process.env, publishTimeoutMs, agentOptions).agent : new http.Agent(agentOptions);
+    agent = url.protocol === "https:" ? httpsAgentFor(url, internals.env ?? process.env, publishTimeoutMs, agentOptions) : new http.Agent(agentOptions);
   } catch (err) {
     agent = new https.Agent(agentOptions);
     unusableProxy = Object.assign(new Error(`Pub/Sub publish: ${(err as Error).message}`), { permanent: true });
