@@ -1,0 +1,110 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { APIToolkit } from "../../client.js";
+import { adapterKit } from "../../capture/kit.js";
+import type { NodeReaders } from "../../capture/node-http.js";
+import { stringParams, type RouteRead } from "../../capture/routes/params.js";
+
+/** The parts of AdonisJS 6's `HttpContext` the SDK reads (structural: the SDK never depends on @adonisjs/core). */
+export interface AdonisContextLike {
+  request: {
+    /** node's request. */
+    request: IncomingMessage;
+    /** The body text the bodyparser read (JSON, form, text); null when it read none. */
+    raw(): string | null;
+    /** The parsed body (`{}` when there is none). */
+    body(): unknown;
+  };
+  response: { response: ServerResponse };
+  /** Set by Adonis's router once a route matched (its `pattern` has group prefixes applied). */
+  route?: { pattern?: unknown };
+  params?: Record<string, unknown>;
+}
+/** Adonis's `next` (NextFn). */
+export type AdonisNext = () => unknown;
+/** An AdonisJS middleware class: the container constructs it and calls `handle` per request. */
+export interface AdonisMiddlewareClass {
+  new (): { handle(ctx: AdonisContextLike, next: AdonisNext): Promise<unknown> };
+}
+/** What `adonisErrorReporter` returns: call it from your exception handler's `report()`. */
+export type AdonisErrorReporter = (error: unknown, ctx: AdonisContextLike) => void;
+
+/** The route Adonis's router matched; "" when none did (a 404). */
+function adonisRoute(ctx: AdonisContextLike): RouteRead {
+  const pattern = ctx.route?.pattern;
+  return typeof pattern === "string" && pattern ? { template: pattern, params: stringParams(ctx.params) } : "";
+}
+
+/** What the capture reads of an HttpContext when its response finishes. */
+const READERS: NodeReaders<AdonisContextLike> = {
+  // Used only when the bytes went by before the middleware ran (a parser registered ahead of it):
+  // the text the bodyparser read, else what it parsed (multipart fields).
+  parsedBody: (ctx) => ctx.request.raw() ?? ctx.request.body(),
+  route: adonisRoute,
+};
+
+/**
+ * AdonisJS 6 middleware: captures every exchange (the route pattern from Adonis's router, group
+ * prefixes included, params, bodies, timing) and hands it to the client. Returns the middleware
+ * class; export it as the default of a middleware file and register that file first in
+ * `server.use([...])` of `start/kernel.ts`. Server middleware runs for every request, 404s included,
+ * before the router matches, and the route is read when the response is written, after it matched.
+ * Router middleware (`router.use`) would miss requests no route matched. Adonis turns thrown errors
+ * into responses inside the chain, so they never reach this middleware: record them with
+ * {@link adonisErrorReporter} in `app/exceptions/handler.ts`.
+ *
+ * @example
+ * // app/middleware/apitoolkit_middleware.ts
+ * import { adonisMiddleware } from "apitoolkit-node/adonis";
+ * import { apitoolkit } from "#start/apitoolkit";
+ * export default adonisMiddleware(apitoolkit);
+ *
+ * // start/kernel.ts
+ * server.use([
+ *   () => import("#middleware/apitoolkit_middleware"),
+ *   () => import("#middleware/container_bindings_middleware"),
+ * ]);
+ */
+export function adonisMiddleware(client: APIToolkit): AdonisMiddlewareClass {
+  const kit = adapterKit(client);
+  return class ApitoolkitMiddleware {
+    async handle(ctx: AdonisContextLike, next: AdonisNext): Promise<unknown> {
+      const req = ctx.request.request;
+      const capture = kit.startNodeWith(req, ctx.response.response, "JsAdonis", req.url ?? "/", READERS, ctx);
+      if (!capture) return next();
+      try {
+        // next() starts inside the request context: the router, bodyparser, handler and the
+        // exception handler's report() all run in it (reportError, outgoing parent_id).
+        return await kit.run(capture, next);
+      } catch (err) {
+        kit.recordError(capture, err); // only when the exception handler itself threw
+        throw err;
+      }
+    }
+  };
+}
+
+/**
+ * Records an error Adonis's exception handler reports on the request's message, with the status
+ * the handler then answers. Call it from `report()` in `app/exceptions/handler.ts`. Adonis's
+ * "no route matched" (E_ROUTE_NOT_FOUND, a 404) is not recorded: no other integration records its
+ * router's 404 as an error. Never throws.
+ *
+ * @example
+ * // app/exceptions/handler.ts
+ * const recordError = adonisErrorReporter(apitoolkit);
+ * export default class HttpExceptionHandler extends ExceptionHandler {
+ *   async report(error: unknown, ctx: HttpContext) {
+ *     recordError(error, ctx);
+ *     return super.report(error, ctx);
+ *   }
+ * }
+ */
+export function adonisErrorReporter(client: APIToolkit): AdonisErrorReporter {
+  const kit = adapterKit(client);
+  return function apitoolkitAdonisReportError(error, ctx) {
+    kit.guard(() => {
+      if ((error as { code?: unknown } | null)?.code === "E_ROUTE_NOT_FOUND") return;
+      kit.recordError(kit.captureOf(ctx?.request?.request), error);
+    });
+  };
+}
