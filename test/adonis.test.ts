@@ -134,6 +134,23 @@ describe("AdonisJS 6", () => {
     assertNoSecrets([m], ["hunter2", "tok-SECRET-123"]);
   });
 
+  test("bodies the bodyparser refuses: invalid JSON fails closed, a body over its limit is not made up; both with their error", async () => {
+    const post = (body: string) => fetch(`${url}/login`, { method: "POST", headers: { "content-type": "application/json" }, body });
+    const [invalid, tooLarge] = await Promise.all([
+      post('{"user":{"password":"hunter2"'),
+      post(JSON.stringify({ user: { password: "hunter2" }, pad: "x".repeat(2 * 1024 * 1024) })), // over the bodyparser's 1 MB
+    ]);
+    await Promise.all([invalid.text(), tooLarge.text()]);
+    assert.deepEqual([invalid.status, tooLarge.status], [400, 413]);
+    const msgs = await topic.pull(2);
+    assertNoSecrets(msgs, ["hunter2"]);
+    const byStatus = (s: number) => msgs.find((m) => m.status_code === s)!;
+    assert.equal(b64json(byStatus(400).request_body), R, "a body the rules apply to that does not parse is replaced by the marker");
+    assert.equal(byStatus(400).errors[0]?.error_type, "SyntaxError");
+    assert.equal(byStatus(413).request_body, "", "refused before a byte was read: no body, not Adonis's empty {}");
+    assert.equal(byStatus(413).errors[0]?.message, "request entity too large");
+  });
+
   test("errors thrown in a handler reach the message through the exception handler, with the status it answered", async () => {
     const [boom, report, missing] = await Promise.all([rawRequest(`${url}/boom`), rawRequest(`${url}/report`), rawRequest(`${url}/no/such/route`)]);
     assert.deepEqual([boom.status, report.status, missing.status], [500, 200, 404]);

@@ -34,11 +34,21 @@ function adonisRoute(ctx: AdonisContextLike): RouteRead {
   return typeof pattern === "string" && pattern ? { template: pattern, params: stringParams(ctx.params) } : "";
 }
 
+/**
+ * Used only when no bytes went by the capture (a parser registered ahead of the middleware read
+ * them): the text the bodyparser read, else the fields it parsed (multipart). Adonis's body() is `{}`
+ * both for no body and for one it refused unread (413): nothing, then, rather than a made-up `{}`.
+ */
+function adonisBody(ctx: AdonisContextLike): unknown {
+  const raw = ctx.request.raw();
+  if (typeof raw === "string") return raw;
+  const body = ctx.request.body();
+  return body !== null && typeof body === "object" && Object.keys(body).length > 0 ? body : undefined;
+}
+
 /** What the capture reads of an HttpContext when its response finishes. */
 const READERS: NodeReaders<AdonisContextLike> = {
-  // Used only when the bytes went by before the middleware ran (a parser registered ahead of it):
-  // the text the bodyparser read, else what it parsed (multipart fields).
-  parsedBody: (ctx) => ctx.request.raw() ?? ctx.request.body(),
+  parsedBody: adonisBody,
   route: adonisRoute,
 };
 
