@@ -78,8 +78,9 @@ export function adonisMiddleware(client: APIToolkit): AdonisMiddlewareClass {
   const kit = adapterKit(client);
   return class ApitoolkitMiddleware {
     async handle(ctx: AdonisContextLike, next: AdonisNext): Promise<unknown> {
-      const req = ctx.request.request;
-      const capture = kit.startNodeWith(req, ctx.response.response, "JsAdonis", req.url ?? "/", READERS, ctx);
+      const req = ctx.request?.request;
+      const res = ctx.response?.response;
+      const capture = req && res ? kit.startNodeWith(req, res, "JsAdonis", req.url ?? "/", READERS, ctx) : undefined;
       if (!capture) return next();
       try {
         // next() starts inside the request context: the router, bodyparser, handler and the
