@@ -218,6 +218,32 @@ describe("AdonisJS 6", () => {
     assert.deepEqual(b64json(m.request_body), { user: { name: "bo", password: R } });
   });
 
+  test("registered as router middleware instead, it misses the requests no route matched (why the README says server.use)", async () => {
+    const routed = await startAdonisApp(apitoolkit, { routes, sdkAsRouterMiddleware: true });
+    try {
+      const [hit, miss] = await Promise.all([fetch(`${routed.url}/posts/x?via=router`), fetch(`${routed.url}/nope?via=router`)]);
+      await Promise.all([hit.text(), miss.text()]);
+      assert.deepEqual([hit.status, miss.status], [200, 404]);
+    } finally {
+      await routed.close();
+    }
+    const msgs = await topic.pull(2, 3000);
+    assert.deepEqual(msgs.map((m) => m.raw_url), ["/posts/x?via=router"], "only the request a route matched");
+    assert.equal(msgs[0]!.url_path, "/posts/:slug?");
+  });
+
+  test("the README's shutdown: a client closed from app.terminating() publishes what is still queued", async () => {
+    const own = new APIToolkit({ ...exampleOptions, apiKey: GOOD_KEY, rootURL: meta.url, publishIntervalMs: 60_000, logger: quietLogger, monitorOutgoing: false });
+    const s = await startAdonisApp(own, { routes });
+    s.app.terminating(() => own.close(3000));
+    assert.equal((await fetch(`${s.url}/search?q=last`)).status, 200);
+    assert.equal(own.stats().published, 0, "still queued: the next publish is a minute away");
+    await s.close(); // app.terminate(), what bin/server.ts runs on SIGTERM
+    assert.equal(own.stats().published, 1);
+    const [m] = await topic.pull(1, 5000);
+    assert.equal(m?.raw_url, "/search?q=last");
+  });
+
   test("a disabled client passes through", async () => {
     const off = new APIToolkit({ apiKey: "", logger: quietLogger, monitorOutgoing: false });
     const s = await startAdonisApp(off, { routes });

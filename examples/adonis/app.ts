@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import { pathToFileURL } from "node:url";
 import { Application } from "@adonisjs/core/app";
+import type { ContainerBindings } from "@adonisjs/core/types";
 import { defineConfig as httpConfig, ExceptionHandler, type HttpContext, type Router, type Server } from "@adonisjs/core/http";
 import { defineConfig as bodyparserConfig } from "@adonisjs/core/bodyparser";
 import { APIToolkit, reportError } from "../../src/index.js";
@@ -74,10 +75,14 @@ export interface AdonisAppOptions {
   routes?: (router: Router) => void;
   /** Register the bodyparser as server middleware ahead of the SDK instead of router middleware after it. */
   bodyparserFirst?: boolean;
+  /** Register the SDK as router middleware (`router.use`) instead of server middleware. */
+  sdkAsRouterMiddleware?: boolean;
 }
 
 export interface RunningAdonisApp {
   url: string;
+  /** The Adonis application (what `@adonisjs/core/services/app` is in an app). */
+  app: Application<ContainerBindings>;
   server: http.Server;
   /** Stops the app the way SIGTERM does (app.terminate(): its terminating hooks, then providers). */
   close(): Promise<void>;
@@ -90,7 +95,7 @@ export interface RunningAdonisApp {
  */
 export async function startAdonisApp(apitoolkit: APIToolkit | undefined, options: AdonisAppOptions = {}): Promise<RunningAdonisApp> {
   const appRoot = new URL("./", import.meta.url);
-  const app = new Application(appRoot, { environment: "web", importer: (path) => import(path) });
+  const app = new Application<ContainerBindings>(appRoot, { environment: "web", importer: (path) => import(path) });
   // adonisrc.ts
   app.rcContents({ providers: [() => import("@adonisjs/core/providers/app_provider")] });
   // config/app.ts, config/logger.ts, config/bodyparser.ts
@@ -109,7 +114,8 @@ export async function startAdonisApp(apitoolkit: APIToolkit | undefined, options
     // start/kernel.ts: the SDK first among the server middleware; the bodyparser as router middleware.
     server.errorHandler(async () => ({ default: exceptionHandler(apitoolkit) }));
     if (options.bodyparserFirst) server.use([bodyparser]);
-    if (apitoolkit) server.use([middlewareModule(apitoolkit)]);
+    if (apitoolkit && !options.sdkAsRouterMiddleware) server.use([middlewareModule(apitoolkit)]);
+    if (apitoolkit && options.sdkAsRouterMiddleware) router.use([middlewareModule(apitoolkit)]);
     if (!options.bodyparserFirst) router.use([bodyparser]);
     (options.routes ?? exampleRoutes)(router);
     await server.boot();
@@ -122,7 +128,7 @@ export async function startAdonisApp(apitoolkit: APIToolkit | undefined, options
     }));
   });
   const port = (nodeServer!.address() as AddressInfo).port;
-  return { url: `http://127.0.0.1:${port}`, server: nodeServer!, close: () => app.terminate() };
+  return { url: `http://127.0.0.1:${port}`, app, server: nodeServer!, close: () => app.terminate() };
 }
 
 /** The redaction rules the example uses. */
@@ -138,6 +144,7 @@ export const exampleOptions = {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const apitoolkit = new APIToolkit({ ...exampleOptions, apiKey: process.env.APITOOLKIT_KEY });
   const running = await startAdonisApp(apitoolkit);
+  running.app.terminating(() => apitoolkit.close(3000)); // start/apitoolkit.ts does this in an app
   console.log(`listening on ${running.url}`);
-  process.once("SIGINT", () => void running.close().then(() => apitoolkit.close()));
+  process.once("SIGINT", () => void running.close());
 }
