@@ -244,6 +244,22 @@ describe("AdonisJS 6", () => {
     assert.equal(m?.raw_url, "/search?q=last");
   });
 
+  test("app.terminate() flushes the client by itself (like Fastify's onClose), leaving it open", async () => {
+    const own = new APIToolkit({ ...exampleOptions, apiKey: GOOD_KEY, rootURL: meta.url, publishIntervalMs: 60_000, logger: quietLogger, monitorOutgoing: false });
+    try {
+      const s = await startAdonisApp(own, { routes });
+      assert.equal((await fetch(`${s.url}/search?q=flushed`)).status, 200);
+      assert.equal(own.stats().published, 0, "still queued: the next publish is a minute away");
+      await s.close();
+      assert.equal(own.stats().published, 1, "published while the app terminated");
+      assert.equal(own.stats().state, "ready", "flushed, not closed: closing stays the app's call");
+      const [m] = await topic.pull(1, 5000);
+      assert.equal(m?.raw_url, "/search?q=flushed");
+    } finally {
+      await own.close(1000);
+    }
+  });
+
   test("a disabled client passes through", async () => {
     const off = new APIToolkit({ apiKey: "", logger: quietLogger, monitorOutgoing: false });
     const s = await startAdonisApp(off, { routes });

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { APIToolkit } from "../../client.js";
-import { adapterKit } from "../../capture/kit.js";
+import { adapterKit, type AdapterKit } from "../../capture/kit.js";
 import type { NodeReaders } from "../../capture/node-http.js";
 import { stringParams, type RouteRead } from "../../capture/routes/params.js";
 
@@ -18,6 +18,8 @@ export interface AdonisContextLike {
   /** Set by Adonis's router once a route matched (its `pattern` has group prefixes applied). */
   route?: { pattern?: unknown };
   params?: Record<string, unknown>;
+  /** The request's view of the app's container: where the middleware finds the app, once. */
+  containerResolver?: { make(binding: "app"): Promise<unknown> };
 }
 /** Adonis's `next` (NextFn). */
 export type AdonisNext = () => unknown;
@@ -52,6 +54,28 @@ const READERS: NodeReaders<AdonisContextLike> = {
   route: adonisRoute,
 };
 
+/** The part of Adonis's Application the middleware uses. */
+interface AdonisAppLike {
+  terminating(handler: () => unknown): unknown;
+}
+
+/**
+ * Flush the client when the app terminates (`app.terminate()`: what bin/server.ts runs on SIGTERM),
+ * like the Fastify plugin's onClose hook. The app is found through the first request's container.
+ */
+function flushOnTerminate(kit: AdapterKit, ctx: AdonisContextLike): void {
+  kit.guard(() => {
+    const made = ctx.containerResolver?.make("app");
+    if (!made || typeof made.then !== "function") return;
+    made.then(
+      (app) => kit.guard(() => {
+        if (typeof (app as AdonisAppLike | null)?.terminating === "function") (app as AdonisAppLike).terminating(() => kit.flush());
+      }),
+      () => undefined, // no app binding: nothing to hook
+    );
+  });
+}
+
 /**
  * AdonisJS 6 middleware: captures every exchange (the route pattern from Adonis's router, group
  * prefixes included, params, bodies, timing) and hands it to the client. Returns the middleware
@@ -60,7 +84,8 @@ const READERS: NodeReaders<AdonisContextLike> = {
  * before the router matches, and the route is read when the response is written, after it matched.
  * Router middleware (`router.use`) would miss requests no route matched. Adonis turns thrown errors
  * into responses inside the chain, so they never reach this middleware: record them with
- * {@link adonisErrorReporter} in `app/exceptions/handler.ts`.
+ * {@link adonisErrorReporter} in `app/exceptions/handler.ts`. The client is flushed (bounded by
+ * its `flushTimeoutMs`) when the app terminates.
  *
  * @example
  * // app/middleware/apitoolkit_middleware.ts
@@ -76,8 +101,13 @@ const READERS: NodeReaders<AdonisContextLike> = {
  */
 export function adonisMiddleware(client: APIToolkit): AdonisMiddlewareClass {
   const kit = adapterKit(client);
+  let hooked = false;
   return class ApitoolkitMiddleware {
     async handle(ctx: AdonisContextLike, next: AdonisNext): Promise<unknown> {
+      if (!hooked) {
+        hooked = true;
+        flushOnTerminate(kit, ctx);
+      }
       const req = ctx.request?.request;
       const res = ctx.response?.response;
       const capture = req && res ? kit.startNodeWith(req, res, "JsAdonis", req.url ?? "/", READERS, ctx) : undefined;
