@@ -1,7 +1,7 @@
 /**
  * apitoolkit-node: capture, redact and publish a Node.js service's API traffic.
  * Framework integrations are subpaths: `apitoolkit-node/express`, `/fastify`, `/koa`, `/hono`,
- * `/nest`, `/next`, `/http`, `/axios`.
+ * `/nest`, `/next`, `/adonis`, `/http`, `/axios`.
  */
 export { APIToolkit } from "./client.js";
 export { reportError } from "./capture/errors.js";

@@ -11,15 +11,20 @@
 //   node:http (wrapHandler)          JsExpress   no router: url_path left out (404s too), path_params {}
 //   NestJS 11, platform-express      JsNest      same as Express
 //   NestJS 11, platform-fastify      JsNest      same as Express
+//   AdonisJS 6                       JsAdonis    same (the pattern of Adonis's router, group prefixes included)
+//
+// AdonisJS 6's bodyparser answers 400 to a JSON body sent chunked (no content-length: it expects 0
+// bytes), with or without the SDK, so its body in two packets is sent with a content-length.
 //
 // How /boom's error reaches the message differs by design, not in what is recorded: each framework's
-// error hook records the thrown error; node:http has no error hook (a listener that throws crashes
+// error hook records the thrown error (Adonis: its exception handler's report(), which the app
+// wires to adonisErrorReporter); node:http has no error hook (a listener that throws crashes
 // the process), so that app catches and calls reportError(), as plain node apps do.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { APIToolkit, type WireMessage } from "../src/index.js";
 import {
-  type Served, type StartApp, startExpress4, startExpress5, startFastify4, startFastify5, startKoa2, startKoa3, startHono, startHttp, startNestExpress, startNestFastify,
+  type Served, type StartApp, startExpress4, startExpress5, startFastify4, startFastify5, startKoa2, startKoa3, startHono, startHttp, startNestExpress, startNestFastify, startAdonis,
 } from "./helpers/conformance-apps.js";
 import { createTestTopic, type TestTopic } from "./helpers/pubsub.js";
 import { startMetadataServer, GOOD_KEY, PROJECT_ID, type MetadataServer } from "./helpers/metadata.js";
@@ -30,9 +35,11 @@ import { quietLogger } from "./helpers/logger.js";
 
 /** Where integrations legitimately differ (see the table above). */
 interface Differences {
-  sdkType: "JsExpress" | "JsFastify" | "JsNest";
+  sdkType: "JsExpress" | "JsFastify" | "JsNest" | "JsAdonis";
   /** false: no router (node:http), so url_path is left out of every message and path_params is {}. */
   router: boolean;
+  /** false: the framework's body parser refuses chunked request bodies (the split POST gets a content-length). */
+  chunkedBodies?: boolean;
 }
 
 const integrations: Array<[name: string, start: StartApp, differs: Differences]> = [
@@ -46,6 +53,7 @@ const integrations: Array<[name: string, start: StartApp, differs: Differences]>
   ["node:http (wrapHandler)", startHttp, { sdkType: "JsExpress", router: false }],
   ["NestJS 11 on platform-express", startNestExpress, { sdkType: "JsNest", router: true }],
   ["NestJS 11 on platform-fastify", startNestFastify, { sdkType: "JsNest", router: true }],
+  ["AdonisJS 6", startAdonis, { sdkType: "JsAdonis", router: true, chunkedBodies: false }],
 ];
 
 const OPTIONS = {
@@ -56,6 +64,7 @@ const OPTIONS = {
   tags: ["env:test"],
 };
 const R = "[CLIENT_REDACTED]";
+const SPLIT_BODY = ['{"n":', "6}"];
 const SECRET_HEADERS = { authorization: "Bearer user-secret", "x-api-key": "client-secret", cookie: "sid=abc", referer: "https://ref.example/p" };
 const ECHO = { user: { name: "ann", password: "hunter2" }, card: { number: "4111", cvv: "123" }, token: "client-token" };
 const SECRETS = ["hunter2", "user-secret", "client-secret", "server-secret", "sid=abc", "tok-SECRET-123"];
@@ -105,7 +114,7 @@ describe("conformance: the same service on every HTTP integration", { concurrenc
           rawRequest(`${srv.url}/boom`),
           rawRequest(`${srv.url}/report`),
           rawRequest(`${srv.url}/report?post=1`, "POST", '{"n":5}'),
-          slowPost(`${srv.url}/report?split=1`, ['{"n":', "6}"]), // the body arrives in two packets
+          slowPost(`${srv.url}/report?split=1`, SPLIT_BODY, differs.chunkedBodies === false ? { "content-length": String(SPLIT_BODY.join("").length) } : {}), // the body arrives in two packets
           rawRequest(`${srv.url}/no/such/route/99`),
         ]);
         assert.deepEqual(answers.map((a) => a.status), [200, 201, 200, 500, 200, 200, 200, 404]);

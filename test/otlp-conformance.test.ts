@@ -6,7 +6,7 @@ import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { APIToolkit } from "../src/index.js";
 import {
-  type Served, type StartApp, startExpress4, startExpress5, startFastify4, startFastify5, startKoa2, startKoa3, startHono, startHttp, startNestExpress, startNestFastify,
+  type Served, type StartApp, startExpress4, startExpress5, startFastify4, startFastify5, startKoa2, startKoa3, startHono, startHttp, startNestExpress, startNestFastify, startAdonis,
 } from "./helpers/conformance-apps.js";
 import { startOtlpReceiver, type DecodedSpan, type OtlpReceiver } from "./helpers/otlp-receiver.js";
 import { rawRequest } from "./helpers/server.js";
@@ -23,6 +23,7 @@ const integrations: Array<[name: string, start: StartApp, sdkType: string, route
   ["node:http (wrapHandler)", startHttp, "JsExpress", false],
   ["NestJS 11 on platform-express", startNestExpress, "JsNest", true],
   ["NestJS 11 on platform-fastify", startNestFastify, "JsNest", true],
+  ["AdonisJS 6", startAdonis, "JsAdonis", true],
 ];
 
 const R = "[CLIENT_REDACTED]";

@@ -16,7 +16,7 @@ let dir: string;
 let topic: TestTopic;
 let meta: MetadataServer;
 
-const SUBPATHS = [".", "./express", "./fastify", "./koa", "./hono", "./nest", "./next", "./http", "./axios", "./viewer"];
+const SUBPATHS = [".", "./express", "./fastify", "./koa", "./hono", "./nest", "./next", "./adonis", "./http", "./axios", "./viewer"];
 
 before(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), "apitoolkit-pack-"));

@@ -35,6 +35,8 @@ import { koaMiddleware } from "../../src/integrations/koa/index.js";
 import { honoMiddleware } from "../../src/integrations/hono/index.js";
 import { wrapHandler } from "../../src/integrations/http/index.js";
 import { APIToolkitModule } from "../../src/integrations/nest/index.js";
+import type { Router as AdonisRouter } from "@adonisjs/core/http";
+import { startAdonisApp } from "../../examples/adonis/app.js";
 import { listen } from "./server.js";
 
 export interface Served {
@@ -357,12 +359,52 @@ function nestStarter(platform: "express" | "fastify"): StartApp {
   };
 }
 
+// AdonisJS 6: the example's real app (bodyparser as router middleware, the SDK first among the server
+// middleware, errors recorded from the exception handler's report()), with this suite's routes.
+function adonisRoutes(router: AdonisRouter): void {
+  router.get("/users/:id", ({ params, response }) => {
+    response.header("X-Api-Key", "server-secret");
+    return user(String(params.id));
+  });
+  router.post("/echo", ({ request, response }) => {
+    response.status(201);
+    return echo(request.body());
+  });
+  router.get("/stream", ({ response }) => {
+    response.header("content-type", "text/plain");
+    response.stream(Readable.from(STREAM_PARTS));
+  });
+  router.get("/boom", async () => {
+    await pause(1);
+    throw boom();
+  });
+  router.get("/report", async () => {
+    await pause(5);
+    reportInHandler();
+    return "ok";
+  });
+  router.post("/report", async ({ request }) => {
+    await pause(5);
+    reportAfterParsing(request.body());
+    return { ok: true };
+  });
+  router.get("/slow", async () => {
+    await pause(400);
+    return "late";
+  });
+}
+
+const startAdonis: StartApp = async (apitoolkit) => {
+  const app = await startAdonisApp(apitoolkit, { routes: adonisRoutes });
+  return { url: app.url, close: app.close };
+};
+
 export const startExpress4 = expressStarter(express4);
 export const startExpress5 = expressStarter(express5);
 export const startFastify4 = fastifyStarter(Fastify4 as unknown as typeof Fastify5);
 export const startFastify5 = fastifyStarter(Fastify5);
 export const startKoa2 = koaStarter(Koa2);
 export const startKoa3 = koaStarter(Koa3);
-export { startHono, startHttp };
+export { startHono, startHttp, startAdonis };
 export const startNestExpress = nestStarter("express");
 export const startNestFastify = nestStarter("fastify");

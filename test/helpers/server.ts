@@ -53,10 +53,11 @@ export function stripDate(h: IncomingHttpHeaders): IncomingHttpHeaders {
   return rest;
 }
 
-/** POST a JSON body in parts, one packet each, 30 ms apart: the handler runs in a later socket callback. */
-export function slowPost(url: string, parts: string[]): Promise<{ status: number; body: string }> {
+/** POST a JSON body in parts, one packet each, 30 ms apart: the handler runs in a later socket callback.
+ *  Chunked unless `headers` give a content-length. */
+export function slowPost(url: string, parts: string[], headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: "POST", headers: { "content-type": "application/json" } }, (res) => {
+    const req = http.request(url, { method: "POST", headers: { "content-type": "application/json", ...headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString() }));
