@@ -82,6 +82,7 @@ export class APIToolkit {
       ignores: (path) => matchesAny(cfg.ignorePaths, path),
     };
     attachSink(this, sink);
+    if (cfg.otlp?.warnings.length) this.#warnOnce("W_OTLP_ENV_INVALID", cfg.otlp.warnings.join("; "));
     if (cfg.viewer) this.#viewer = this.#startViewer(options);
     if (!cfg.apiKey && !cfg.transport && !cfg.viewer && !keylessOtlp(cfg)) {
       this.#capturing = false;
@@ -326,7 +327,6 @@ export class APIToolkit {
         otlp,
         apiKey: cfg.apiKey,
         serviceVersion: cfg.serviceVersion,
-        publishTimeoutMs: cfg.publishTimeoutMs,
         debug: cfg.debug ? (line) => this.#debug(line) : undefined,
       });
       const transport = (await this.#teeViewer(inner)) ?? inner;

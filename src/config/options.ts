@@ -194,7 +194,8 @@ export function resolveOptions(input: APIToolkitOptions | undefined, env: NodeJS
   if (delivery !== "pubsub" && delivery !== "otlp") fail(`delivery must be "pubsub" or "otlp", got ${JSON.stringify(o.delivery)}`);
   if (delivery === "otlp" && o.transport !== undefined) fail('transport replaces the Pub/Sub transport: it cannot be combined with delivery: "otlp"');
   // Validated whenever given (a typo fails at once), used only with delivery "otlp".
-  const otlp = o.otlp !== undefined || delivery === "otlp" ? resolveOtlp(o.otlp, env) : undefined;
+  const publishTimeoutMs = int("publishTimeoutMs", o.publishTimeoutMs, 10_000, 100, 600_000);
+  const otlp = o.otlp !== undefined || delivery === "otlp" ? resolveOtlp(o.otlp, env, o.publishTimeoutMs === undefined ? undefined : publishTimeoutMs) : undefined;
   const logger = (o.logger ?? console) as Logger;
   if (typeof logger.warn !== "function" || typeof logger.info !== "function" || typeof logger.error !== "function") {
     fail("logger must have info, warn and error methods");
@@ -233,7 +234,7 @@ export function resolveOptions(input: APIToolkitOptions | undefined, env: NodeJS
     maxBatchMessages: int("maxBatchMessages", o.maxBatchMessages, 500, 1, 1000),
     maxBatchBytes: int("maxBatchBytes", o.maxBatchBytes, 4 * 1024 * 1024, 64 * 1024, 9 * 1024 * 1024),
     publishIntervalMs: int("publishIntervalMs", o.publishIntervalMs, 200, 1, 60_000),
-    publishTimeoutMs: int("publishTimeoutMs", o.publishTimeoutMs, 10_000, 100, 600_000),
+    publishTimeoutMs,
     flushTimeoutMs: int("flushTimeoutMs", o.flushTimeoutMs, 5_000, 0, 600_000),
     bootstrapTimeoutMs: int("bootstrapTimeoutMs", o.bootstrapTimeoutMs, 10_000, 100, 600_000),
     sampleRate,

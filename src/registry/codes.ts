@@ -37,6 +37,7 @@ export const WARNINGS = {
   W_REPORT_ERROR_OUTSIDE_REQUEST: "reportError() was called outside any request context; the error is only counted (errors_outside_request)",
   W_TRANSPORT_INIT_FAILED: "could not create the Pub/Sub publisher (or the OTLP exporter); retrying",
   W_VIEWER_FAILED: "the traffic viewer could not start (option viewer); the app is unaffected, and with an apiKey publishing goes on without it",
+  W_OTLP_ENV_INVALID: "an OTEL_EXPORTER_OTLP_* environment variable holds a value that is not valid: it is ignored and the option's default applies",
   W_VIEWER_NOT_LOOPBACK: "the traffic viewer listens on an interface other than loopback (viewer.host): anyone who can reach it sees the captured traffic (redacted)",
 } as const;
 

@@ -15,8 +15,6 @@ export interface OtlpTransportOptions {
   /** Sent as the resource attribute `at-project-key` (how APIToolkit's collector finds the project). */
   apiKey: string | undefined;
   serviceVersion: string | undefined;
-  /** Timeout of one export call. */
-  publishTimeoutMs: number;
   debug?: (line: string) => void;
 }
 
@@ -87,14 +85,14 @@ function encode(serializer: TraceSerializer, spans: OtlpSpan[], sources: Buffer[
  * failure does not send those spans twice.
  *
  * @example
- * const transport = await createOtlpTransport({ otlp: config.otlp!, apiKey, serviceVersion, publishTimeoutMs: 10_000 });
+ * const transport = await createOtlpTransport({ otlp: config.otlp!, apiKey, serviceVersion });
  * await transport.send([wireMessageBytes]);
  */
 export async function createOtlpTransport(o: OtlpTransportOptions): Promise<Transport> {
   const serializer = await loadSerializer();
   const sender: Sender = o.otlp.protocol === "grpc"
-    ? await grpcSender(o.otlp.url, o.otlp.headers, o.publishTimeoutMs)
-    : httpSender(o.otlp.url, o.otlp.headers, o.publishTimeoutMs);
+    ? await grpcSender(o.otlp)
+    : httpSender(o.otlp);
   const template: SpanTemplate = { spanName: o.otlp.spanName, resource: fixedResource(resourceAttributes(o)), scope: SCOPE };
   /** Messages already exported: Delivery retries a batch with the same Buffers. */
   const exported = new WeakSet<Buffer>();
