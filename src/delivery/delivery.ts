@@ -205,8 +205,10 @@ export class Delivery {
   }
 
   /**
-   * The next batch: up to maxBatchMessages/maxBatchBytes; a batch that failed before goes out at
-   * the size it failed at, halved after SPLIT_AFTER_FAILURES failures in a row.
+   * The next batch: up to maxBatchMessages/maxBatchBytes (a message larger than maxBatchBytes goes
+   * alone), and no more than the transport puts in one wire request (Transport.fits), so a batch
+   * is exactly one request; a batch that failed before goes out at the size it failed at, halved
+   * after SPLIT_AFTER_FAILURES failures in a row.
    */
   private takeBatch(): Buffer[] {
     let max = this.o.maxBatchMessages;
@@ -219,6 +221,19 @@ export class Delivery {
       if (i > 0 && size + len > this.o.maxBatchBytes) break;
       size += len;
       i++;
+    }
+    const fits = this.transport?.fits;
+    if (fits && i > 1) {
+      let n = i;
+      try {
+        n = fits.call(this.transport, this.ready, i);
+      } catch {
+        /* a transport's estimate failing: the batch goes as it is */
+      }
+      if (Number.isInteger(n) && n >= 1 && n < i) {
+        for (let k = n; k < i; k++) size -= this.ready[k]!.length;
+        i = n;
+      }
     }
     this.readyBytes -= size;
     return this.ready.splice(0, i);

@@ -59,6 +59,11 @@ function resourceAttributes(o: OtlpTransportOptions): Attributes {
   return a;
 }
 
+/** A span's encoded size, over-estimated from its wire message (bench: +290 bytes to +340, x1.0 to x1.44 on /health). */
+function estimatedSpanBytes(message: Buffer): number {
+  return Math.ceil(message.length * 1.25) + 512;
+}
+
 interface Part {
   bytes: Uint8Array;
   sources: Buffer[];
@@ -125,6 +130,17 @@ export async function createOtlpTransport(o: OtlpTransportOptions): Promise<Tran
           }
         }
       }
+    },
+    // One export per batch, as far as an estimate can tell before encoding (a span is its wire
+    // message's size plus a few hundred bytes); encode() still halves a request that turns out larger.
+    fits: (messages, max) => {
+      let size = 0;
+      const n = Math.min(max, messages.length);
+      for (let i = 0; i < n; i++) {
+        size += estimatedSpanBytes(messages[i]!);
+        if (i > 0 && size > MAX_EXPORT_BYTES) return i;
+      }
+      return n;
     },
     close: () => sender.close(),
   };
