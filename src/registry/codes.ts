@@ -30,7 +30,7 @@ export const WARNINGS = {
   W_PUBLISH_FAILED: "publishing (to Pub/Sub, or over OTLP) failed; retrying with backoff",
   W_PUBLISH_REJECTED: "Pub/Sub (or the OTLP collector) rejected a batch permanently; its messages were dropped with reason rejected",
   W_RETRIES_EXHAUSTED: "one message kept failing (transiently) while the batches around it were published; it was given up with reason retries_exhausted",
-  W_MESSAGE_TOO_LARGE: "a message was larger than Pub/Sub accepts (9 MiB) and was dropped with reason too_large (lower maxBodyBytes)",
+  W_MESSAGE_TOO_LARGE: "a message was larger than one Pub/Sub publish request carries (7.5 MB, 10 MB once base64-encoded) and was dropped with reason too_large (lower maxBodyBytes)",
   W_SHUTDOWN_DROPPED: "close() ran out of time (or an exchange finished after it): what was not published was dropped with reason shutdown",
   W_CAPTURE_FAILED: "an internal error occurred while capturing an exchange; it was dropped with reason capture_failed (the app is unaffected)",
   W_BUILD_FAILED: "an internal error occurred while building a message; it was dropped with reason build_failed",

@@ -13,7 +13,7 @@ import { expressMiddleware } from "../../src/integrations/express/index.js";
 import { isPermanentError, retryDelayMs } from "../../src/delivery/transport.js";
 import { serviceAccountAuthorizer, PUBSUB_AUDIENCE } from "../../src/transport/pubsub/auth.js";
 import { encodePublishBodies, encodePublishBody, fittingCount, MAX_REQUEST_BYTES } from "../../src/transport/pubsub/encode.js";
-import { Delivery } from "../../src/delivery/delivery.js";
+import { Delivery, MAX_MESSAGE_BYTES } from "../../src/delivery/delivery.js";
 import { newStats } from "../../src/delivery/stats.js";
 import type { Exchange } from "../../src/capture/exchange.js";
 import { createPubSubTransport } from "../../src/transport/pubsub/pubsub.js";
@@ -119,6 +119,11 @@ describe("publish body", () => {
     assert.deepEqual(bodies.flatMap(decode), messages);
     assert.deepEqual(encodePublishBodies([Buffer.alloc(1000)], 500).map((b) => decode(b)[0]!.length), [1000], "too large alone: sent alone");
     assert.equal(MAX_REQUEST_BYTES, 10_000_000);
+  });
+
+  test("the largest message Delivery keeps (MAX_MESSAGE_BYTES) fits one publish request alone; one byte more would not", () => {
+    assert.ok(encodePublishBody([Buffer.alloc(MAX_MESSAGE_BYTES)]).length <= MAX_REQUEST_BYTES);
+    assert.ok(encodePublishBody([Buffer.alloc(MAX_MESSAGE_BYTES + 3)]).length > MAX_REQUEST_BYTES);
   });
 
   test("fittingCount (how Delivery cuts a batch) agrees with the first body encodePublishBodies makes", () => {
