@@ -55,13 +55,17 @@ export interface APIToolkitOptions {
   maxBodyBytes?: number;
   /** Bytes the delivery queue may hold (captured + encoded, awaiting publish). Default 33554432 (32 MiB). */
   maxQueueBytes?: number;
-  /** Messages per Pub/Sub publish call, at most 1000. Default 500. */
+  /** Messages per batch (one Pub/Sub publish call or one OTLP export), at most 1000. Default 500. */
   maxBatchMessages?: number;
-  /** Bytes per Pub/Sub publish call, at most 9 MiB. Default 4194304 (4 MiB). */
+  /**
+   * Bytes of messages per batch, at most 9 MiB (a single larger message goes alone). A batch is also
+   * cut where its request would pass the endpoint's limit (Pub/Sub: a 10 MB body, base64 included;
+   * OTLP: 4 MiB), so each batch is one call. Default 4194304 (4 MiB).
+   */
   maxBatchBytes?: number;
-  /** How long captured exchanges wait to be batched before encoding and publishing. Default 200 ms. */
+  /** The longest a queued message waits for others to join its batch (a full batch goes at once; messages are encoded when their response finishes, before they are queued). Default 200 ms. */
   publishIntervalMs?: number;
-  /** Timeout of one publish call. Default 10000 ms. */
+  /** Timeout of one publish call (and of one OTLP export, unless `otlp.timeoutMs` says otherwise). Default 10000 ms. */
   publishTimeoutMs?: number;
   /** Default bound of flush() and close(). Default 5000 ms. */
   flushTimeoutMs?: number;
@@ -79,7 +83,7 @@ export interface APIToolkitOptions {
    * APIToolkit's collector or your own; no client_metadata call). See `otlp`.
    */
   delivery?: "pubsub" | "otlp";
-  /** OpenTelemetry delivery: endpoint, protocol, headers, span name (used with `delivery: "otlp"`). */
+  /** OpenTelemetry delivery: endpoint, protocol, headers, span name, timeout, compression, TLS (used with `delivery: "otlp"`). */
   otlp?: OtlpOptions;
   /** Where warnings and debug lines go. Default console. */
   logger?: Logger;

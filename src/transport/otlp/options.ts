@@ -44,7 +44,7 @@ export interface OtlpOptions {
   headers?: Record<string, string>;
   /** Name of every span. Default `"monoscope.http"`, the name APIToolkit's server reads. */
   spanName?: string;
-  /** Timeout of one export call, in ms. Default: env `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` / `OTEL_EXPORTER_OTLP_TIMEOUT`, else `publishTimeoutMs` (10000). */
+  /** Timeout of one export call, in ms. Default: the `publishTimeoutMs` option when given, else env `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` / `OTEL_EXPORTER_OTLP_TIMEOUT`, else 10000. */
   timeoutMs?: number;
   /** `"gzip"` or `"none"`. Default: env `OTEL_EXPORTER_OTLP_TRACES_COMPRESSION` / `OTEL_EXPORTER_OTLP_COMPRESSION`, else `"gzip"` (chosen by measurement: docs/delivery.md). */
   compression?: OtlpCompression;
