@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { createOtlpTransport } from "../src/transport/otlp/otlp.js";
 import { APIToolkit, APIToolkitConfigError, type APIToolkitOptions } from "../src/index.js";
@@ -234,7 +234,7 @@ describe("ids, traceparent, retry hints", () => {
 describe("OTLP exporter variables, one by one", () => {
   let dir: string;
   /** The receiver's certificate (CN and SAN 127.0.0.1) and a client certificate (CN apitoolkit-client), each self-signed. */
-  let server: { key: string; cert: string; certPath: string };
+  let server: { key: string; cert: string; keyPath: string; certPath: string };
   let client: { key: string; cert: string; keyPath: string; certPath: string };
 
   before(() => {
@@ -386,6 +386,11 @@ describe("OTLP exporter variables, one by one", () => {
       await g.close();
     }
     assert.match(warningOf({ OTEL_EXPORTER_OTLP_CERTIFICATE: "/nonexistent/ca.pem" }), /cannot read "\/nonexistent\/ca.pem"/);
+    assert.match(warningOf({ OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE: server.keyPath.replace("server-key.pem", "") }), /cannot read/, "a directory");
+    const notPem = path.join(dir, "not.pem");
+    writeFileSync(notPem, "hello");
+    assert.match(warningOf({ OTEL_EXPORTER_OTLP_CERTIFICATE: notPem }), /is not PEM/);
+    fails({ delivery: "otlp", otlp: { certificate: notPem } }, "ERR_INVALID_OPTION", /is not PEM/);
     assert.equal(otlpOf({}, { OTEL_EXPORTER_OTLP_CERTIFICATE: "/nonexistent/ca.pem" }).tls.ca, undefined);
   });
 

@@ -223,20 +223,30 @@ function pem(option: string, value: unknown, env: NodeJS.ProcessEnv, name: strin
     if (Buffer.isBuffer(value)) return value;
     if (typeof value !== "string" || value.trim() === "") fail(`otlp.${option} must be PEM text, a Buffer or a file path`);
     if (value.includes("-----BEGIN")) return Buffer.from(value);
+    let data: Buffer;
     try {
-      return readFileSync(value);
+      data = readFileSync(value);
     } catch (err) {
       fail(`otlp.${option}: cannot read "${value}" (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
+    if (!isPem(data)) fail(`otlp.${option}: "${value}" is not PEM`);
+    return data;
   }
   const e = envOf(env, name);
   if (!e) return undefined;
   try {
-    return readFileSync(e.value);
+    const data = readFileSync(e.value);
+    if (isPem(data)) return data;
+    warnings.push(`${e.name}: "${e.value}" is not PEM`);
   } catch (err) {
     warnings.push(`${e.name}: cannot read "${e.value}" (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-    return undefined;
   }
+  return undefined;
+}
+
+/** PEM text: at least one `-----BEGIN ...-----` block. */
+function isPem(data: Buffer): boolean {
+  return data.includes("-----BEGIN ");
 }
 
 function nonEmpty(v: string | undefined): boolean {
