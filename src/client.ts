@@ -336,7 +336,7 @@ export class APIToolkit {
       }
       this.#transport = transport;
       this.#stats.state = "ready";
-      this.#debug(`OTLP exporter ready: ${otlp.protocol} ${otlp.url}, span name ${otlp.spanName}`);
+      this.#debug(`OTLP exporter ready: ${otlp.protocol} ${otlp.url}, span name ${otlp.spanName}, compression ${otlp.compression}, timeout ${otlp.timeoutMs} ms`);
       this.#delivery.start(transport, PROJECT_ID_PLACEHOLDER);
     } catch (err) {
       this.#warnOnce("W_TRANSPORT_INIT_FAILED", err);
