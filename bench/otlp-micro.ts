@@ -7,21 +7,28 @@
  *   node --import tsx bench/otlp-micro.ts
  */
 import { randomUUID } from "node:crypto";
+import { pathToFileURL } from "node:url";
+import type { Exchange } from "../src/capture/exchange.js";
 import { resolveOptions } from "../src/config/options.js";
 import { serializeExchange } from "../src/wire/serialize.js";
 import { fixedResource, spanOf, type OtlpSpan, type OtlpWireMessage } from "../src/transport/otlp/span.js";
 import { REDACTION } from "./app.js";
 import { BENCH_EXCHANGES } from "./exchanges.js";
 
-const { ProtobufTraceSerializer } = (await import("@opentelemetry/otlp-transformer")) as unknown as {
+export const { ProtobufTraceSerializer } = (await import("@opentelemetry/otlp-transformer")) as unknown as {
   ProtobufTraceSerializer: { serializeRequest(spans: OtlpSpan[]): Uint8Array | undefined };
 };
 const cfg = resolveOptions({ apiKey: "k", ...REDACTION });
-const template = { spanName: "monoscope.http", resource: fixedResource({ "service.name": "bench" }), scope: { name: "apitoolkit-node" } };
-const BATCH = 200;
+export const template = { spanName: "monoscope.http", resource: fixedResource({ "service.name": "bench" }), scope: { name: "apitoolkit-node" } };
+export const BATCH = 200;
+
+/** `n` wire messages of the exchange (each its own msg_id), as the queue holds them. */
+export function messagesOf(ex: Exchange, n: number): Buffer[] {
+  return Array.from({ length: n }, () => serializeExchange({ ...ex, msgId: randomUUID() }, cfg, cfg.redaction));
+}
 
 /** Best per-message microseconds of 7 trials of about 150 ms, `f` handling `per` messages a call. */
-function best(f: () => void, per: number): string {
+export function best(f: () => void, per: number): string {
   for (let i = 0; i < 10; i++) f();
   let min = Infinity;
   for (let t = 0; t < 7; t++) {
@@ -36,17 +43,21 @@ function best(f: () => void, per: number): string {
   return (min / 1000).toFixed(1);
 }
 
-console.log(`Node ${process.version}, us per message`);
-console.log("| exchange | message bytes | parse | span | encode (OpenTelemetry) | OTLP total | Pub/Sub base64 |");
-console.log("|---|---:|---:|---:|---:|---:|---:|");
-for (const [name, ex] of BENCH_EXCHANGES) {
-  const messages = Array.from({ length: BATCH }, () => serializeExchange({ ...ex, msgId: randomUUID() }, cfg, cfg.redaction));
-  const parsed = messages.map((m) => JSON.parse(m.toString("utf8")) as OtlpWireMessage);
-  const spans = parsed.map((p) => spanOf(p, template));
-  const parse = best(() => messages.forEach((m) => JSON.parse(m.toString("utf8"))), BATCH);
-  const span = best(() => parsed.forEach((p) => spanOf(p, template)), BATCH);
-  const encode = best(() => ProtobufTraceSerializer.serializeRequest(spans), BATCH);
-  const base64 = best(() => messages.forEach((m) => m.toString("base64")), BATCH);
-  const total = (Number(parse) + Number(span) + Number(encode)).toFixed(1);
-  console.log(`| ${name} | ${messages[0]!.length.toLocaleString("en-US")} | ${parse} | ${span} | ${encode} | ${total} | ${base64} |`);
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) main();
+
+function main(): void {
+  console.log(`Node ${process.version}, us per message`);
+  console.log("| exchange | message bytes | parse | span | encode (OpenTelemetry) | OTLP total | Pub/Sub base64 |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|");
+  for (const [name, ex] of BENCH_EXCHANGES) {
+    const messages = messagesOf(ex, BATCH);
+    const parsed = messages.map((m) => JSON.parse(m.toString("utf8")) as OtlpWireMessage);
+    const spans = parsed.map((p) => spanOf(p, template));
+    const parse = best(() => messages.forEach((m) => JSON.parse(m.toString("utf8"))), BATCH);
+    const span = best(() => parsed.forEach((p) => spanOf(p, template)), BATCH);
+    const encode = best(() => ProtobufTraceSerializer.serializeRequest(spans), BATCH);
+    const base64 = best(() => messages.forEach((m) => m.toString("base64")), BATCH);
+    const total = (Number(parse) + Number(span) + Number(encode)).toFixed(1);
+    console.log(`| ${name} | ${messages[0]!.length.toLocaleString("en-US")} | ${parse} | ${span} | ${encode} | ${total} | ${base64} |`);
+  }
 }

@@ -4,14 +4,15 @@
 // ExportTraceServiceResponse and its body kept as it came; bodies are decoded only when the parent
 // asks for the `count` (between measured runs, as bench/counter.ts pulls only then), with the
 // tests' decoder (test/helpers/otlp-receiver.ts: protobufjs and the official opentelemetry-proto
-// definitions). Counts unique span ids per key (the SDK derives a span's id from its msg_id, so a
+// definitions; a gzipped body, the SDK's default, is gunzipped first). Counts unique span ids per key (the SDK derives a span's id from its msg_id, so a
 // span exported twice counts once, as a duplicate). Started by bench/run.ts on core 0 when pinned.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { gunzipSync } from "node:zlib";
 import { decodeExport } from "../test/helpers/otlp-receiver.js";
 import { answer } from "./lib.js";
 
-interface Watched { pending: Buffer[]; ids: Set<string>; duplicates: number }
+interface Watched { pending: Array<{ body: Buffer; gzip: boolean }>; ids: Set<string>; duplicates: number }
 const watched = new Map<string, Watched>();
 const TRACES = /^\/([^/]+)\/v1\/traces$/;
 /** An ExportTraceServiceResponse with no field set (no partial_success) encodes to zero bytes. */
@@ -32,7 +33,7 @@ const server = http.createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on("data", (c: Buffer) => chunks.push(c));
   req.on("end", () => {
-    w.pending.push(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    w.pending.push({ body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), gzip: req.headers["content-encoding"] === "gzip" });
     res.writeHead(200, { "content-type": "application/x-protobuf", "content-length": 0 }).end(EMPTY_RESPONSE);
   });
 });
@@ -40,9 +41,9 @@ server.keepAliveTimeout = 60_000;
 
 /** Decode what arrived since the last count. An export that does not decode is counted apart (its spans never arrive). */
 function decodePending(w: Watched): void {
-  for (const body of w.pending.splice(0)) {
+  for (const { body, gzip } of w.pending.splice(0)) {
     try {
-      for (const span of decodeExport(body)) {
+      for (const span of decodeExport(gzip ? gunzipSync(body) : body)) {
         if (w.ids.has(span.spanId)) w.duplicates++;
         else w.ids.add(span.spanId);
       }

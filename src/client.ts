@@ -82,6 +82,7 @@ export class APIToolkit {
       ignores: (path) => matchesAny(cfg.ignorePaths, path),
     };
     attachSink(this, sink);
+    if (cfg.otlp?.warnings.length) this.#warnOnce("W_OTLP_ENV_INVALID", cfg.otlp.warnings.join("; "));
     if (cfg.viewer) this.#viewer = this.#startViewer(options);
     if (!cfg.apiKey && !cfg.transport && !cfg.viewer && !keylessOtlp(cfg)) {
       this.#capturing = false;
@@ -326,7 +327,6 @@ export class APIToolkit {
         otlp,
         apiKey: cfg.apiKey,
         serviceVersion: cfg.serviceVersion,
-        publishTimeoutMs: cfg.publishTimeoutMs,
         debug: cfg.debug ? (line) => this.#debug(line) : undefined,
       });
       const transport = (await this.#teeViewer(inner)) ?? inner;
@@ -336,7 +336,7 @@ export class APIToolkit {
       }
       this.#transport = transport;
       this.#stats.state = "ready";
-      this.#debug(`OTLP exporter ready: ${otlp.protocol} ${otlp.url}, span name ${otlp.spanName}`);
+      this.#debug(`OTLP exporter ready: ${otlp.protocol} ${otlp.url}, span name ${otlp.spanName}, compression ${otlp.compression}, timeout ${otlp.timeoutMs} ms`);
       this.#delivery.start(transport, PROJECT_ID_PLACEHOLDER);
     } catch (err) {
       this.#warnOnce("W_TRANSPORT_INIT_FAILED", err);

@@ -11,7 +11,7 @@ export type { APIToolkitOptions, Logger } from "./config/options.js";
 export type { ViewerOptions } from "./config/viewer.js";
 export type { OutgoingOptions, OutgoingDestination, UrlTemplate, HostPattern } from "./config/outgoing.js";
 export type { Transport, TransportFactory } from "./delivery/transport.js";
-export type { OtlpOptions, OtlpProtocol } from "./transport/otlp/options.js";
+export type { OtlpOptions, OtlpProtocol, OtlpCompression } from "./transport/otlp/options.js";
 export type { Stats, DropReason } from "./delivery/stats.js";
 export type { ValueDetector, ValueDetectorName } from "./redact/values.js";
 export type { PreviewOptions, RedactionEntry, RedactionReport } from "./redact/rules.js";

@@ -191,7 +191,7 @@ describe("batches", { concurrency: true }, () => {
     });
   }
 
-  test("a batch too large for one export is split; a retry after a partial failure sends no span twice", async () => {
+  test("a batch too large for one export is cut (one export per batch); a retry after a failure sends no span twice", async () => {
     const receiver = await startOtlpReceiver("http/protobuf");
     receiver.answers.push({ status: 200 }, { status: 503 });
     const apitoolkit = new APIToolkit({
@@ -223,6 +223,9 @@ describe("batches", { concurrency: true }, () => {
       assert.equal(new Set(ids).size, 3);
       for (const s of receiver.spans()) assert.equal(JSON.parse(Buffer.from(String(s.attributes["http.request.body"]), "base64").toString()).data.length, 2_000_000);
       assert.equal(apitoolkit.stats().published, 3);
+      // Each export is its own batch (Transport.fits cut them): one retried, three succeeded.
+      assert.equal(apitoolkit.stats().batches, receiver.exports.filter((e) => e.answered === 200).length);
+      assert.equal(apitoolkit.stats().retries, 1);
     } finally {
       await srv.close();
       await apitoolkit.close(2000);

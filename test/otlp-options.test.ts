@@ -1,8 +1,17 @@
 // The `delivery` and `otlp` options and the standard OTEL_EXPORTER_OTLP_* environment variables:
 // validated once at construction, options over environment over APIToolkit's collector; and the
 // small pure parts of OTLP delivery (ids, traceparent, Retry-After, RetryInfo).
-import { test, describe } from "node:test";
+import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
+import http from "node:http";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { randomUUID } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { createOtlpTransport } from "../src/transport/otlp/otlp.js";
 import { APIToolkit, APIToolkitConfigError, type APIToolkitOptions } from "../src/index.js";
 import { resolveOptions } from "../src/config/options.js";
 import { retryDelayMs } from "../src/delivery/transport.js";
@@ -10,7 +19,7 @@ import { retryInfoDelayMs, grpcStatusError, httpStatusError } from "../src/trans
 import { parseRetryAfter } from "../src/transport/retry-after.js";
 import { parseTraceparent, spanIdOf, spanOf, fixedResource, traceIdOf } from "../src/transport/otlp/span.js";
 import { startExpress5 } from "./helpers/conformance-apps.js";
-import { startHttpReceiver, retryInfoStatus } from "./helpers/otlp-receiver.js";
+import { startHttpReceiver, startGrpcReceiver, retryInfoStatus } from "./helpers/otlp-receiver.js";
 import { rawRequest } from "./helpers/server.js";
 import { quietLogger } from "./helpers/logger.js";
 
@@ -36,6 +45,10 @@ describe("options", () => {
       spanName: "monoscope.http",
       resource: {},
       customEndpoint: false,
+      timeoutMs: 10_000,
+      compression: "gzip",
+      tls: {},
+      warnings: [],
     });
     assert.equal(otlpOf({ otlp: { protocol: "grpc" } }).url, "http://otelcol.apitoolkit.io:4317");
   });
@@ -45,7 +58,8 @@ describe("options", () => {
     assert.equal(otlpOf({ otlp: { endpoint: "https://c.example/otlp/" } }).url, "https://c.example/otlp/v1/traces");
     assert.equal(otlpOf({ otlp: { endpoint: "http://c:4318/v1/traces" } }).url, "http://c:4318/v1/traces", "not appended twice");
     assert.equal(otlpOf({ otlp: { endpoint: "https://c.example:4317/ignored", protocol: "grpc" } }).url, "https://c.example:4317");
-    assert.equal(otlpOf({ otlp: { endpoint: "collector:4317", protocol: "grpc" } }).url, "http://collector:4317", "host:port alone is plain http");
+    assert.equal(otlpOf({ otlp: { endpoint: "collector:4317", protocol: "grpc" } }).url, "https://collector:4317", "host:port alone is TLS (the specification), unless insecure");
+    assert.equal(otlpOf({ otlp: { endpoint: "collector:4317", protocol: "grpc", insecure: true } }).url, "http://collector:4317");
     assert.equal(otlpOf({ otlp: { endpoint: "http://c:1" } }).customEndpoint, true);
   });
 
@@ -77,8 +91,12 @@ describe("options", () => {
     fails({ delivery: "otlp", otlp: { spanName: " " } }, "ERR_INVALID_OPTION", /otlp\.spanName/);
     fails({ delivery: "otlp", otlp: "http://c" }, "ERR_INVALID_OPTION", /otlp must be an object/);
     fails({ delivery: "otlp", transport: () => ({ send: async () => {}, close: async () => {} }) }, "ERR_INVALID_OPTION", /cannot be combined/);
-    fails({ delivery: "otlp" }, "ERR_INVALID_URL", /OTEL_EXPORTER_OTLP_ENDPOINT/, { OTEL_EXPORTER_OTLP_ENDPOINT: "ftp://x" });
-    fails({ delivery: "otlp" }, "ERR_INVALID_OPTION", /OTEL_EXPORTER_OTLP_PROTOCOL/, { OTEL_EXPORTER_OTLP_PROTOCOL: "carrier-pigeon" });
+    fails({ delivery: "otlp", otlp: { timeoutMs: 0 } }, "ERR_INVALID_OPTION", /otlp\.timeoutMs/);
+    fails({ delivery: "otlp", otlp: { compression: "br" } }, "ERR_INVALID_OPTION", /otlp\.compression/);
+    fails({ delivery: "otlp", otlp: { insecure: "yes" } }, "ERR_INVALID_OPTION", /otlp\.insecure/);
+    fails({ delivery: "otlp", otlp: { certificate: "/nonexistent/ca.pem" } }, "ERR_INVALID_OPTION", /otlp\.certificate: cannot read/);
+    fails({ delivery: "otlp", otlp: { certificate: 7 } }, "ERR_INVALID_OPTION", /otlp\.certificate/);
+    fails({ delivery: "otlp", otlp: { clientKey: "-----BEGIN PRIVATE KEY-----" } }, "ERR_INVALID_OPTION", /go together/);
     fails({ otlp: { protocol: "udp" } }, "ERR_INVALID_OPTION", /otlp\.protocol/); // validated even while delivery is pubsub
   });
 
@@ -206,5 +224,232 @@ describe("ids, traceparent, retry hints", () => {
       assert.equal(retryDelayMs({ retryAfterMs: 5000 }, 0), 5000, "the server's hint, when longer");
       assert.equal(retryDelayMs({ retryAfterMs: 3_600_000 }, 0), 300_000, "capped at 5 minutes");
     }
+  });
+});
+
+// The OTLP exporter specification's variables (opentelemetry-specification, protocol/exporter.md),
+// one by one: each read from OTEL_EXPORTER_OTLP_TRACES_* over OTEL_EXPORTER_OTLP_*, the option over
+// both, a value that is not valid ignored with one warning (never a throw), and what each one does
+// checked on a real receiver on loopback (TLS ones with certificates made here by openssl).
+describe("OTLP exporter variables, one by one", () => {
+  let dir: string;
+  /** The receiver's certificate (CN and SAN 127.0.0.1) and a client certificate (CN apitoolkit-client), each self-signed. */
+  let server: { key: string; cert: string; keyPath: string; certPath: string };
+  let client: { key: string; cert: string; keyPath: string; certPath: string };
+
+  before(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), "apitoolkit-otlp-tls-"));
+    const make = (name: string, cn: string, san: string[]) => {
+      try {
+        execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", path.join(dir, `${name}-key.pem`), "-out", path.join(dir, `${name}.pem`),
+          "-days", "2", "-subj", `/CN=${cn}`, ...san], { stdio: "pipe" });
+      } catch (err) {
+        throw new Error(`these tests need openssl (to make the receiver's certificates): ${(err as Error).message}`);
+      }
+      return { key: readFileSync(path.join(dir, `${name}-key.pem`), "utf8"), cert: readFileSync(path.join(dir, `${name}.pem`), "utf8"), keyPath: path.join(dir, `${name}-key.pem`), certPath: path.join(dir, `${name}.pem`) };
+    };
+    server = make("server", "127.0.0.1", ["-addext", "subjectAltName=IP:127.0.0.1"]);
+    client = make("client", "apitoolkit-client", []);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const message = (extra: Record<string, unknown> = {}) => Buffer.from(JSON.stringify({
+    project_id: "00000000-0000-0000-0000-000000000000", msg_id: randomUUID(), timestamp: new Date().toISOString(), duration: 1_000_000,
+    sdk_type: "JsExpress", method: "GET", host: "127.0.0.1:1", raw_url: "/spec", url_path: "/spec", proto_major: 1, proto_minor: 1, status_code: 200,
+    path_params: {}, query_params: {}, referer: "", request_headers: {}, response_headers: {}, errors: [], request_body: "", response_body: "", ...extra,
+  }));
+  /** Export one span with what `options` and `env` resolve to; resolves with the error, if any. */
+  async function exportOne(options: APIToolkitOptions, env: NodeJS.ProcessEnv, extra?: Record<string, unknown>): Promise<Error | undefined> {
+    const transport = await createOtlpTransport({ otlp: otlpOf(options, env), apiKey: "k", serviceVersion: undefined });
+    try {
+      await transport.send([message(extra)]);
+      return undefined;
+    } catch (err) {
+      return err as Error;
+    } finally {
+      await transport.close();
+    }
+  }
+  const warningOf = (env: NodeJS.ProcessEnv, options: APIToolkitOptions = {}) => otlpOf(options, env).warnings.join("; ");
+
+  test("ENDPOINT / TRACES_ENDPOINT: traces one as the full URL, the generic one + /v1/traces; not a URL: warned, the default", () => {
+    assert.equal(otlpOf({}, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://t:1/x", OTEL_EXPORTER_OTLP_ENDPOINT: "http://g:2" }).url, "http://t:1/x");
+    assert.equal(otlpOf({}, { OTEL_EXPORTER_OTLP_ENDPOINT: "http://g:2/base" }).url, "http://g:2/base/v1/traces");
+    assert.equal(otlpOf({ otlp: { endpoint: "http://o:3" } }, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://t:1/x" }).url, "http://o:3/v1/traces");
+    const bad = otlpOf({}, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "ftp://x", OTEL_EXPORTER_OTLP_ENDPOINT: "http://g:2" });
+    assert.equal(bad.url, "http://g:2/v1/traces", "an unusable traces endpoint falls back to the generic one");
+    assert.match(bad.warnings.join(), /OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="ftp:\/\/x" is not an http\(s\) URL/);
+    const none = otlpOf({}, { OTEL_EXPORTER_OTLP_ENDPOINT: "::" });
+    assert.equal(none.url, "http://otelcol.apitoolkit.io:4318/v1/traces");
+    assert.equal(none.customEndpoint, false);
+  });
+
+  test("HEADERS / TRACES_HEADERS: percent-decoded, the traces one replaces the generic one, bad entries warned and left out", async () => {
+    assert.deepEqual(otlpOf({}, { OTEL_EXPORTER_OTLP_TRACES_HEADERS: "a=x%2Cy%3Dz", OTEL_EXPORTER_OTLP_HEADERS: "b=1" }).headers, { a: "x,y=z" });
+    const bad = otlpOf({}, { OTEL_EXPORTER_OTLP_HEADERS: "ok=1,broken,bad%zz=2,sp ace=3" });
+    assert.deepEqual(bad.headers, { ok: "1" });
+    assert.equal(bad.warnings.length, 3);
+    const receiver = await startHttpReceiver();
+    try {
+      assert.equal(await exportOne({}, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_TRACES_HEADERS: "x-tenant=team%20a" }), undefined);
+      assert.equal(receiver.exports[0]!.headers["x-tenant"], "team a");
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  test("TIMEOUT / TRACES_TIMEOUT: milliseconds of one export; otlp.timeoutMs and publishTimeoutMs win; not a number: warned, 10000", async () => {
+    assert.equal(otlpOf({}, { OTEL_EXPORTER_OTLP_TIMEOUT: "2500" }).timeoutMs, 2500);
+    assert.equal(otlpOf({}, { OTEL_EXPORTER_OTLP_TIMEOUT: "2500", OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: "700" }).timeoutMs, 700);
+    assert.equal(otlpOf({ publishTimeoutMs: 3000 }, { OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: "700" }).timeoutMs, 3000, "an option beats the environment");
+    assert.equal(otlpOf({ publishTimeoutMs: 3000, otlp: { timeoutMs: 400 } }, {}).timeoutMs, 400);
+    assert.equal(otlpOf({}, { OTEL_EXPORTER_OTLP_TIMEOUT: "10s" }).timeoutMs, 10_000);
+    assert.match(warningOf({ OTEL_EXPORTER_OTLP_TIMEOUT: "10s" }), /OTEL_EXPORTER_OTLP_TIMEOUT="10s"/);
+    // A collector that never answers: the export fails with the timeout the environment gave.
+    const silent = http.createServer(() => { /* never answers */ });
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    try {
+      const err = await exportOne({}, { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: "300" });
+      assert.match(String(err?.message), /timed out after 300 ms/);
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
+  });
+
+  test("COMPRESSION / TRACES_COMPRESSION: gzip over OTLP/HTTP (Content-Encoding) and gRPC (grpc-encoding), or none; anything else: warned, gzip", async () => {
+    assert.equal(otlpOf({}, { OTEL_EXPORTER_OTLP_COMPRESSION: "none" }).compression, "none");
+    assert.equal(otlpOf({}, { OTEL_EXPORTER_OTLP_COMPRESSION: "none", OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: "gzip" }).compression, "gzip");
+    assert.equal(otlpOf({ otlp: { compression: "none" } }, { OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: "gzip" }).compression, "none");
+    assert.equal(otlpOf({}, { OTEL_EXPORTER_OTLP_COMPRESSION: "zstd" }).compression, "gzip");
+    assert.match(warningOf({ OTEL_EXPORTER_OTLP_COMPRESSION: "zstd" }), /not gzip or none/);
+    const h = await startHttpReceiver();
+    const g = await startGrpcReceiver();
+    try {
+      assert.equal(await exportOne({}, { OTEL_EXPORTER_OTLP_ENDPOINT: h.url, OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: "gzip" }), undefined);
+      assert.equal(await exportOne({}, { OTEL_EXPORTER_OTLP_ENDPOINT: h.url, OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: "none" }), undefined);
+      assert.deepEqual(h.exports.map((e) => e.encoding), ["gzip", "identity"]);
+      assert.equal(h.spans().length, 2, "both decoded");
+      assert.ok(h.exports[0]!.bytes < h.exports[1]!.bytes, "the gzipped body is the smaller");
+      // gRPC: grpc-js decompresses before the handler sees the message, so count what crosses the
+      // wire, through a TCP relay (one connection per exporter), with a body gzip shrinks well.
+      const sent: number[] = [];
+      const relay = net.createServer((inbound) => {
+        const at = sent.push(0) - 1;
+        const outbound = net.connect(Number(new URL(g.url).port), "127.0.0.1");
+        inbound.on("data", (c: Buffer) => void (sent[at]! += c.length));
+        inbound.pipe(outbound).pipe(inbound);
+        inbound.on("error", () => outbound.destroy());
+        outbound.on("error", () => inbound.destroy());
+      });
+      await new Promise<void>((r) => relay.listen(0, "127.0.0.1", r));
+      const viaRelay = `http://127.0.0.1:${(relay.address() as AddressInfo).port}`;
+      try {
+        const big = { response_body: Buffer.from("{\"items\":[" + '{"id":1,"name":"same"},'.repeat(800) + "{}]}").toString("base64") };
+        assert.equal(await exportOne({ otlp: { protocol: "grpc" } }, { OTEL_EXPORTER_OTLP_ENDPOINT: viaRelay, OTEL_EXPORTER_OTLP_COMPRESSION: "gzip" }, big), undefined);
+        assert.equal(await exportOne({ otlp: { protocol: "grpc" } }, { OTEL_EXPORTER_OTLP_ENDPOINT: viaRelay, OTEL_EXPORTER_OTLP_COMPRESSION: "none" }, big), undefined);
+        assert.equal(g.spans().length, 2, "both decoded");
+        assert.equal(g.exports[0]!.bytes, g.exports[1]!.bytes, "the same request once decompressed");
+        assert.equal(sent.length, 2);
+        assert.ok(sent[0]! * 4 < sent[1]!, `gzip on the wire: ${sent[0]} bytes against ${sent[1]}`);
+      } finally {
+        relay.close();
+      }
+    } finally {
+      await h.close();
+      await g.close();
+    }
+  });
+
+  test("PROTOCOL / TRACES_PROTOCOL: grpc or http/protobuf (http/json is sent as http/protobuf); anything else: warned, http/protobuf", () => {
+    assert.equal(otlpOf({}, { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "grpc", OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf" }).protocol, "grpc");
+    assert.equal(otlpOf({}, { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/json" }).protocol, "http/protobuf");
+    assert.equal(otlpOf({}, { OTEL_EXPORTER_OTLP_PROTOCOL: "carrier-pigeon" }).protocol, "http/protobuf");
+    assert.match(warningOf({ OTEL_EXPORTER_OTLP_PROTOCOL: "carrier-pigeon" }), /OTEL_EXPORTER_OTLP_PROTOCOL="carrier-pigeon"/);
+  });
+
+  test("CERTIFICATE / TRACES_CERTIFICATE: the trusted certificates for an HTTPS and a gRPC-TLS receiver; unreadable: warned, Node's", async () => {
+    const h = await startHttpReceiver({ tls: { key: server.key, cert: server.cert } });
+    const g = await startGrpcReceiver({ tls: { key: server.key, cert: server.cert } });
+    try {
+      assert.match(String((await exportOne({}, { OTEL_EXPORTER_OTLP_ENDPOINT: h.url }))?.message), /self[- ]signed|certificate/i, "not trusted without it");
+      assert.equal(await exportOne({}, { OTEL_EXPORTER_OTLP_ENDPOINT: h.url, OTEL_EXPORTER_OTLP_CERTIFICATE: server.certPath }), undefined);
+      assert.equal(await exportOne({}, { OTEL_EXPORTER_OTLP_ENDPOINT: h.url, OTEL_EXPORTER_OTLP_CERTIFICATE: "/nonexistent", OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE: server.certPath }), undefined);
+      assert.equal(await exportOne({ otlp: { certificate: server.cert } }, { OTEL_EXPORTER_OTLP_ENDPOINT: h.url }), undefined, "the option, as PEM text");
+      assert.equal(h.spans().length, 3);
+      // gRPC: an endpoint without a scheme is TLS by default.
+      const target = g.url.replace("https://", "");
+      assert.equal(await exportOne({ otlp: { protocol: "grpc" } }, { OTEL_EXPORTER_OTLP_ENDPOINT: target, OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE: server.certPath }), undefined);
+      assert.equal(g.spans().length, 1);
+    } finally {
+      await h.close();
+      await g.close();
+    }
+    assert.match(warningOf({ OTEL_EXPORTER_OTLP_CERTIFICATE: "/nonexistent/ca.pem" }), /cannot read "\/nonexistent\/ca.pem"/);
+    assert.match(warningOf({ OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE: server.keyPath.replace("server-key.pem", "") }), /cannot read/, "a directory");
+    const notPem = path.join(dir, "not.pem");
+    writeFileSync(notPem, "hello");
+    assert.match(warningOf({ OTEL_EXPORTER_OTLP_CERTIFICATE: notPem }), /is not PEM/);
+    fails({ delivery: "otlp", otlp: { certificate: notPem } }, "ERR_INVALID_OPTION", /is not PEM/);
+    assert.equal(otlpOf({}, { OTEL_EXPORTER_OTLP_CERTIFICATE: "/nonexistent/ca.pem" }).tls.ca, undefined);
+  });
+
+  test("CLIENT_KEY + CLIENT_CERTIFICATE (and TRACES_ ones): mutual TLS the receiver checks; one without the other: warned, off", async () => {
+    const tls = { key: server.key, cert: server.cert, clientCa: client.cert };
+    const h = await startHttpReceiver({ tls });
+    const g = await startGrpcReceiver({ tls });
+    const base = { OTEL_EXPORTER_OTLP_CERTIFICATE: server.certPath };
+    try {
+      assert.ok(await exportOne({}, { ...base, OTEL_EXPORTER_OTLP_ENDPOINT: h.url }), "refused without a client certificate");
+      assert.equal(await exportOne({}, { ...base, OTEL_EXPORTER_OTLP_ENDPOINT: h.url, OTEL_EXPORTER_OTLP_CLIENT_KEY: client.keyPath, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: client.certPath }), undefined);
+      assert.equal(await exportOne({}, { ...base, OTEL_EXPORTER_OTLP_ENDPOINT: h.url, OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY: client.keyPath, OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE: client.certPath }), undefined);
+      assert.deepEqual(h.exports.filter((e) => e.answered === 200).map((e) => e.clientCert), ["apitoolkit-client", "apitoolkit-client"]);
+      assert.ok(await exportOne({ otlp: { protocol: "grpc" } }, { ...base, OTEL_EXPORTER_OTLP_ENDPOINT: g.url }), "gRPC: refused without one");
+      assert.equal(await exportOne({ otlp: { protocol: "grpc", clientKey: client.key, clientCertificate: client.certPath } }, { ...base, OTEL_EXPORTER_OTLP_ENDPOINT: g.url }), undefined, "the options: PEM text or a path");
+      assert.equal(g.spans().length, 1);
+      assert.equal(g.exports.at(-1)!.clientCert, "apitoolkit-client");
+    } finally {
+      await h.close();
+      await g.close();
+    }
+    const half = otlpOf({}, { OTEL_EXPORTER_OTLP_CLIENT_KEY: client.keyPath });
+    assert.equal(half.tls.key, undefined);
+    assert.match(half.warnings.join(), /mutual TLS is off/);
+  });
+
+  test("INSECURE / TRACES_INSECURE: a gRPC endpoint without a scheme in plain text; a scheme wins; not a boolean: warned, TLS", async () => {
+    assert.equal(otlpOf({ otlp: { protocol: "grpc" } }, { OTEL_EXPORTER_OTLP_ENDPOINT: "c:4317" }).url, "https://c:4317");
+    assert.equal(otlpOf({ otlp: { protocol: "grpc" } }, { OTEL_EXPORTER_OTLP_ENDPOINT: "c:4317", OTEL_EXPORTER_OTLP_INSECURE: "true" }).url, "http://c:4317");
+    assert.equal(otlpOf({ otlp: { protocol: "grpc" } }, { OTEL_EXPORTER_OTLP_ENDPOINT: "c:4317", OTEL_EXPORTER_OTLP_INSECURE: "true", OTEL_EXPORTER_OTLP_TRACES_INSECURE: "false" }).url, "https://c:4317");
+    assert.equal(otlpOf({ otlp: { protocol: "grpc", insecure: false } }, { OTEL_EXPORTER_OTLP_ENDPOINT: "c:4317", OTEL_EXPORTER_OTLP_INSECURE: "true" }).url, "https://c:4317");
+    assert.equal(otlpOf({ otlp: { protocol: "grpc" } }, { OTEL_EXPORTER_OTLP_ENDPOINT: "https://c:4317", OTEL_EXPORTER_OTLP_INSECURE: "true" }).url, "https://c:4317", "the scheme wins");
+    assert.match(warningOf({ OTEL_EXPORTER_OTLP_INSECURE: "yes" }, { otlp: { protocol: "grpc" } }), /OTEL_EXPORTER_OTLP_INSECURE="yes"/);
+    const g = await startGrpcReceiver();
+    try {
+      assert.equal(await exportOne({ otlp: { protocol: "grpc" } }, { OTEL_EXPORTER_OTLP_ENDPOINT: g.url.replace("http://", ""), OTEL_EXPORTER_OTLP_TRACES_INSECURE: "true" }), undefined);
+      assert.equal(g.spans().length, 1);
+    } finally {
+      await g.close();
+    }
+  });
+
+  test("a variable that is not valid is one warning at construction, never a throw", async () => {
+    const warnings: string[] = [];
+    const apitoolkit = new APIToolkit({ apiKey: "k", delivery: "otlp", logger: { ...quietLogger, warn: (l) => void warnings.push(l) } });
+    await apitoolkit.close(100);
+    assert.equal(warnings.filter((w) => w.includes("W_OTLP_ENV_INVALID")).length, 0, "nothing to warn of");
+    const saved = { ...process.env };
+    Object.assign(process.env, { OTEL_EXPORTER_OTLP_TIMEOUT: "soon", OTEL_EXPORTER_OTLP_COMPRESSION: "lz4", OTEL_EXPORTER_OTLP_ENDPOINT: "ftp://x" });
+    try {
+      const bad = new APIToolkit({ apiKey: "k", delivery: "otlp", logger: { ...quietLogger, warn: (l) => void warnings.push(l) } });
+      await bad.close(100);
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+    }
+    const w = warnings.filter((l) => l.includes("W_OTLP_ENV_INVALID"));
+    assert.equal(w.length, 1);
+    assert.match(w[0]!, /OTEL_EXPORTER_OTLP_TIMEOUT="soon".*OTEL_EXPORTER_OTLP_COMPRESSION="lz4"|OTEL_EXPORTER_OTLP_ENDPOINT/);
+    for (const name of ["TIMEOUT", "COMPRESSION", "ENDPOINT"]) assert.ok(w[0]!.includes(`OTEL_EXPORTER_OTLP_${name}=`), name);
   });
 });

@@ -55,13 +55,17 @@ export interface APIToolkitOptions {
   maxBodyBytes?: number;
   /** Bytes the delivery queue may hold (captured + encoded, awaiting publish). Default 33554432 (32 MiB). */
   maxQueueBytes?: number;
-  /** Messages per Pub/Sub publish call, at most 1000. Default 500. */
+  /** Messages per batch (one Pub/Sub publish call or one OTLP export), at most 1000. Default 500. */
   maxBatchMessages?: number;
-  /** Bytes per Pub/Sub publish call, at most 9 MiB. Default 4194304 (4 MiB). */
+  /**
+   * Bytes of messages per batch, at most 9 MiB (a single larger message goes alone). A batch is also
+   * cut where its request would pass the endpoint's limit (Pub/Sub: a 10 MB body, base64 included;
+   * OTLP: 4 MiB), so each batch is one call. Default 4194304 (4 MiB).
+   */
   maxBatchBytes?: number;
-  /** How long captured exchanges wait to be batched before encoding and publishing. Default 200 ms. */
+  /** The longest a queued message waits for others to join its batch (a full batch goes at once; messages are encoded when their response finishes, before they are queued). Default 200 ms. */
   publishIntervalMs?: number;
-  /** Timeout of one publish call. Default 10000 ms. */
+  /** Timeout of one publish call (and of one OTLP export, unless `otlp.timeoutMs` says otherwise). Default 10000 ms. */
   publishTimeoutMs?: number;
   /** Default bound of flush() and close(). Default 5000 ms. */
   flushTimeoutMs?: number;
@@ -79,7 +83,7 @@ export interface APIToolkitOptions {
    * APIToolkit's collector or your own; no client_metadata call). See `otlp`.
    */
   delivery?: "pubsub" | "otlp";
-  /** OpenTelemetry delivery: endpoint, protocol, headers, span name (used with `delivery: "otlp"`). */
+  /** OpenTelemetry delivery: endpoint, protocol, headers, span name, timeout, compression, TLS (used with `delivery: "otlp"`). */
   otlp?: OtlpOptions;
   /** Where warnings and debug lines go. Default console. */
   logger?: Logger;
@@ -194,7 +198,8 @@ export function resolveOptions(input: APIToolkitOptions | undefined, env: NodeJS
   if (delivery !== "pubsub" && delivery !== "otlp") fail(`delivery must be "pubsub" or "otlp", got ${JSON.stringify(o.delivery)}`);
   if (delivery === "otlp" && o.transport !== undefined) fail('transport replaces the Pub/Sub transport: it cannot be combined with delivery: "otlp"');
   // Validated whenever given (a typo fails at once), used only with delivery "otlp".
-  const otlp = o.otlp !== undefined || delivery === "otlp" ? resolveOtlp(o.otlp, env) : undefined;
+  const publishTimeoutMs = int("publishTimeoutMs", o.publishTimeoutMs, 10_000, 100, 600_000);
+  const otlp = o.otlp !== undefined || delivery === "otlp" ? resolveOtlp(o.otlp, env, o.publishTimeoutMs === undefined ? undefined : publishTimeoutMs) : undefined;
   const logger = (o.logger ?? console) as Logger;
   if (typeof logger.warn !== "function" || typeof logger.info !== "function" || typeof logger.error !== "function") {
     fail("logger must have info, warn and error methods");
@@ -233,7 +238,7 @@ export function resolveOptions(input: APIToolkitOptions | undefined, env: NodeJS
     maxBatchMessages: int("maxBatchMessages", o.maxBatchMessages, 500, 1, 1000),
     maxBatchBytes: int("maxBatchBytes", o.maxBatchBytes, 4 * 1024 * 1024, 64 * 1024, 9 * 1024 * 1024),
     publishIntervalMs: int("publishIntervalMs", o.publishIntervalMs, 200, 1, 60_000),
-    publishTimeoutMs: int("publishTimeoutMs", o.publishTimeoutMs, 10_000, 100, 600_000),
+    publishTimeoutMs,
     flushTimeoutMs: int("flushTimeoutMs", o.flushTimeoutMs, 5_000, 0, 600_000),
     bootstrapTimeoutMs: int("bootstrapTimeoutMs", o.bootstrapTimeoutMs, 10_000, 100, 600_000),
     sampleRate,

@@ -6,7 +6,7 @@ export type { DropReason } from "../registry/drops.js";
 export interface Stats {
   /** Exchanges handed to the delivery queue. */
   captured: number;
-  /** Messages Pub/Sub acknowledged. */
+  /** Messages the endpoint accepted (Pub/Sub, the OTLP collector, or a custom transport's send resolving). */
   published: number;
   /** Exchanges not captured because of sampleRate (not a loss: by design). */
   sampledOut: number;
@@ -16,9 +16,9 @@ export interface Stats {
   queueBytes: number;
   /** Exchanges or messages currently held by the queue. */
   queueItems: number;
-  /** Publish attempts retried after a transient failure. */
+  /** Publish calls (or OTLP exports) retried after a transient failure. */
   retries: number;
-  /** Publish calls that succeeded. */
+  /** Publish calls (or OTLP exports) that succeeded: each batch is one call (Transport.fits). */
   batches: number;
   /** reportError() calls made outside any request. */
   errorsOutsideRequest: number;

@@ -13,6 +13,12 @@ export interface Transport {
   send(messages: Buffer[]): Promise<void>;
   /** Release resources. Must not reject. */
   close(): Promise<void>;
+  /**
+   * Optional: how many of the first `max` messages go out in one wire request (at least 1). Delivery
+   * never hands `send` more than that, so each request (one Pub/Sub POST, one OTLP export) is its
+   * own unit of retry and of accounting (`stats().batches`, `published`, `retries`).
+   */
+  fits?(messages: readonly Buffer[], max: number): number;
 }
 /** Creates the transport once client_metadata is known. */
 export type TransportFactory = (metadata: ClientMetadata) => Transport | Promise<Transport>;

@@ -30,13 +30,14 @@ export const WARNINGS = {
   W_PUBLISH_FAILED: "publishing (to Pub/Sub, or over OTLP) failed; retrying with backoff",
   W_PUBLISH_REJECTED: "Pub/Sub (or the OTLP collector) rejected a batch permanently; its messages were dropped with reason rejected",
   W_RETRIES_EXHAUSTED: "one message kept failing (transiently) while the batches around it were published; it was given up with reason retries_exhausted",
-  W_MESSAGE_TOO_LARGE: "a message was larger than Pub/Sub accepts (9 MiB) and was dropped with reason too_large (lower maxBodyBytes)",
+  W_MESSAGE_TOO_LARGE: "a message was larger than one Pub/Sub publish request carries (7.5 MB, 10 MB once base64-encoded) and was dropped with reason too_large (lower maxBodyBytes)",
   W_SHUTDOWN_DROPPED: "close() ran out of time (or an exchange finished after it): what was not published was dropped with reason shutdown",
   W_CAPTURE_FAILED: "an internal error occurred while capturing an exchange; it was dropped with reason capture_failed (the app is unaffected)",
   W_BUILD_FAILED: "an internal error occurred while building a message; it was dropped with reason build_failed",
   W_REPORT_ERROR_OUTSIDE_REQUEST: "reportError() was called outside any request context; the error is only counted (errors_outside_request)",
   W_TRANSPORT_INIT_FAILED: "could not create the Pub/Sub publisher (or the OTLP exporter); retrying",
   W_VIEWER_FAILED: "the traffic viewer could not start (option viewer); the app is unaffected, and with an apiKey publishing goes on without it",
+  W_OTLP_ENV_INVALID: "an OTEL_EXPORTER_OTLP_* environment variable holds a value that is not valid: it is ignored and the option's default applies",
   W_VIEWER_NOT_LOOPBACK: "the traffic viewer listens on an interface other than loopback (viewer.host): anyone who can reach it sees the captured traffic (redacted)",
 } as const;
 

@@ -91,6 +91,7 @@ export async function startViewer(ctx: ViewerContext): Promise<ViewerServer> {
         close() {
           return inner ? inner.close() : Promise.resolve();
         },
+        ...(inner?.fits ? { fits: inner.fits.bind(inner) } : {}),
       };
     },
     close: () => server.close().catch(() => undefined),

@@ -3,7 +3,12 @@
 // Every request body is decoded with protobufjs from the official opentelemetry-proto definitions
 // (shared/opentelemetry-proto, or OTLP_PROTO_DIR), never with the SDK's encoder, so a span that
 // does not decode fails the test. Answers can be scripted (503 then 200, gRPC UNAVAILABLE...).
+// Bodies sent with `Content-Encoding: gzip` (HTTP) or gRPC message compression are decoded; either
+// receiver can listen with TLS, and ask for (and check) a client certificate.
 import http from "node:http";
+import https from "node:https";
+import type { TLSSocket } from "node:tls";
+import { gunzipSync } from "node:zlib";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
@@ -41,7 +46,13 @@ export interface ReceivedExport {
   headers: Record<string, string>;
   /** HTTP path (or the gRPC method path). */
   path: string;
+  /** Bytes on the wire (compressed, when it was). */
   bytes: number;
+  /** HTTP only: the `Content-Encoding` of the body ("identity" when none). (grpc-js hides a gRPC message's encoding from the
+   *  handler: count the bytes on the wire instead, as the compression test does.) */
+  encoding?: string;
+  /** The subject CN of the client certificate the TLS receiver verified, if one was presented. */
+  clientCert?: string;
   spans: DecodedSpan[];
   /** What the receiver answered: an HTTP status, or a gRPC code (0 OK). */
   answered: number;
@@ -185,22 +196,33 @@ function base(protocol: OtlpReceiver["protocol"], close: () => Promise<void>): O
   return r;
 }
 
-/** An OTLP/HTTP receiver (`POST /v1/traces` unless `tracesPath` says otherwise). */
-export async function startHttpReceiver(options: { tracesPath?: string } = {}): Promise<OtlpReceiver> {
+/** TLS for a receiver: its key and certificate; with `clientCa`, a client certificate signed by it is required. */
+export interface ReceiverTls {
+  key: string | Buffer;
+  cert: string | Buffer;
+  clientCa?: string | Buffer;
+}
+
+/** An OTLP/HTTP receiver (`POST /v1/traces` unless `tracesPath` says otherwise), HTTPS with `tls`. */
+export async function startHttpReceiver(options: { tracesPath?: string; tls?: ReceiverTls } = {}): Promise<OtlpReceiver> {
   const tracesPath = options.tracesPath ?? "/v1/traces";
   types();
   const receiver = base("http/protobuf", () => new Promise((r) => {
     server.closeAllConnections?.();
     server.close(() => r());
   }));
-  const server = http.createServer((req, res) => {
+  const tls = options.tls;
+  const handler: http.RequestListener = (req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const body = Buffer.concat(chunks);
+      const wire = Buffer.concat(chunks);
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(", ") : String(v);
-      const rec: ReceivedExport = { headers, path: req.url ?? "", bytes: body.length, spans: [], answered: 0, at: Date.now() };
+      const encoding = headers["content-encoding"] ?? "identity";
+      const rec: ReceivedExport = { headers, path: req.url ?? "", bytes: wire.length, encoding, spans: [], answered: 0, at: Date.now() };
+      const peer = tls ? (req.socket as TLSSocket).getPeerCertificate?.() : undefined;
+      if (peer && peer.subject) rec.clientCert = String(peer.subject.CN);
       receiver.exports.push(rec);
       const answer = (status: number, extra: Record<string, string> = {}, out: Buffer | string = "") => {
         rec.answered = status;
@@ -208,8 +230,9 @@ export async function startHttpReceiver(options: { tracesPath?: string } = {}): 
       };
       if (req.method !== "POST" || req.url !== tracesPath) return answer(404);
       if (req.headers["content-type"] !== "application/x-protobuf") return answer(415, {}, "protobuf only");
+      if (encoding !== "identity" && encoding !== "gzip") return answer(415, {}, `unsupported content-encoding ${encoding}`);
       try {
-        rec.spans = decodeExport(body);
+        rec.spans = decodeExport(encoding === "gzip" ? gunzipSync(wire) : wire);
       } catch (err) {
         return answer(400, {}, `undecodable: ${(err as Error).message}`);
       }
@@ -220,16 +243,20 @@ export async function startHttpReceiver(options: { tracesPath?: string } = {}): 
       const { response } = types();
       answer(200, { "content-type": "application/x-protobuf" }, Buffer.from(response.encode(response.create({})).finish()));
     });
-  });
+  };
+  const server = tls
+    ? https.createServer({ key: tls.key, cert: tls.cert, ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}) }, handler)
+    : http.createServer(handler);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  receiver.url = `${tls ? "https" : "http"}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return receiver;
 }
 
 const passThrough = (b: Buffer): Buffer => b;
 
-/** An OTLP/gRPC receiver (insecure, loopback). */
-export async function startGrpcReceiver(): Promise<OtlpReceiver> {
+/** An OTLP/gRPC receiver on loopback: insecure, or TLS with `tls` (mutual when it has `clientCa`). */
+export async function startGrpcReceiver(options: { tls?: ReceiverTls } = {}): Promise<OtlpReceiver> {
+  const tls = options.tls;
   types();
   const server = new grpc.Server();
   const receiver = base("grpc", async () => server.forceShutdown());
@@ -240,7 +267,10 @@ export async function startGrpcReceiver(): Promise<OtlpReceiver> {
     Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(call.metadata.getMap())) headers[k] = String(v);
+      // grpc-js has already decompressed the message (`bytes` is its decompressed size).
       const rec: ReceivedExport = { headers, path: method, bytes: call.request.length, spans: [], answered: 0, at: Date.now() };
+      const peer = (call as unknown as { getAuthContext?(): { sslPeerCertificate?: { subject?: { CN?: string } } } }).getAuthContext?.()?.sslPeerCertificate;
+      if (peer?.subject?.CN) rec.clientCert = String(peer.subject.CN);
       receiver.exports.push(rec);
       try {
         rec.spans = decodeExport(call.request);
@@ -262,9 +292,12 @@ export async function startGrpcReceiver(): Promise<OtlpReceiver> {
     },
   });
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+    const credentials = tls
+      ? grpc.ServerCredentials.createSsl(tls.clientCa ? Buffer.from(tls.clientCa) : null, [{ private_key: Buffer.from(tls.key), cert_chain: Buffer.from(tls.cert) }], !!tls.clientCa)
+      : grpc.ServerCredentials.createInsecure();
+    server.bindAsync("127.0.0.1:0", credentials, (err, p) => (err ? reject(err) : resolve(p)));
   });
-  receiver.url = `http://127.0.0.1:${port}`;
+  receiver.url = `${tls ? "https" : "http"}://127.0.0.1:${port}`;
   return receiver;
 }
 

@@ -252,6 +252,42 @@ describe("transport errors: one classification", () => {
   }
 });
 
+describe("a custom transport's fits(): each batch is one call", () => {
+  test("fits says two per call: five exchanges go as calls of 2, 2 and 1; one failed call is retried alone", async () => {
+    const calls: number[][] = [];
+    let failed = false;
+    const a = new APIToolkit({
+      logger: recordingLogger(), monitorOutgoing: false, publishIntervalMs: 60_000,
+      transport: () => ({
+        fits: (_messages, max) => Math.min(max, 2),
+        send: async (messages) => {
+          const ids = messages.map((m) => Number(new URL((JSON.parse(m.toString("utf8")) as WireMessage).raw_url, "http://x").searchParams.get("i")));
+          calls.push(ids);
+          if (!failed && ids.includes(2)) {
+            failed = true;
+            throw new Error("socket hang up");
+          }
+        },
+        close: async () => undefined,
+      }),
+    });
+    const srv = await serve(a);
+    try {
+      for (let i = 0; i < 5; i++) await get(`${srv.url}/ping?i=${i}`);
+      assert.equal(await a.flush(10_000), true);
+      assert.ok(calls.every((c) => c.length <= 2), JSON.stringify(calls));
+      assert.deepEqual(calls.flat().sort((x, y) => x - y), [0, 1, 2, 2, 3, 3, 4], `only the failed call's messages went twice: ${JSON.stringify(calls)}`);
+      const s = a.stats();
+      assert.equal(s.published, 5);
+      assert.equal(s.batches, 3);
+      assert.equal(s.retries, 1);
+    } finally {
+      await a.close(500);
+      await srv.close();
+    }
+  });
+});
+
 describe("a message that keeps failing does not hold up the queue", () => {
   /** A transport that fails transiently while `failing(batch)` says so, and keeps the urls it delivered. */
   function flakyTransport(failing: (urls: string[]) => boolean) {

@@ -12,7 +12,10 @@ import { APIToolkit, type WireMessage } from "../../src/index.js";
 import { expressMiddleware } from "../../src/integrations/express/index.js";
 import { isPermanentError, retryDelayMs } from "../../src/delivery/transport.js";
 import { serviceAccountAuthorizer, PUBSUB_AUDIENCE } from "../../src/transport/pubsub/auth.js";
-import { encodePublishBodies, encodePublishBody, MAX_REQUEST_BYTES } from "../../src/transport/pubsub/encode.js";
+import { encodePublishBodies, encodePublishBody, fittingCount, MAX_REQUEST_BYTES } from "../../src/transport/pubsub/encode.js";
+import { Delivery, MAX_MESSAGE_BYTES } from "../../src/delivery/delivery.js";
+import { newStats } from "../../src/delivery/stats.js";
+import type { Exchange } from "../../src/capture/exchange.js";
 import { createPubSubTransport } from "../../src/transport/pubsub/pubsub.js";
 import type { ClientMetadata } from "../../src/wire/types.js";
 import { startMetadataServer, GOOD_KEY, PROJECT_ID } from "../helpers/metadata.js";
@@ -116,6 +119,21 @@ describe("publish body", () => {
     assert.deepEqual(bodies.flatMap(decode), messages);
     assert.deepEqual(encodePublishBodies([Buffer.alloc(1000)], 500).map((b) => decode(b)[0]!.length), [1000], "too large alone: sent alone");
     assert.equal(MAX_REQUEST_BYTES, 10_000_000);
+  });
+
+  test("the largest message Delivery keeps (MAX_MESSAGE_BYTES) fits one publish request alone; one byte more would not", () => {
+    assert.ok(encodePublishBody([Buffer.alloc(MAX_MESSAGE_BYTES)]).length <= MAX_REQUEST_BYTES);
+    assert.ok(encodePublishBody([Buffer.alloc(MAX_MESSAGE_BYTES + 3)]).length > MAX_REQUEST_BYTES);
+  });
+
+  test("fittingCount (how Delivery cuts a batch) agrees with the first body encodePublishBodies makes", () => {
+    fc.assert(fc.property(fc.array(fc.nat({ max: 400 }), { minLength: 1, maxLength: 30 }), fc.integer({ min: 100, max: 3000 }), fc.integer({ min: 1, max: 40 }), (sizes, limit, max) => {
+      const messages = sizes.map((n) => Buffer.alloc(n, 7));
+      const n = fittingCount(messages, max, limit);
+      assert.ok(n >= 1 && n <= Math.min(max, messages.length));
+      const first = encodePublishBodies(messages.slice(0, Math.min(max, messages.length)), limit)[0]!;
+      assert.equal(decode(first).length, n);
+    }));
   });
 });
 
@@ -266,6 +284,50 @@ describe("the transport against a loopback Google", () => {
     assert.equal(google.requests.length, 1);
     assert.equal(google.requests[0]!.url, "/v1/projects/gcp-proj/topics/events:publish");
     assert.equal(google.requests[0]!.headers.authorization, undefined);
+  });
+});
+
+describe("a batch larger than one publish body (maxBatchBytes 9 MiB)", () => {
+  test("each POST is its own unit: one fails, only its messages are sent again; published, batches, retries count POSTs", async () => {
+    const google = await fakeGoogle();
+    const MiB = 1024 * 1024;
+    // Four messages of 2 MiB: 8 MiB, under maxBatchBytes, but 11.2 MB as a publish body (base64).
+    const messages = Array.from({ length: 4 }, (_, i) => Buffer.alloc(2 * MiB, 97 + i));
+    let failedOnce = false;
+    google.answer = (res) => {
+      const r = google.requests.at(-1)!;
+      const sent = (JSON.parse(r.body.toString("utf8")) as { messages: Array<{ data: string }> }).messages;
+      if (!failedOnce && sent.some((m) => Buffer.from(m.data, "base64")[0] === 100)) { // the 4th message ("d")
+        failedOnce = true;
+        return googleError(503, "UNAVAILABLE", "try again")(res);
+      }
+      res.writeHead(200, { "content-type": "application/json" }).end('{"messageIds":["1"]}');
+    };
+    const stats = newStats();
+    const retries: unknown[] = [];
+    const delivery = new Delivery({
+      maxQueueBytes: 64 * MiB, maxBatchMessages: 1000, maxBatchBytes: 9 * MiB, publishIntervalMs: 10, stats,
+      build: (ex) => ex as unknown as Buffer, stamp: () => undefined, onDrop: () => undefined, onRetry: (err) => void retries.push(err),
+    });
+    const transport = createPubSubTransport(metadata(account()), 10_000, { endpoint: google.url });
+    try {
+      for (const m of messages) delivery.enqueue(m as unknown as Exchange);
+      delivery.start(transport, PROJECT_ID);
+      assert.equal(await delivery.flush(20_000), true);
+      const posts = google.requests.map((r) => (JSON.parse(r.body.toString("utf8")) as { messages: Array<{ data: string }> }).messages.map((m) => Buffer.from(m.data, "base64")[0]!));
+      for (const r of google.requests) assert.ok(r.body.length <= MAX_REQUEST_BYTES, `a body of ${r.body.length} bytes`);
+      assert.equal(posts.length, 3, `POSTs: ${JSON.stringify(posts)}`);
+      assert.deepEqual(posts.flat().sort((a, b) => a - b), [97, 98, 99, 100, 100], "the three that went through were not sent again");
+      assert.equal(stats.published, 4);
+      assert.equal(stats.batches, 2, "two POSTs succeeded");
+      assert.equal(stats.retries, 1, "one POST retried");
+      assert.equal(retries.length, 1);
+      assert.equal(Object.values(stats.dropped).reduce((a, b) => a + b, 0), 0);
+    } finally {
+      delivery.shutdown();
+      await transport.close();
+      await google.close();
+    }
   });
 });
 

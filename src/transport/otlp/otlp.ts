@@ -15,8 +15,6 @@ export interface OtlpTransportOptions {
   /** Sent as the resource attribute `at-project-key` (how APIToolkit's collector finds the project). */
   apiKey: string | undefined;
   serviceVersion: string | undefined;
-  /** Timeout of one export call. */
-  publishTimeoutMs: number;
   debug?: (line: string) => void;
 }
 
@@ -61,6 +59,11 @@ function resourceAttributes(o: OtlpTransportOptions): Attributes {
   return a;
 }
 
+/** A span's encoded size, over-estimated from its wire message (bench: +290 bytes to +340, x1.0 to x1.44 on /health). */
+function estimatedSpanBytes(message: Buffer): number {
+  return Math.ceil(message.length * 1.25) + 512;
+}
+
 interface Part {
   bytes: Uint8Array;
   sources: Buffer[];
@@ -87,14 +90,14 @@ function encode(serializer: TraceSerializer, spans: OtlpSpan[], sources: Buffer[
  * failure does not send those spans twice.
  *
  * @example
- * const transport = await createOtlpTransport({ otlp: config.otlp!, apiKey, serviceVersion, publishTimeoutMs: 10_000 });
+ * const transport = await createOtlpTransport({ otlp: config.otlp!, apiKey, serviceVersion });
  * await transport.send([wireMessageBytes]);
  */
 export async function createOtlpTransport(o: OtlpTransportOptions): Promise<Transport> {
   const serializer = await loadSerializer();
   const sender: Sender = o.otlp.protocol === "grpc"
-    ? await grpcSender(o.otlp.url, o.otlp.headers, o.publishTimeoutMs)
-    : httpSender(o.otlp.url, o.otlp.headers, o.publishTimeoutMs);
+    ? await grpcSender(o.otlp)
+    : httpSender(o.otlp);
   const template: SpanTemplate = { spanName: o.otlp.spanName, resource: fixedResource(resourceAttributes(o)), scope: SCOPE };
   /** Messages already exported: Delivery retries a batch with the same Buffers. */
   const exported = new WeakSet<Buffer>();
@@ -127,6 +130,17 @@ export async function createOtlpTransport(o: OtlpTransportOptions): Promise<Tran
           }
         }
       }
+    },
+    // One export per batch, as far as an estimate can tell before encoding (a span is its wire
+    // message's size plus a few hundred bytes); encode() still halves a request that turns out larger.
+    fits: (messages, max) => {
+      let size = 0;
+      const n = Math.min(max, messages.length);
+      for (let i = 0; i < n; i++) {
+        size += estimatedSpanBytes(messages[i]!);
+        if (i > 0 && size > MAX_EXPORT_BYTES) return i;
+      }
+      return n;
     },
     close: () => sender.close(),
   };

@@ -1,11 +1,15 @@
 /**
  * The two OTLP wire calls, each taking the bytes of one ExportTraceServiceRequest: OTLP/HTTP
  * (`POST .../v1/traces`, `application/x-protobuf`, over node:http(s) with a keep-alive agent) and
- * OTLP/gRPC (`TraceService/Export` through @grpc/grpc-js, with pass-through serializers). Failures
- * are classified by ./errors.ts; the queue above retries.
+ * OTLP/gRPC (`TraceService/Export` through @grpc/grpc-js, with pass-through serializers), each
+ * with the exporter's compression (gzip: HTTP `Content-Encoding: gzip`, gRPC message compression),
+ * timeout and TLS material. Failures are classified by ./errors.ts; the queue above retries.
  */
 import http from "node:http";
 import https from "node:https";
+import { gzip } from "node:zlib";
+import { promisify } from "node:util";
+import type { ResolvedOtlp } from "./options.js";
 import { grpcStatusError, httpStatusError } from "./errors.js";
 import { untraced } from "../untraced.js";
 
@@ -23,14 +27,23 @@ const MAX_ERROR_BODY = 4096;
 /** Bytes of a success answer read (an ExportTraceServiceResponse is a few bytes). */
 const MAX_RESPONSE_BODY = 64 * 1024;
 
+/** What a sender needs of the resolved `otlp` options. */
+export type SenderOptions = Pick<ResolvedOtlp, "url" | "headers" | "timeoutMs" | "compression" | "tls">;
+
+const gzipAsync = promisify(gzip);
+
 /** OTLP/HTTP with protobuf bodies to `url`. */
-export function httpSender(url: string, headers: Readonly<Record<string, string>>, timeoutMs: number): Sender {
-  const target = new URL(url);
+export function httpSender(o: SenderOptions): Sender {
+  const { headers, timeoutMs } = o;
+  const target = new URL(o.url);
   const client = target.protocol === "https:" ? https : http;
   // Delivery has at most two batches in flight.
-  const agent = new client.Agent({ keepAlive: true, maxSockets: 2 });
+  const agent = new client.Agent({ keepAlive: true, maxSockets: 2, ...o.tls });
+  const gzipped = o.compression === "gzip";
   return {
-    export(body) {
+    async export(request) {
+      // Compressed on libuv's thread pool, not the main thread.
+      const body = gzipped ? await gzipAsync(request) : request;
       return untraced(() => new Promise<Uint8Array>((resolve, reject) => {
         let settled = false;
         const done = (err: Error | undefined, value?: Uint8Array): void => {
@@ -43,7 +56,10 @@ export function httpSender(url: string, headers: Readonly<Record<string, string>
         const req = client.request(target, {
           method: "POST",
           agent,
-          headers: { "user-agent": USER_AGENT, ...headers, "content-type": "application/x-protobuf", "content-length": String(body.byteLength) },
+          headers: {
+            "user-agent": USER_AGENT, ...headers, "content-type": "application/x-protobuf", "content-length": String(body.byteLength),
+            ...(gzipped ? { "content-encoding": "gzip" } : {}),
+          },
         }, (res) => {
           const status = res.statusCode ?? 0;
           const ok = status >= 200 && status < 300;
@@ -77,7 +93,7 @@ export function httpSender(url: string, headers: Readonly<Record<string, string>
 
 /** The grpc-js surface used here (loaded lazily: only gRPC delivery needs it). */
 interface GrpcModule {
-  credentials: { createSsl(): unknown; createInsecure(): unknown };
+  credentials: { createSsl(rootCerts?: Buffer | null, privateKey?: Buffer | null, certChain?: Buffer | null): unknown; createInsecure(): unknown };
   Metadata: new () => { set(key: string, value: string): void };
   Client: new (address: string, credentials: unknown, options?: Record<string, unknown>) => GrpcClient;
 }
@@ -103,16 +119,21 @@ interface GrpcError {
 const EXPORT_METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 const passThrough = (b: Buffer): Buffer => b;
 
+/** grpc-js's compression algorithm numbers (`grpc.default_compression_algorithm`). */
+const GRPC_GZIP = 2;
+
 /** OTLP/gRPC to the host:port of `url` (TLS when it is `https:`). */
-export async function grpcSender(url: string, headers: Readonly<Record<string, string>>, timeoutMs: number): Promise<Sender> {
+export async function grpcSender(o: SenderOptions): Promise<Sender> {
+  const { headers, timeoutMs } = o;
   const grpc = (await import("@grpc/grpc-js")) as unknown as GrpcModule;
-  const target = new URL(url);
+  const target = new URL(o.url);
   const secure = target.protocol === "https:";
   const port = target.port || (secure ? "443" : "80");
   // URL.hostname keeps an IPv6 address in brackets, as a gRPC target wants it.
   const client = untraced(() => new grpc.Client(`${target.hostname}:${port}`,
-    secure ? grpc.credentials.createSsl() : grpc.credentials.createInsecure(),
-    { "grpc.primary_user_agent": USER_AGENT }));
+    secure ? grpc.credentials.createSsl(o.tls.ca ?? null, o.tls.key ?? null, o.tls.cert ?? null) : grpc.credentials.createInsecure(),
+    // Every call of this channel compresses its message (grpc-js falls back to none if the server says it cannot).
+    { "grpc.primary_user_agent": USER_AGENT, ...(o.compression === "gzip" ? { "grpc.default_compression_algorithm": GRPC_GZIP } : {}) }));
   return {
     export(body) {
       const metadata = new grpc.Metadata();

@@ -22,6 +22,20 @@ const base64Length = (bytes: number): number => Math.ceil(bytes / 3) * 4;
 /** The encoded size of one message inside the body, its separating comma included. */
 const entryBytes = (m: Buffer): number => PER_MESSAGE + base64Length(m.length) + 1;
 
+/**
+ * How many of the first `max` messages fit in one publish body of at most `maxBytes` (at least one:
+ * a message too large on its own still goes alone, and Pub/Sub decides). Arithmetic only.
+ */
+export function fittingCount(messages: readonly Buffer[], max: number, maxBytes = MAX_REQUEST_BYTES): number {
+  let size = FIXED;
+  const n = Math.min(max, messages.length);
+  for (let i = 0; i < n; i++) {
+    size += entryBytes(messages[i]!);
+    if (i > 0 && size > maxBytes + 1) return i;
+  }
+  return n;
+}
+
 /** One publish body holding `messages`, in order. */
 export function encodePublishBody(messages: readonly Buffer[]): Buffer {
   let size = FIXED + Math.max(0, messages.length - 1);
@@ -40,8 +54,9 @@ export function encodePublishBody(messages: readonly Buffer[]): Buffer {
 }
 
 /**
- * The publish bodies for one batch: one, unless its JSON would exceed `maxBytes` (only with
- * `maxBatchBytes` raised past ~7 MiB), then as few as fit, in order. A message too large on its own
+ * The publish bodies for `messages`: one, unless its JSON would exceed `maxBytes`, then as few as
+ * fit, in order. Delivery never asks for more than one (it cuts batches with fittingCount, through
+ * the transport's `fits`); a caller of the transport's `send` may. A message too large on its own
  * still goes alone: Pub/Sub decides.
  */
 export function encodePublishBodies(messages: readonly Buffer[], maxBytes = MAX_REQUEST_BYTES): Buffer[] {

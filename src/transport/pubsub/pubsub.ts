@@ -16,7 +16,7 @@ import type { Transport } from "../../delivery/transport.js";
 import { untraced } from "../untraced.js";
 import { httpsAgentFor } from "../proxy.js";
 import { serviceAccountAuthorizer, type Authorizer } from "./auth.js";
-import { encodePublishBodies } from "./encode.js";
+import { encodePublishBodies, fittingCount } from "./encode.js";
 import { publishStatusError, publishTimeoutError } from "./errors.js";
 
 const GOOGLE_ENDPOINT = "https://pubsub.googleapis.com";
@@ -108,6 +108,8 @@ export function createPubSubTransport(metadata: ClientMetadata, publishTimeoutMs
         for (const body of encodePublishBodies(messages)) await post(body, authorization);
       });
     },
+    // One POST per batch: Delivery cuts a batch where its body would pass Pub/Sub's 10 MB.
+    fits: (messages, max) => fittingCount(messages, max),
     async close(): Promise<void> {
       closed = true;
       agent.destroy(); // a publish still in flight fails (counted as a shutdown drop)
