@@ -132,7 +132,7 @@ export const VARIANTS: Variant[] = [
     publishes: "otlp",
     judged: true,
     capturesFetch: true,
-    description: "the SDK with `delivery: \"otlp\"`: one span per exchange, exported over OTLP/HTTP (http/protobuf, gzip: the default) to a local receiver the bench starts (bench/otlp-receiver.ts: it answers 200 at once and counts unique span ids, decoded with the official opentelemetry-proto definitions); no client_metadata call",
+    description: "the SDK with `delivery: \"otlp\"`: one span per exchange, exported over OTLP/HTTP (http/protobuf, uncompressed: the default) to a local receiver the bench starts (bench/otlp-receiver.ts: it answers 200 at once and counts unique span ids, decoded with the official opentelemetry-proto definitions); no client_metadata call",
     setup: async (env) => {
       const { APIToolkit, integration } = await loadSdk(env);
       const otlp = { endpoint: env.otlpURL, protocol: "http/protobuf" } as const;

@@ -46,7 +46,7 @@ describe("options", () => {
       resource: {},
       customEndpoint: false,
       timeoutMs: 10_000,
-      compression: "gzip",
+      compression: "none",
       tls: {},
       warnings: [],
     });
@@ -317,11 +317,13 @@ describe("OTLP exporter variables, one by one", () => {
     }
   });
 
-  test("COMPRESSION / TRACES_COMPRESSION: gzip over OTLP/HTTP (Content-Encoding) and gRPC (grpc-encoding), or none; anything else: warned, gzip", async () => {
+  test("COMPRESSION / TRACES_COMPRESSION: gzip over OTLP/HTTP (Content-Encoding) and gRPC (grpc-encoding), or none (the default); anything else: warned, none", async () => {
     assert.equal(otlpOf({}, { OTEL_EXPORTER_OTLP_COMPRESSION: "none" }).compression, "none");
     assert.equal(otlpOf({}, { OTEL_EXPORTER_OTLP_COMPRESSION: "none", OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: "gzip" }).compression, "gzip");
     assert.equal(otlpOf({ otlp: { compression: "none" } }, { OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: "gzip" }).compression, "none");
-    assert.equal(otlpOf({}, { OTEL_EXPORTER_OTLP_COMPRESSION: "zstd" }).compression, "gzip");
+    assert.equal(otlpOf({}, {}).compression, "none", "the default");
+    assert.equal(otlpOf({}, { OTEL_EXPORTER_OTLP_COMPRESSION: "zstd" }).compression, "none");
+    assert.equal(otlpOf({}, { OTEL_EXPORTER_OTLP_COMPRESSION: "zstd", OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: "gzip" }).compression, "gzip");
     assert.match(warningOf({ OTEL_EXPORTER_OTLP_COMPRESSION: "zstd" }), /not gzip or none/);
     const h = await startHttpReceiver();
     const g = await startGrpcReceiver();

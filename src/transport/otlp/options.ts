@@ -46,7 +46,7 @@ export interface OtlpOptions {
   spanName?: string;
   /** Timeout of one export call, in ms. Default: the `publishTimeoutMs` option when given, else env `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` / `OTEL_EXPORTER_OTLP_TIMEOUT`, else 10000. */
   timeoutMs?: number;
-  /** `"gzip"` or `"none"`. Default: env `OTEL_EXPORTER_OTLP_TRACES_COMPRESSION` / `OTEL_EXPORTER_OTLP_COMPRESSION`, else `"gzip"` (chosen by measurement: docs/delivery.md). */
+  /** `"gzip"` or `"none"`. Default: env `OTEL_EXPORTER_OTLP_TRACES_COMPRESSION` / `OTEL_EXPORTER_OTLP_COMPRESSION`, else `"none"` (chosen by measurement and by what monoscope's OTLP/HTTP endpoint reads: docs/delivery.md). */
   compression?: OtlpCompression;
   /** Certificates to trust for the collector's TLS (PEM text, or a file path), instead of Node's. Default: env `OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE` / `OTEL_EXPORTER_OTLP_CERTIFICATE` (a file path). */
   certificate?: string | Buffer;
@@ -92,7 +92,7 @@ export const DEFAULT_OTLP_ENDPOINTS: Readonly<Record<OtlpProtocol, string>> = {
 };
 export const DEFAULT_SPAN_NAME = "monoscope.http";
 /** The default compression, chosen by measurement (docs/delivery.md, "OTLP compression"). */
-export const DEFAULT_COMPRESSION: OtlpCompression = "gzip";
+export const DEFAULT_COMPRESSION: OtlpCompression = "none";
 const DEFAULT_TIMEOUT_MS = 10_000;
 const MAX_TIMEOUT_MS = 600_000;
 const TRACES_PATH = "/v1/traces";
