@@ -1,0 +1,182 @@
+/**
+ * The body pipeline, stage by stage, in ns per body byte (`npm run bench:body`).
+ *
+ *   node --import tsx bench/body.ts [--quick] [--markdown]
+ *
+ * Rules as the issue measures them: `$.password` on requests, `$.password` and `$[*].secret` on
+ * responses, the default value detectors, counted into a tally as the client counts them. Bodies:
+ * a 20 KB JSON array (every element has a `secret`), a 64 KiB JSON array (the default
+ * maxBodyBytes, kept whole), and the 1 KB echo (`$.password` both ways). Bodies are captured as
+ * 16 KiB chunks, as a socket delivers them.
+ *
+ * Stages (each timed alone on that body; the "total" rows are what the SDK does per exchange):
+ *   copy       the captured chunks into one buffer (bodyBytes)
+ *   scan       JSON validation alone (isJsonBytes: what a body no rule can match costs)
+ *   redact     the JSONPath redaction over the bytes (scan + splice; paths.redactBytes)
+ *   detectors  the value detectors over the redacted body (mayMatch, as renderBody calls them)
+ *   render     renderBody: copy + redact + detectors + counting
+ *   base64     the rendered body as base64 (toString)
+ *   frame      the message buffer: head + base64 text copied in
+ *   serialize  serializeExchange, whole (headers, URL, both bodies), per body byte
+ * Calibrations, on the same bytes in the same run:
+ *   memcpy     one Buffer.copy of the body
+ *   indexOf    one native search for a byte that is absent (a full pass over the body)
+ *   b64 only   Buffer#toString("base64") of the body
+ *
+ * Variants (stages x bodies) alternate within each round; figures are medians of rounds.
+ */
+import type { CapturedBody, Exchange } from "../src/capture/exchange.js";
+import { bodyBytes } from "../src/capture/body.js";
+import { resolveOptions } from "../src/config/options.js";
+import { isJsonBytes } from "../src/jsonpath/stream.js";
+import { renderBody } from "../src/redact/body.js";
+import type { RuleSet } from "../src/redact/rules.js";
+import { serializeExchange } from "../src/wire/serialize.js";
+import { jsonArray, jsonObject } from "./app.js";
+
+const quick = process.argv.includes("--quick");
+const markdown = process.argv.includes("--markdown");
+const ROUNDS = quick ? 5 : 11;
+const ROUND_MS = quick ? 40 : 80;
+
+const cfg = resolveOptions({
+  apiKey: "k",
+  redactHeaders: ["Authorization"],
+  redactRequestBody: ["$.password"],
+  redactResponseBody: ["$.password", "$[*].secret"],
+});
+const rules: RuleSet = cfg.redaction;
+const counts = new Map<string, number>();
+const tally = (rule: string, n: number): void => void counts.set(rule, (counts.get(rule) ?? 0) + n);
+
+/** A JSON array of at most `bytes` bytes (jsonArray's items, cut to fit). */
+function arrayOf(bytes: number): Buffer {
+  const items = jsonArray(bytes);
+  while (Buffer.byteLength(JSON.stringify(items)) > bytes) items.pop();
+  return Buffer.from(JSON.stringify(items));
+}
+
+function captured(buf: Buffer, chunkBytes = 16 * 1024): CapturedBody {
+  const b: CapturedBody = { chunks: [], keptBytes: 0, totalBytes: buf.length };
+  for (let i = 0; i < buf.length; i += chunkBytes) {
+    const c = buf.subarray(i, Math.min(i + chunkBytes, buf.length));
+    b.chunks.push(c);
+    b.keptBytes += c.length;
+  }
+  return b;
+}
+
+function exchange(method: string, reqBody: Buffer | undefined, resBody: Buffer): Exchange {
+  return {
+    sdkType: "JsExpress", msgId: "7d3c4a5e-0b1f-4e2a-9c6d-1a2b3c4d5e6f", startEpochMs: Date.now(), durationNs: 123456, method, host: "127.0.0.1:3000",
+    rawUrl: "/items", urlPath: "/items", pathParams: {}, protoMajor: 1, protoMinor: 1, statusCode: 200,
+    requestHeaders: ["Host", "127.0.0.1:3000", "Authorization", "Bearer abc", "User-Agent", "autocannon", ...(reqBody ? ["Content-Type", "application/json"] : [])],
+    responseHeaders: { "content-type": "application/json; charset=utf-8", "content-length": String(resBody.length) },
+    requestBody: reqBody ? captured(reqBody) : { chunks: [], keptBytes: 0, totalBytes: 0 }, responseBody: captured(resBody), errors: [],
+  };
+}
+
+interface Case {
+  readonly name: string;
+  readonly ex: Exchange;
+  /** The bodies with their side's rules: [bytes, paths, named]. */
+  readonly bodies: ReadonlyArray<{ body: CapturedBody; side: "request" | "response" }>;
+  readonly bytes: number;
+}
+
+function makeCase(name: string, ex: Exchange): Case {
+  const bodies: Array<{ body: CapturedBody; side: "request" | "response" }> = [];
+  if (ex.requestBody.keptBytes > 0) bodies.push({ body: ex.requestBody, side: "request" });
+  bodies.push({ body: ex.responseBody, side: "response" });
+  return { name, ex, bodies, bytes: bodies.reduce((n, b) => n + b.body.keptBytes, 0) };
+}
+
+const echo = Buffer.from(JSON.stringify(jsonObject(1024)));
+const CASES: Case[] = [
+  makeCase("20 KB array `$[*].secret`", exchange("GET", undefined, arrayOf(20 * 1024))),
+  makeCase("64 KiB array", exchange("GET", undefined, arrayOf(64 * 1024))),
+  makeCase("1 KB echo `$.password`", exchange("POST", echo, echo)),
+];
+
+type Stage = (c: Case) => unknown;
+const paths = (side: "request" | "response") => rules[side];
+const bodyRules = (side: "request" | "response") => ({ values: rules.values, named: rules.named?.[side], tally });
+
+// Precomputed inputs of each stage (what the stage before it would hand over).
+const flat = new Map<Case, Buffer[]>(CASES.map((c) => [c, c.bodies.map((b) => bodyBytes(b.body))]));
+const redacted = new Map<Case, Buffer[]>(CASES.map((c) => [c, c.bodies.map((b, k) => paths(b.side).redactBytes!(flat.get(c)![k]!) ?? Buffer.alloc(0))]));
+const rendered = new Map<Case, Buffer[]>(CASES.map((c) => [c, c.bodies.map((b) => renderBody(b.body, "application/json", undefined, paths(b.side), cfg.maxBodyBytes, bodyRules(b.side)))]));
+const b64 = new Map<Case, string[]>(CASES.map((c) => [c, rendered.get(c)!.map((r) => r.toString("base64"))]));
+const scratch = Buffer.allocUnsafe(256 * 1024);
+const HEAD = '{"project_id":"00000000-0000-0000-0000-000000000000","msg_id":"7d3c4a5e-0b1f-4e2a-9c6d-1a2b3c4d5e6f","timestamp":"2026-12-07T17:00:00.000Z","duration":123456,"sdk_type":"JsExpress","method":"GET","host":"127.0.0.1:3000","raw_url":"/items","request_body":"';
+
+const STAGES: Array<[string, Stage]> = [
+  ["copy", (c) => c.bodies.map((b) => (b.body.chunks.length === 1 ? Buffer.from(b.body.chunks[0]!) : bodyBytes(b.body)))],
+  ["scan", (c) => flat.get(c)!.map((b) => isJsonBytes(b))],
+  ["redact", (c) => c.bodies.map((b, k) => paths(b.side).redactBytes!(flat.get(c)![k]!, []))],
+  ["detectors", (c) => redacted.get(c)!.map((r) => rules.values!.mayMatch(r.toString("utf8")))],
+  ["render", (c) => c.bodies.map((b) => renderBody(b.body, "application/json", undefined, paths(b.side), cfg.maxBodyBytes, bodyRules(b.side)))],
+  ["base64", (c) => rendered.get(c)!.map((r) => r.toString("base64"))],
+  ["frame", (c) => {
+    const parts = b64.get(c)!;
+    const out = Buffer.allocUnsafe(HEAD.length + parts.reduce((n, p) => n + p.length + 20, 0));
+    let at = out.write(HEAD, 0, "utf8");
+    for (const p of parts) at += out.write(p, at, "latin1");
+    return out;
+  }],
+  ["serialize", (c) => serializeExchange(c.ex, cfg, rules, tally)],
+  ["memcpy", (c) => flat.get(c)!.map((b) => b.copy(scratch, 0))],
+  ["indexOf", (c) => flat.get(c)!.map((b) => b.indexOf(0))],
+  ["b64 only", (c) => flat.get(c)!.map((b) => b.toString("base64"))],
+];
+
+let sink = 0;
+/** ns per call of `fn` over about `ms` milliseconds. */
+function time(fn: () => unknown, ms: number): number {
+  let n = 0;
+  const start = process.hrtime.bigint();
+  const until = start + BigInt(Math.round(ms * 1e6));
+  let now = start;
+  while (now < until) {
+    for (let i = 0; i < 10; i++) if (fn() !== undefined) sink++;
+    n += 10;
+    now = process.hrtime.bigint();
+  }
+  return Number(now - start) / n;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+}
+
+// Check what is measured: the redaction does something, nothing fails closed.
+for (const c of CASES) {
+  for (const r of rendered.get(c)!) {
+    if (r.length < 10 || r.toString().includes('"[CLIENT_REDACTED]"') === false) throw new Error(`${c.name}: body not redacted as expected`);
+  }
+}
+
+// Warm-up, then rounds with every variant alternated.
+for (const c of CASES) for (const [, fn] of STAGES) time(() => fn(c), 30);
+const samples = new Map<string, number[]>();
+for (let r = 0; r < ROUNDS; r++) {
+  for (const c of CASES) {
+    for (const [stage, fn] of STAGES) {
+      const key = `${c.name}\0${stage}`;
+      const ns = time(() => fn(c), ROUND_MS / CASES.length);
+      (samples.get(key) ?? samples.set(key, []).get(key)!).push(ns / c.bytes);
+    }
+  }
+}
+
+const heads = ["stage", ...CASES.map((c) => `${c.name} (${c.bytes.toLocaleString("en-US")} B)`)];
+const rows = STAGES.map(([stage]) => [stage, ...CASES.map((c) => median(samples.get(`${c.name}\0${stage}`)!).toFixed(2))]);
+const title = `Body pipeline, ns per body byte, Node ${process.version}, median of ${ROUNDS} rounds (${process.arch}; sink ${sink % 7})`;
+if (markdown) {
+  process.stdout.write([title, "", `| ${heads.join(" | ")} |`, `|---|${CASES.map(() => "---:").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n") + "\n");
+} else {
+  const w = heads.map((h, k) => Math.max(h.length, ...rows.map((r) => r[k]!.length)));
+  const line = (cells: string[]): string => cells.map((s, k) => (k === 0 ? s.padEnd(w[k]!) : s.padStart(w[k]!))).join("  ");
+  process.stdout.write([title, line(heads), ...rows.map(line)].join("\n") + "\n");
+}
