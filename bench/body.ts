@@ -13,6 +13,7 @@
  *   copy       the captured chunks into one buffer (bodyBytes)
  *   scan       JSON validation alone (isJsonBytes: what a body no rule can match costs)
  *   redact     the JSONPath redaction over the bytes (scan + splice; paths.redactBytes)
+ *   splice     the splice alone (WebAssembly), and "splice (JS)" the JavaScript one it replaced
  *   detectors  the value detectors over the redacted body (mayMatch, as renderBody calls them)
  *   render     renderBody: copy + redact + detectors + counting
  *   base64     the rendered body as base64 (toString)
@@ -22,29 +23,35 @@
  *   memcpy     one Buffer.copy of the body
  *   indexOf    one native search for a byte that is absent (a full pass over the body)
  *   b64 only   Buffer#toString("base64") of the body
+ *   JSON.parse the body decoded and parsed by V8 (what a parse-based redaction would start with)
  *
  * Variants (stages x bodies) alternate within each round; figures are medians of rounds.
  */
+import path from "node:path";
 import type { CapturedBody, Exchange } from "../src/capture/exchange.js";
 import { bodyBytes } from "../src/capture/body.js";
 import { resolveOptions } from "../src/config/options.js";
-import { isJsonBytes } from "../src/jsonpath/stream.js";
+import { isJsonBytes, spliceJs } from "../src/jsonpath/stream.js";
+import { spliceWasm } from "../src/jsonpath/wasm/module.js";
 import { renderBody } from "../src/redact/body.js";
 import type { RuleSet } from "../src/redact/rules.js";
 import { serializeExchange } from "../src/wire/serialize.js";
 import { jsonArray, jsonObject } from "./app.js";
 
 const quick = process.argv.includes("--quick");
+/** `--base=DIR`: another checkout of the project (e.g. `git worktree add DIR <commit>`, its node_modules linked) whose serializeExchange and renderBody run beside ours, alternated, as "(base)" rows. */
+const baseDir = process.argv.find((a) => a.startsWith("--base="))?.slice(7);
 const markdown = process.argv.includes("--markdown");
 const ROUNDS = quick ? 5 : 11;
 const ROUND_MS = quick ? 40 : 80;
 
-const cfg = resolveOptions({
+const OPTIONS = {
   apiKey: "k",
   redactHeaders: ["Authorization"],
   redactRequestBody: ["$.password"],
   redactResponseBody: ["$.password", "$[*].secret"],
-});
+};
+const cfg = resolveOptions(OPTIONS);
 const rules: RuleSet = cfg.redaction;
 const counts = new Map<string, number>();
 const tally = (rule: string, n: number): void => void counts.set(rule, (counts.get(rule) ?? 0) + n);
@@ -99,12 +106,27 @@ const CASES: Case[] = [
 ];
 
 type Stage = (c: Case) => unknown;
+type Serialize = typeof serializeExchange;
+type Render = typeof renderBody;
+const base = baseDir === undefined ? undefined : {
+  serialize: (await import(path.resolve(baseDir, "src/wire/serialize.ts"))).serializeExchange as Serialize,
+  render: (await import(path.resolve(baseDir, "src/redact/body.ts"))).renderBody as Render,
+  cfg: ((await import(path.resolve(baseDir, "src/config/options.ts"))).resolveOptions as typeof resolveOptions)(OPTIONS),
+};
 const paths = (side: "request" | "response") => rules[side];
 const bodyRules = (side: "request" | "response") => ({ values: rules.values, named: rules.named?.[side], tally });
 
 // Precomputed inputs of each stage (what the stage before it would hand over).
 const flat = new Map<Case, Buffer[]>(CASES.map((c) => [c, c.bodies.map((b) => bodyBytes(b.body))]));
 const redacted = new Map<Case, Buffer[]>(CASES.map((c) => [c, c.bodies.map((b, k) => paths(b.side).redactBytes!(flat.get(c)![k]!) ?? Buffer.alloc(0))]));
+/** The spans the redaction replaces in each body, and the spliced bodies. */
+const cuts = new Map<Case, number[][]>(CASES.map((c) => [c, c.bodies.map((b, k) => {
+  const spans: number[] = [];
+  paths(b.side).redactBytes!(flat.get(c)![k]!, spans);
+  return spans;
+})]));
+const MARKER = Buffer.from('"[CLIENT_REDACTED]"');
+const spliced = redacted;
 const rendered = new Map<Case, Buffer[]>(CASES.map((c) => [c, c.bodies.map((b) => renderBody(b.body, "application/json", undefined, paths(b.side), cfg.maxBodyBytes, bodyRules(b.side)))]));
 const b64 = new Map<Case, string[]>(CASES.map((c) => [c, rendered.get(c)!.map((r) => r.toString("base64"))]));
 const scratch = Buffer.allocUnsafe(256 * 1024);
@@ -114,8 +136,11 @@ const STAGES: Array<[string, Stage]> = [
   ["copy", (c) => c.bodies.map((b) => (b.body.chunks.length === 1 ? Buffer.from(b.body.chunks[0]!) : bodyBytes(b.body)))],
   ["scan", (c) => flat.get(c)!.map((b) => isJsonBytes(b))],
   ["redact", (c) => c.bodies.map((b, k) => paths(b.side).redactBytes!(flat.get(c)![k]!, []))],
+  ["splice", (c) => c.bodies.map((_, k) => spliceWasm(flat.get(c)![k]!, cuts.get(c)![k]!, MARKER, spliced.get(c)![k]!.length))],
+  ["splice (JS)", (c) => c.bodies.map((_, k) => spliceJs(flat.get(c)![k]!, cuts.get(c)![k]!, spliced.get(c)![k]!.length))],
   ["detectors", (c) => redacted.get(c)!.map((r) => rules.values!.mayMatch(r.toString("utf8")))],
   ["render", (c) => c.bodies.map((b) => renderBody(b.body, "application/json", undefined, paths(b.side), cfg.maxBodyBytes, bodyRules(b.side)))],
+  ...(base === undefined ? [] : [["render (base)", (c: Case) => c.bodies.map((b) => base.render(b.body, "application/json", undefined, base.cfg.redaction[b.side], cfg.maxBodyBytes, { values: base.cfg.redaction.values, named: base.cfg.redaction.named?.[b.side], tally }))]] as Array<[string, Stage]>),
   ["base64", (c) => rendered.get(c)!.map((r) => r.toString("base64"))],
   ["frame", (c) => {
     const parts = b64.get(c)!;
@@ -125,15 +150,22 @@ const STAGES: Array<[string, Stage]> = [
     return out;
   }],
   ["serialize", (c) => serializeExchange(c.ex, cfg, rules, tally)],
+  ...(base === undefined ? [] : [["serialize (base)", (c: Case) => base.serialize(c.ex, base.cfg, base.cfg.redaction, tally)]] as Array<[string, Stage]>),
   ["memcpy", (c) => flat.get(c)!.map((b) => b.copy(scratch, 0))],
   ["indexOf", (c) => flat.get(c)!.map((b) => b.indexOf(0))],
   ["b64 only", (c) => flat.get(c)!.map((b) => b.toString("base64"))],
+  ["JSON.parse", (c) => flat.get(c)!.map((b) => JSON.parse(b.toString("utf8")) as unknown)],
 ];
 
 let sink = 0;
-/** ns per call of `fn` over about `ms` milliseconds. */
+/**
+ * CPU ns per call of `fn` over about `ms` milliseconds of wall time. CPU time (process.cpuUsage,
+ * garbage collection included), not wall time: the machine is shared, and time spent descheduled
+ * is no cost of the code.
+ */
 function time(fn: () => unknown, ms: number): number {
   let n = 0;
+  const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   const until = start + BigInt(Math.round(ms * 1e6));
   let now = start;
@@ -142,7 +174,8 @@ function time(fn: () => unknown, ms: number): number {
     n += 10;
     now = process.hrtime.bigint();
   }
-  return Number(now - start) / n;
+  const used = process.cpuUsage(cpu);
+  return ((used.user + used.system) * 1000) / n;
 }
 
 function median(xs: number[]): number {
@@ -172,7 +205,7 @@ for (let r = 0; r < ROUNDS; r++) {
 
 const heads = ["stage", ...CASES.map((c) => `${c.name} (${c.bytes.toLocaleString("en-US")} B)`)];
 const rows = STAGES.map(([stage]) => [stage, ...CASES.map((c) => median(samples.get(`${c.name}\0${stage}`)!).toFixed(2))]);
-const title = `Body pipeline, ns per body byte, Node ${process.version}, median of ${ROUNDS} rounds (${process.arch}; sink ${sink % 7})`;
+const title = `Body pipeline, CPU ns per body byte, Node ${process.version}, median of ${ROUNDS} rounds (${process.arch}; sink ${sink % 7})`;
 if (markdown) {
   process.stdout.write([title, "", `| ${heads.join(" | ")} |`, `|---|${CASES.map(() => "---:").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n") + "\n");
 } else {

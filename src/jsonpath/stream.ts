@@ -29,6 +29,7 @@ import { REDACTED } from "../registry/marker.js";
 import type { ArrayPlan, ObjectPlan, StateSet, StateTable } from "./automaton.js";
 import type { Program, Selector } from "./program.js";
 import { MAX_DEPTH } from "./walk.js";
+import { spliceWasm } from "./wasm/module.js";
 
 /** A selected value's replacement, as JSON text. */
 const MARKER = Buffer.from(JSON.stringify(REDACTED));
@@ -152,6 +153,11 @@ export function redactJsonBytes(bytes: Buffer, table: StateTable, spans?: number
 function splice(b: Buffer, cuts: readonly number[]): Buffer {
   let size = b.length;
   for (let k = 0; k < cuts.length; k += 2) size += MARKER.length - (cuts[k + 1]! - cuts[k]!);
+  return spliceWasm(b, cuts, MARKER, size) ?? spliceJs(b, cuts, size);
+}
+
+/** {@link splice} in JavaScript (no WebAssembly, a body too large for it; and the reference it is tested against). */
+export function spliceJs(b: Buffer, cuts: readonly number[], size: number): Buffer {
   const out = Buffer.allocUnsafe(size);
   let at = 0;
   let from = 0;
