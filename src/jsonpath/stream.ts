@@ -83,10 +83,11 @@ export function redactJsonBytes(bytes: Buffer, table: StateTable, spans?: number
     // A value starts at i; `set` holds the states active on it.
     const c = b[i]!;
     if (!set.live && !set.matched) {
-      i = c === 34 ? skipString(b, i) : skipValue(b, i);
+      // strings and numbers (most values) without the nesting machinery of skipValue
+      i = c === 34 ? skipString(b, i) : (c >= 48 && c <= 57) || c === 45 ? skipNumber(b, i) : skipValue(b, i);
       if (i < 0) return null;
     } else if (set.matched || (depth >= MAX_DEPTH && (c === 123 || c === 91))) {
-      const end = skipValue(b, i);
+      const end = c === 34 ? skipString(b, i) : skipValue(b, i);
       if (end < 0) return null;
       cuts.push(i, end);
       i = end;
