@@ -580,23 +580,20 @@ function sameBytes(b: Buffer, at: number, what: Buffer): boolean {
   return true;
 }
 
-function isWs(c: number | undefined): boolean {
-  return c === 32 || c === 9 || c === 10 || c === 13;
-}
-
 /** The member name right before each replaced value, counted for the one path ending in it; false (nothing counted) when one cannot tell. */
 function countByName(before: Buffer, spans: readonly number[], named: readonly NamedPath[], tally: Tally): boolean {
   const hints = hintsOf(named);
   if (hints === undefined) return false;
-  const counts = new Map<NamedPath, number>();
+  const counts = new Array<number>(hints.length).fill(0);
   for (let k = 0; k < spans.length; k += 2) {
     // ... "name" : <value>: back from the value's first byte
     let j = spans[k]! - 1;
-    while (j >= 0 && isWs(before[j])) j--;
-    if (before[j] !== 58 /* : */) return false; // an array element
-    j--;
-    while (j >= 0 && isWs(before[j])) j--;
-    if (before[j] !== 34) return false;
+    let c = before[j];
+    while (c === 32 || c === 10 || c === 13 || c === 9) c = before[--j];
+    if (c !== 58 /* : */) return false; // an array element
+    c = before[--j];
+    while (c === 32 || c === 10 || c === 13 || c === 9) c = before[--j];
+    if (c !== 34) return false;
     const close = j;
     j--;
     while (j >= 0 && before[j] !== 34) {
@@ -604,16 +601,12 @@ function countByName(before: Buffer, spans: readonly number[], named: readonly N
       j--;
     }
     if (j < 0) return false;
-    let np: NamedPath | null | undefined;
-    for (const [hint, path] of hints) {
-      if (hint.length === close + 1 - j && sameBytes(before, j, hint)) {
-        np = path;
-        break;
-      }
-    }
-    if (np === undefined || np === null) return false;
-    counts.set(np, (counts.get(np) ?? 0) + 1);
+    const len = close + 1 - j;
+    let h = 0;
+    while (h < hints.length && !(hints[h]![0].length === len && sameBytes(before, j, hints[h]![0]))) h++;
+    if (h === hints.length || hints[h]![1] === null) return false;
+    counts[h]!++;
   }
-  for (const [np, n] of counts) tally(np.rule, n);
+  for (let h = 0; h < hints.length; h++) if (counts[h]! > 0) tally(hints[h]![1]!.rule, counts[h]!);
   return true;
 }
