@@ -30,6 +30,7 @@ import type { ArrayPlan, ObjectPlan, StateSet, StateTable } from "./automaton.js
 import type { Program, Selector } from "./program.js";
 import { MAX_DEPTH } from "./walk.js";
 import { spliceWasm } from "./wasm/module.js";
+import { scratch } from "./scratch.js";
 
 /** A selected value's replacement, as JSON text. */
 const MARKER = Buffer.from(JSON.stringify(REDACTED));
@@ -159,7 +160,7 @@ function splice(b: Buffer, cuts: readonly number[]): Buffer {
 
 /** {@link splice} in JavaScript (no WebAssembly, a body too large for it; and the reference it is tested against). */
 export function spliceJs(b: Buffer, cuts: readonly number[], size: number): Buffer {
-  const out = Buffer.allocUnsafe(size);
+  const out = scratch(size) ?? Buffer.allocUnsafe(size);
   let at = 0;
   let from = 0;
   for (let k = 0; k < cuts.length; k += 2) {

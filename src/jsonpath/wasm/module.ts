@@ -5,11 +5,13 @@
  * on first use; when WebAssembly is not available (e.g. `node --jitless`) or fails to load,
  * {@link spliceWasm} says so and the caller splices in JavaScript.
  *
- * One module instance, reused by every call (single-threaded, synchronous); the result is copied out.
+ * One module instance, reused by every call (single-threaded, synchronous); the result is copied
+ * out (into scratch memory when serializing: ../scratch.ts).
  * Its memory grows to about twice the largest body spliced plus its cuts, so bodies above
  * {@link MAX_SPLICED} bytes are left to the JavaScript splice.
  */
 import { SPLICE_WASM } from "./bytes.js";
+import { scratch } from "../scratch.js";
 
 /** Larger bodies are not spliced here (the module's memory never shrinks). */
 export const MAX_SPLICED = 1024 * 1024;
@@ -74,7 +76,7 @@ export function spliceWasm(b: Uint8Array, cuts: readonly number[], marker: Uint8
     for (let k = 0; k < cuts.length; k++) c[k] = cuts[k]!;
     const len = w.splice(inAt, n, cutsAt, cuts.length, markerAt, marker.length, outAt);
     if (len !== size) return undefined;
-    const out = Buffer.allocUnsafe(size);
+    const out = scratch(size) ?? Buffer.allocUnsafe(size);
     out.set(mem.subarray(outAt, outAt + size));
     return out;
   } catch {
