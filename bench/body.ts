@@ -1,7 +1,7 @@
 /**
  * The body pipeline, stage by stage, in ns per body byte (`npm run bench:body`).
  *
- *   node --import tsx bench/body.ts [--quick] [--markdown]
+ *   node --expose-gc --import tsx bench/body.ts [--quick] [--markdown] [--stages=a,b] [--base=DIR]
  *
  * Rules as the issue measures them: `$.password` on requests, `$.password` and `$[*].secret` on
  * responses, the default value detectors, counted into a tally as the client counts them. Bodies:
@@ -157,6 +157,11 @@ const STAGES: Array<[string, Stage]> = [
   ["JSON.parse", (c) => flat.get(c)!.map((b) => JSON.parse(b.toString("utf8")) as unknown)],
 ];
 
+/** `--stages=serialize,render`: only these stages (all by default). */
+const only = process.argv.find((a) => a.startsWith("--stages="))?.slice(9).split(",");
+if (only !== undefined) STAGES.splice(0, STAGES.length, ...STAGES.filter(([name]) => only.some((o) => name === o || name.startsWith(`${o} (`))));
+
+const gc = (globalThis as { gc?: () => void }).gc;
 let sink = 0;
 /**
  * CPU ns per call of `fn` over about `ms` milliseconds of wall time. CPU time (process.cpuUsage,
@@ -164,6 +169,9 @@ let sink = 0;
  * is no cost of the code.
  */
 function time(fn: () => unknown, ms: number): number {
+  // Start each window with a clean heap: the garbage of the stage before (its concurrent marking and
+  // sweeping run on other threads) is not charged to this one. (`--expose-gc`; npm run bench:body.)
+  gc?.();
   let n = 0;
   const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
