@@ -1,5 +1,6 @@
 import zlib from "node:zlib";
 import { REDACTED } from "../registry/marker.js";
+import { mayMatchDetectors } from "../jsonpath/wasm/module.js";
 import { bodyBytes, isTruncated } from "../capture/body.js";
 import type { CapturedBody } from "../capture/exchange.js";
 import type { CompiledPaths } from "../jsonpath/index.js";
@@ -521,12 +522,17 @@ function json(bytes: Buffer, text: string | undefined, paths: CompiledPaths, rul
     if (spans !== undefined && red !== bytes) countPaths(bytes, spans, text, rules!.named, rules!.tally!);
     const values = rules?.values;
     if (values === undefined) return red;
+    // Nothing any detector could match in the bytes: no decoded text, no scan of it.
+    if (!truncated && values.prefilter !== 0 && mayMatchDetectors(red, values.prefilter) === false) return red;
     const redText = red === bytes && text !== undefined ? text : red.toString("utf8");
     const out = jsonValues(redText, values, rules!);
     const cut = truncated ? cutTail(out ?? redText, rules?.values) : undefined;
     if (cut !== undefined) return Buffer.from(cut);
     return out === undefined ? red : Buffer.from(out);
   }
+  // No paths, and nothing any detector could match in the bytes: sent as they are, undecoded.
+  const values = rules?.values;
+  if (paths.size === 0 && values !== undefined && !truncated && rules?.report !== true && values.prefilter !== 0 && mayMatchDetectors(bytes, values.prefilter) === false) return bytes;
   const source = text ?? bytes.toString("utf8");
   const out = redactJsonText(source, paths, rules);
   if (out === UNCHECKABLE) return UNCHECKABLE_MARKER;

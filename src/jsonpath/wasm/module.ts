@@ -1,7 +1,9 @@
 /**
- * The splice of the JSON redaction in WebAssembly (splice.c beside this file): the body with each
- * selected value replaced by the marker, one memory.copy per span instead of one runtime call per
- * span from JavaScript (measured in docs/benchmarks.md, "Body pipeline"). Loaded synchronously, once,
+ * Two steps of the body pipeline in WebAssembly (splice.c beside this file): the splice of the
+ * JSON redaction (the body with each selected value replaced by the marker, one memory.copy per
+ * span instead of one runtime call per span from JavaScript), and the prefilter of the default
+ * value detectors over the bytes (no decoded string when nothing can match). Measured in
+ * docs/benchmarks.md, "Body pipeline". Loaded synchronously, once,
  * on first use; when WebAssembly is not available (e.g. `node --jitless`) or fails to load,
  * {@link spliceWasm} says so and the caller splices in JavaScript.
  *
@@ -29,6 +31,7 @@ interface WasmApi {
 interface Instance {
   readonly memory: WasmMemory;
   readonly splice: (input: number, len: number, cuts: number, ncuts: number, marker: number, mlen: number, out: number) => number;
+  readonly mayMatch: (input: number, len: number, detectors: number) => number;
   readonly base: number;
   bytes: Uint8Array;
 }
@@ -42,10 +45,31 @@ function load(): Instance | null {
     const { exports } = new wasm.Instance(new wasm.Module(Buffer.from(SPLICE_WASM, "base64")), {});
     const memory = exports.memory as WasmMemory;
     const heapBase = (exports.__heap_base as { readonly value: number }).value;
-    return { memory, splice: exports.splice as Instance["splice"], base: (heapBase + 15) & ~15, bytes: new Uint8Array(memory.buffer) };
+    return {
+      memory,
+      splice: exports.splice as Instance["splice"],
+      mayMatch: exports.mayMatch as Instance["mayMatch"],
+      base: (heapBase + 15) & ~15,
+      bytes: new Uint8Array(memory.buffer),
+    };
   } catch {
     return null;
   }
+}
+
+/** The instance (loaded on first use), or null when there is none. */
+function get(): Instance | null {
+  if (instance === undefined) instance = load();
+  return instance;
+}
+
+/** Grow the memory of `w` to hold `end` bytes (throws when it cannot). */
+function reserve(w: Instance, end: number): Uint8Array {
+  if (end > w.memory.buffer.byteLength) {
+    w.memory.grow(Math.ceil((end - w.memory.buffer.byteLength) / 65536));
+    w.bytes = new Uint8Array(w.memory.buffer);
+  }
+  return w.bytes;
 }
 
 /**
@@ -56,20 +80,14 @@ function load(): Instance | null {
 export function spliceWasm(b: Uint8Array, cuts: readonly number[], marker: Uint8Array, size: number): Buffer | undefined {
   const n = b.length;
   if (n > MAX_SPLICED || size > 2 * MAX_SPLICED) return undefined;
-  if (instance === undefined) instance = load();
-  const w = instance;
+  const w = get();
   if (w === null) return undefined;
-  const markerAt = w.base;
-  const cutsAt = (markerAt + marker.length + 15) & ~15;
-  const inAt = cutsAt + 4 * cuts.length;
-  const outAt = (inAt + n + 15) & ~15;
-  const end = outAt + size;
   try {
-    if (end > w.memory.buffer.byteLength) {
-      w.memory.grow(Math.ceil((end - w.memory.buffer.byteLength) / 65536));
-      w.bytes = new Uint8Array(w.memory.buffer);
-    }
-    const mem = w.bytes;
+    const markerAt = w.base;
+    const cutsAt = (markerAt + marker.length + 15) & ~15;
+    const inAt = cutsAt + 4 * cuts.length;
+    const outAt = (inAt + n + 15) & ~15;
+    const mem = reserve(w, outAt + size);
     mem.set(marker, markerAt);
     mem.set(b, inAt);
     const c = new Uint32Array(mem.buffer, cutsAt, cuts.length);
@@ -79,6 +97,30 @@ export function spliceWasm(b: Uint8Array, cuts: readonly number[], marker: Uint8
     const out = scratch(size) ?? Buffer.allocUnsafe(size);
     out.set(mem.subarray(outAt, outAt + size));
     return out;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The default detectors {@link mayMatchDetectors} knows, by their bit. */
+export const PREFILTERED = { jwt: 1, bearerToken: 2, awsAccessKey: 4, privateKey: 8 } as const;
+
+/**
+ * Could one of `detectors` (bits of {@link PREFILTERED}) match in the UTF-8 text `b`, or does it
+ * hold a `\` or `%` (what only its decoded form shows)? False only when none can (splice.c says
+ * why that is exact); undefined when not checked here (no WebAssembly, a text over
+ * {@link MAX_SPLICED} bytes): the caller scans the decoded text.
+ */
+export function mayMatchDetectors(b: Uint8Array, detectors: number): boolean | undefined {
+  const n = b.length;
+  if (n > MAX_SPLICED) return undefined;
+  const w = get();
+  if (w === null) return undefined;
+  try {
+    const mem = reserve(w, w.base + n + 16);
+    mem.set(b, w.base);
+    mem.fill(0, w.base + n, w.base + n + 16);
+    return w.mayMatch(w.base, n, detectors) !== 0;
   } catch {
     return undefined;
   }
