@@ -1,6 +1,7 @@
 import zlib from "node:zlib";
 import { REDACTED } from "../registry/marker.js";
 import { mayMatchDetectors } from "../jsonpath/wasm/module.js";
+import { includesLiteral, literal, type Literal } from "../jsonpath/literal.js";
 import { bodyBytes, isTruncated } from "../capture/body.js";
 import type { CapturedBody } from "../capture/exchange.js";
 import type { CompiledPaths } from "../jsonpath/index.js";
@@ -554,7 +555,7 @@ function countPaths(before: Buffer, spans: readonly number[], text: string | und
     tally(named[0]!.rule, spans.length / 2);
     return;
   }
-  if (countByName(before, spans, named, tally)) return;
+  if (onlyNameIn(before, spans, named, tally) || countByName(before, spans, named, tally)) return;
   const source = text ?? before.toString("utf8");
   try {
     attribute(named, JSON.parse(source), tally, false, source);
@@ -578,6 +579,32 @@ function hintsOf(named: readonly NamedPath[]): Array<[Buffer, NamedPath | null]>
   hints = [...byHint].map(([hint, np]) => [Buffer.from(hint), np]);
   hintBytes.set(named, hints);
   return hints;
+}
+
+/**
+ * When every path ends in a member name and, in a text without escapes, only one of those names
+ * is there at all: every replaced value is that path's (a value is selected under its name, which
+ * a text without `\\` holds as it is). Counted at once; false (nothing counted) otherwise.
+ */
+function onlyNameIn(before: Buffer, spans: readonly number[], named: readonly NamedPath[], tally: Tally): boolean {
+  const hints = hintsOf(named);
+  if (hints === undefined || before.includes(92)) return false;
+  let only: NamedPath | null | undefined;
+  for (let h = 0; h < hints.length; h++) {
+    if (!includesLiteral(before, hintLiteral(hints[h]![0]))) continue;
+    if (only !== undefined) return false; // two names there
+    only = hints[h]![1];
+  }
+  if (only === undefined || only === null) return false;
+  tally(only.rule, spans.length / 2);
+  return true;
+}
+
+const literals = new WeakMap<Buffer, Literal>();
+function hintLiteral(hint: Buffer): Literal {
+  let lit = literals.get(hint);
+  if (lit === undefined) literals.set(hint, (lit = literal(hint.toString("latin1"))));
+  return lit;
 }
 
 /** Does `b` hold `what` at `at`? (A JS loop: names are short, a native compare costs more than it.) */
