@@ -9,18 +9,21 @@
  * maxBodyBytes, kept whole), and the 1 KB echo (`$.password` both ways). Bodies are captured as
  * 16 KiB chunks, as a socket delivers them.
  *
- * Stages (each timed alone on that body; the "total" rows are what the SDK does per exchange):
- *   copy       the captured chunks into one buffer (bodyBytes)
+ * Stages (each timed alone on that body; "render" and "serialize" are what the SDK does):
+ *   copy       the captured chunks into one buffer (bodyBytes, in reused scratch memory as when
+ *              serializing); "copy (fresh)" into a new Buffer (Buffer.concat, as before)
  *   scan       JSON validation alone (isJsonBytes: what a body no rule can match costs)
  *   redact     the JSONPath redaction over the bytes (scan + splice; paths.redactBytes)
  *   splice     the splice alone (WebAssembly), and "splice (JS)" the JavaScript one it replaced
- *   detectors  the value detectors over the redacted body (mayMatch, as renderBody calls them)
+ *   detectors  the value detectors' check of the redacted body: the byte prefilter (WebAssembly);
+ *              "detectors (text)" the decoded text's scan it spares (what ran before)
  *   render     renderBody: copy + redact + detectors + counting
  *   base64     the rendered body as base64 (toString)
- *   frame      the message buffer: head + base64 text copied in
+ *   frame      a new message buffer: head + base64 text copied in
  *   serialize  serializeExchange, whole (headers, URL, both bodies), per body byte
  * Calibrations, on the same bytes in the same run:
- *   memcpy     one Buffer.copy of the body
+ *   memcpy     one Buffer.copy of the body into a reused buffer
+ *   new Buffer a fresh Buffer of the body's size, filled (what any new copy of it costs)
  *   indexOf    one native search for a byte that is absent (a full pass over the body)
  *   b64 only   Buffer#toString("base64") of the body
  *   JSON.parse the body decoded and parsed by V8 (what a parse-based redaction would start with)
@@ -32,7 +35,8 @@ import type { CapturedBody, Exchange } from "../src/capture/exchange.js";
 import { bodyBytes } from "../src/capture/body.js";
 import { resolveOptions } from "../src/config/options.js";
 import { isJsonBytes, spliceJs } from "../src/jsonpath/stream.js";
-import { spliceWasm } from "../src/jsonpath/wasm/module.js";
+import { mayMatchDetectors, spliceWasm } from "../src/jsonpath/wasm/module.js";
+import { withScratch } from "../src/jsonpath/scratch.js";
 import { renderBody } from "../src/redact/body.js";
 import type { RuleSet } from "../src/redact/rules.js";
 import { serializeExchange } from "../src/wire/serialize.js";
@@ -129,16 +133,18 @@ const MARKER = Buffer.from('"[CLIENT_REDACTED]"');
 const spliced = redacted;
 const rendered = new Map<Case, Buffer[]>(CASES.map((c) => [c, c.bodies.map((b) => renderBody(b.body, "application/json", undefined, paths(b.side), cfg.maxBodyBytes, bodyRules(b.side)))]));
 const b64 = new Map<Case, string[]>(CASES.map((c) => [c, rendered.get(c)!.map((r) => r.toString("base64"))]));
-const scratch = Buffer.allocUnsafe(256 * 1024);
+const scratchBuf = Buffer.allocUnsafe(256 * 1024);
 const HEAD = '{"project_id":"00000000-0000-0000-0000-000000000000","msg_id":"7d3c4a5e-0b1f-4e2a-9c6d-1a2b3c4d5e6f","timestamp":"2026-12-07T17:00:00.000Z","duration":123456,"sdk_type":"JsExpress","method":"GET","host":"127.0.0.1:3000","raw_url":"/items","request_body":"';
 
 const STAGES: Array<[string, Stage]> = [
-  ["copy", (c) => c.bodies.map((b) => (b.body.chunks.length === 1 ? Buffer.from(b.body.chunks[0]!) : bodyBytes(b.body)))],
+  ["copy", (c) => withScratch(() => c.bodies.map((b) => bodyBytes(b.body).length))],
+  ["copy (fresh)", (c) => c.bodies.map((b) => Buffer.concat(b.body.chunks, b.body.keptBytes))],
   ["scan", (c) => flat.get(c)!.map((b) => isJsonBytes(b))],
   ["redact", (c) => c.bodies.map((b, k) => paths(b.side).redactBytes!(flat.get(c)![k]!, []))],
   ["splice", (c) => c.bodies.map((_, k) => spliceWasm(flat.get(c)![k]!, cuts.get(c)![k]!, MARKER, spliced.get(c)![k]!.length))],
   ["splice (JS)", (c) => c.bodies.map((_, k) => spliceJs(flat.get(c)![k]!, cuts.get(c)![k]!, spliced.get(c)![k]!.length))],
-  ["detectors", (c) => redacted.get(c)!.map((r) => rules.values!.mayMatch(r.toString("utf8")))],
+  ["detectors", (c) => redacted.get(c)!.map((r) => mayMatchDetectors(r, rules.values!.prefilter) ?? rules.values!.mayMatch(r.toString("utf8")))],
+  ["detectors (text)", (c) => redacted.get(c)!.map((r) => rules.values!.mayMatch(r.toString("utf8")))],
   ["render", (c) => c.bodies.map((b) => renderBody(b.body, "application/json", undefined, paths(b.side), cfg.maxBodyBytes, bodyRules(b.side)))],
   ...(base === undefined ? [] : [["render (base)", (c: Case) => c.bodies.map((b) => base.render(b.body, "application/json", undefined, base.cfg.redaction[b.side], cfg.maxBodyBytes, { values: base.cfg.redaction.values, named: base.cfg.redaction.named?.[b.side], tally }))]] as Array<[string, Stage]>),
   ["base64", (c) => rendered.get(c)!.map((r) => r.toString("base64"))],
@@ -151,7 +157,8 @@ const STAGES: Array<[string, Stage]> = [
   }],
   ["serialize", (c) => serializeExchange(c.ex, cfg, rules, tally)],
   ...(base === undefined ? [] : [["serialize (base)", (c: Case) => base.serialize(c.ex, base.cfg, base.cfg.redaction, tally)]] as Array<[string, Stage]>),
-  ["memcpy", (c) => flat.get(c)!.map((b) => b.copy(scratch, 0))],
+  ["memcpy", (c) => flat.get(c)!.map((b) => b.copy(scratchBuf, 0))],
+  ["new Buffer", (c) => flat.get(c)!.map((b) => Buffer.allocUnsafe(b.length).fill(1).length)],
   ["indexOf", (c) => flat.get(c)!.map((b) => b.indexOf(0))],
   ["b64 only", (c) => flat.get(c)!.map((b) => b.toString("base64"))],
   ["JSON.parse", (c) => flat.get(c)!.map((b) => JSON.parse(b.toString("utf8")) as unknown)],
