@@ -73,6 +73,7 @@ interface Frame {
  */
 export function redactJsonBytes(bytes: Buffer, table: StateTable, spans?: number[]): Buffer | null {
   const b = bytes;
+  cutDeep = false;
   const stack: Frame[] = [];
   let top: Frame | undefined;
   /** Replaced spans, as start, end pairs. */
@@ -90,6 +91,7 @@ export function redactJsonBytes(bytes: Buffer, table: StateTable, spans?: number
     } else if (set.matched || (depth >= MAX_DEPTH && (c === 123 || c === 91))) {
       const end = c === 34 ? skipString(b, i) : skipValue(b, i);
       if (end < 0) return null;
+      if (!set.matched) cutDeep = true;
       cuts.push(i, end);
       i = end;
     } else if (c === 123) {
@@ -149,6 +151,14 @@ export function redactJsonBytes(bytes: Buffer, table: StateTable, spans?: number
       top = stack[stack.length - 1];
     }
   }
+}
+
+/** Did the last {@link redactJsonBytes} replace a container for its depth (not because a path selected it)? */
+let cutDeep = false;
+
+/** Whether the last {@link redactJsonBytes} replaced a container at {@link MAX_DEPTH} (fail closed) rather than one a path selected. */
+export function lastCutDeep(): boolean {
+  return cutDeep;
 }
 
 /** `b` with each span of `cuts` (start, end pairs, in order) replaced by the marker. */

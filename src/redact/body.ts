@@ -2,6 +2,7 @@ import zlib from "node:zlib";
 import { REDACTED } from "../registry/marker.js";
 import { mayMatchDetectors } from "../jsonpath/wasm/module.js";
 import { includesLiteral, literal, type Literal } from "../jsonpath/literal.js";
+import { lastCutDeep } from "../jsonpath/stream.js";
 import { bodyBytes, isTruncated } from "../capture/body.js";
 import type { CapturedBody } from "../capture/exchange.js";
 import type { CompiledPaths } from "../jsonpath/index.js";
@@ -584,11 +585,13 @@ function hintsOf(named: readonly NamedPath[]): Array<[Buffer, NamedPath | null]>
 /**
  * When every path ends in a member name and, in a text without escapes, only one of those names
  * is there at all: every replaced value is that path's (a value is selected under its name, which
- * a text without `\\` holds as it is). Counted at once; false (nothing counted) otherwise.
+ * a text without `\\` holds as it is; not so a container replaced for its depth, whose count the
+ * parse decides). Counted at once; false (nothing counted) otherwise. Right after the redaction
+ * that made `spans` (lastCutDeep).
  */
 function onlyNameIn(before: Buffer, spans: readonly number[], named: readonly NamedPath[], tally: Tally): boolean {
   const hints = hintsOf(named);
-  if (hints === undefined || before.includes(92)) return false;
+  if (hints === undefined || lastCutDeep() || before.includes(92)) return false;
   let only: NamedPath | null | undefined;
   for (let h = 0; h < hints.length; h++) {
     if (!includesLiteral(before, hintLiteral(hints[h]![0]))) continue;
