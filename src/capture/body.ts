@@ -1,3 +1,4 @@
+import { scratch } from "../jsonpath/scratch.js";
 import type { CapturedBody } from "./exchange.js";
 
 /** A fresh, empty body capture. */
@@ -43,8 +44,16 @@ export function isTruncated(body: CapturedBody): boolean {
   return body.totalBytes > body.keptBytes;
 }
 
-/** The kept bytes as one Buffer (copied once, off the request path). */
+/** The kept bytes as one Buffer (copied once, off the request path; into scratch memory when serializing). */
 export function bodyBytes(body: CapturedBody): Buffer {
-  if (body.chunks.length === 1) return body.chunks[0]!;
-  return Buffer.concat(body.chunks, body.keptBytes);
+  const { chunks } = body;
+  if (chunks.length === 1) return chunks[0]!;
+  const out = scratch(body.keptBytes);
+  if (out === undefined) return Buffer.concat(chunks, body.keptBytes);
+  let at = 0;
+  for (let k = 0; k < chunks.length; k++) {
+    out.set(chunks[k]!, at);
+    at += chunks[k]!.length;
+  }
+  return at === out.length ? out : out.subarray(0, at);
 }

@@ -13,6 +13,7 @@ import { StateTable } from "./automaton.js";
 import { normalizedPath, normalizedPathOf } from "./normalized.js";
 import { lowerQuery, type Program } from "./program.js";
 import { isJsonBytes, redactJsonBytes, streamable } from "./stream.js";
+import { includesLiteral, literal, type Literal } from "./literal.js";
 import { walk, type Container } from "./walk.js";
 import type { CompiledPaths } from "./types.js";
 
@@ -71,8 +72,8 @@ type Target = readonly [Container, string | number];
 
 class Engine implements CompiledPaths {
   readonly redactBytes: ((json: Buffer, spans?: number[]) => Buffer | null) | undefined;
-  /** The hints as bytes, for {@link Engine.redactBytes}. */
-  private readonly hintBytes: readonly Buffer[] | null;
+  /** The hints as literals to search the bytes for, for {@link Engine.redactBytes}. */
+  private readonly hintBytes: readonly Literal[] | null;
 
   constructor(
     readonly size: number,
@@ -81,7 +82,7 @@ class Engine implements CompiledPaths {
     private readonly hints: readonly string[] | null,
     textTable: StateTable | null,
   ) {
-    this.hintBytes = hints === null ? null : hints.map((hint) => Buffer.from(hint));
+    this.hintBytes = hints === null ? null : hints.map((hint) => literal(hint));
     this.redactBytes = textTable === null ? undefined : (json, spans) => this.redactJson(json, textTable, spans);
   }
 
@@ -97,7 +98,7 @@ class Engine implements CompiledPaths {
   private redactJson(json: Buffer, table: StateTable, spans: number[] | undefined): Buffer | null {
     try {
       const hints = this.hintBytes;
-      if (hints !== null && !json.includes(92) && !hints.some((hint) => json.includes(hint))) return isJsonBytes(json) ? json : null;
+      if (hints !== null && !json.includes(92) && !hints.some((hint) => includesLiteral(json, hint))) return isJsonBytes(json) ? json : null;
       return redactJsonBytes(json, table, spans);
     } catch {
       return null;

@@ -29,6 +29,8 @@ import { REDACTED } from "../registry/marker.js";
 import type { ArrayPlan, ObjectPlan, StateSet, StateTable } from "./automaton.js";
 import type { Program, Selector } from "./program.js";
 import { MAX_DEPTH } from "./walk.js";
+import { spliceWasm } from "./wasm/module.js";
+import { scratch } from "./scratch.js";
 
 /** A selected value's replacement, as JSON text. */
 const MARKER = Buffer.from(JSON.stringify(REDACTED));
@@ -71,6 +73,7 @@ interface Frame {
  */
 export function redactJsonBytes(bytes: Buffer, table: StateTable, spans?: number[]): Buffer | null {
   const b = bytes;
+  cutDeep = false;
   const stack: Frame[] = [];
   let top: Frame | undefined;
   /** Replaced spans, as start, end pairs. */
@@ -82,11 +85,13 @@ export function redactJsonBytes(bytes: Buffer, table: StateTable, spans?: number
     // A value starts at i; `set` holds the states active on it.
     const c = b[i]!;
     if (!set.live && !set.matched) {
-      i = c === 34 ? skipString(b, i) : skipValue(b, i);
+      // strings and numbers (most values) without the nesting machinery of skipValue
+      i = c === 34 ? skipString(b, i) : (c >= 48 && c <= 57) || c === 45 ? skipNumber(b, i) : skipValue(b, i);
       if (i < 0) return null;
     } else if (set.matched || (depth >= MAX_DEPTH && (c === 123 || c === 91))) {
-      const end = skipValue(b, i);
+      const end = c === 34 ? skipString(b, i) : skipValue(b, i);
       if (end < 0) return null;
+      if (!set.matched) cutDeep = true;
       cuts.push(i, end);
       i = end;
     } else if (c === 123) {
@@ -148,11 +153,24 @@ export function redactJsonBytes(bytes: Buffer, table: StateTable, spans?: number
   }
 }
 
+/** Did the last {@link redactJsonBytes} replace a container for its depth (not because a path selected it)? */
+let cutDeep = false;
+
+/** Whether the last {@link redactJsonBytes} replaced a container at {@link MAX_DEPTH} (fail closed) rather than one a path selected. */
+export function lastCutDeep(): boolean {
+  return cutDeep;
+}
+
 /** `b` with each span of `cuts` (start, end pairs, in order) replaced by the marker. */
 function splice(b: Buffer, cuts: readonly number[]): Buffer {
   let size = b.length;
   for (let k = 0; k < cuts.length; k += 2) size += MARKER.length - (cuts[k + 1]! - cuts[k]!);
-  const out = Buffer.allocUnsafe(size);
+  return spliceWasm(b, cuts, MARKER, size) ?? spliceJs(b, cuts, size);
+}
+
+/** {@link splice} in JavaScript (no WebAssembly, a body too large for it; and the reference it is tested against). */
+export function spliceJs(b: Buffer, cuts: readonly number[], size: number): Buffer {
+  const out = scratch(size) ?? Buffer.allocUnsafe(size);
   let at = 0;
   let from = 0;
   for (let k = 0; k < cuts.length; k += 2) {

@@ -1,5 +1,8 @@
 import zlib from "node:zlib";
 import { REDACTED } from "../registry/marker.js";
+import { mayMatchDetectors } from "../jsonpath/wasm/module.js";
+import { includesLiteral, literal, type Literal } from "../jsonpath/literal.js";
+import { lastCutDeep } from "../jsonpath/stream.js";
 import { bodyBytes, isTruncated } from "../capture/body.js";
 import type { CapturedBody } from "../capture/exchange.js";
 import type { CompiledPaths } from "../jsonpath/index.js";
@@ -521,12 +524,17 @@ function json(bytes: Buffer, text: string | undefined, paths: CompiledPaths, rul
     if (spans !== undefined && red !== bytes) countPaths(bytes, spans, text, rules!.named, rules!.tally!);
     const values = rules?.values;
     if (values === undefined) return red;
+    // Nothing any detector could match in the bytes: no decoded text, no scan of it.
+    if (!truncated && values.prefilter !== 0 && mayMatchDetectors(red, values.prefilter) === false) return red;
     const redText = red === bytes && text !== undefined ? text : red.toString("utf8");
     const out = jsonValues(redText, values, rules!);
     const cut = truncated ? cutTail(out ?? redText, rules?.values) : undefined;
     if (cut !== undefined) return Buffer.from(cut);
     return out === undefined ? red : Buffer.from(out);
   }
+  // No paths, and nothing any detector could match in the bytes: sent as they are, undecoded.
+  const values = rules?.values;
+  if (paths.size === 0 && values !== undefined && !truncated && rules?.report !== true && values.prefilter !== 0 && mayMatchDetectors(bytes, values.prefilter) === false) return bytes;
   const source = text ?? bytes.toString("utf8");
   const out = redactJsonText(source, paths, rules);
   if (out === UNCHECKABLE) return UNCHECKABLE_MARKER;
@@ -548,7 +556,7 @@ function countPaths(before: Buffer, spans: readonly number[], text: string | und
     tally(named[0]!.rule, spans.length / 2);
     return;
   }
-  if (countByName(before, spans, named, tally)) return;
+  if (onlyNameIn(before, spans, named, tally) || countByName(before, spans, named, tally)) return;
   const source = text ?? before.toString("utf8");
   try {
     attribute(named, JSON.parse(source), tally, false, source);
@@ -574,29 +582,54 @@ function hintsOf(named: readonly NamedPath[]): Array<[Buffer, NamedPath | null]>
   return hints;
 }
 
+/**
+ * When every path ends in a member name and, in a text without escapes, only one of those names
+ * is there at all: every replaced value is that path's (a value is selected under its name, which
+ * a text without `\\` holds as it is; not so a container replaced for its depth, whose count the
+ * parse decides). Counted at once; false (nothing counted) otherwise. Right after the redaction
+ * that made `spans` (lastCutDeep).
+ */
+function onlyNameIn(before: Buffer, spans: readonly number[], named: readonly NamedPath[], tally: Tally): boolean {
+  const hints = hintsOf(named);
+  if (hints === undefined || lastCutDeep() || before.includes(92)) return false;
+  let only: NamedPath | null | undefined;
+  for (let h = 0; h < hints.length; h++) {
+    if (!includesLiteral(before, hintLiteral(hints[h]![0]))) continue;
+    if (only !== undefined) return false; // two names there
+    only = hints[h]![1];
+  }
+  if (only === undefined || only === null) return false;
+  tally(only.rule, spans.length / 2);
+  return true;
+}
+
+const literals = new WeakMap<Buffer, Literal>();
+function hintLiteral(hint: Buffer): Literal {
+  let lit = literals.get(hint);
+  if (lit === undefined) literals.set(hint, (lit = literal(hint.toString("latin1"))));
+  return lit;
+}
+
 /** Does `b` hold `what` at `at`? (A JS loop: names are short, a native compare costs more than it.) */
 function sameBytes(b: Buffer, at: number, what: Buffer): boolean {
   for (let k = 0; k < what.length; k++) if (b[at + k] !== what[k]) return false;
   return true;
 }
 
-function isWs(c: number | undefined): boolean {
-  return c === 32 || c === 9 || c === 10 || c === 13;
-}
-
 /** The member name right before each replaced value, counted for the one path ending in it; false (nothing counted) when one cannot tell. */
 function countByName(before: Buffer, spans: readonly number[], named: readonly NamedPath[], tally: Tally): boolean {
   const hints = hintsOf(named);
   if (hints === undefined) return false;
-  const counts = new Map<NamedPath, number>();
+  const counts = new Array<number>(hints.length).fill(0);
   for (let k = 0; k < spans.length; k += 2) {
     // ... "name" : <value>: back from the value's first byte
     let j = spans[k]! - 1;
-    while (j >= 0 && isWs(before[j])) j--;
-    if (before[j] !== 58 /* : */) return false; // an array element
-    j--;
-    while (j >= 0 && isWs(before[j])) j--;
-    if (before[j] !== 34) return false;
+    let c = before[j];
+    while (c === 32 || c === 10 || c === 13 || c === 9) c = before[--j];
+    if (c !== 58 /* : */) return false; // an array element
+    c = before[--j];
+    while (c === 32 || c === 10 || c === 13 || c === 9) c = before[--j];
+    if (c !== 34) return false;
     const close = j;
     j--;
     while (j >= 0 && before[j] !== 34) {
@@ -604,16 +637,12 @@ function countByName(before: Buffer, spans: readonly number[], named: readonly N
       j--;
     }
     if (j < 0) return false;
-    let np: NamedPath | null | undefined;
-    for (const [hint, path] of hints) {
-      if (hint.length === close + 1 - j && sameBytes(before, j, hint)) {
-        np = path;
-        break;
-      }
-    }
-    if (np === undefined || np === null) return false;
-    counts.set(np, (counts.get(np) ?? 0) + 1);
+    const len = close + 1 - j;
+    let h = 0;
+    while (h < hints.length && !(hints[h]![0].length === len && sameBytes(before, j, hints[h]![0]))) h++;
+    if (h === hints.length || hints[h]![1] === null) return false;
+    counts[h]!++;
   }
-  for (const [np, n] of counts) tally(np.rule, n);
+  for (let h = 0; h < hints.length; h++) if (counts[h]! > 0) tally(hints[h]![1]!.rule, counts[h]!);
   return true;
 }

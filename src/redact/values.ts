@@ -11,6 +11,7 @@
  */
 import { APIToolkitConfigError } from "../registry/codes.js";
 import { REDACTED } from "../registry/marker.js";
+import { PREFILTERED } from "../jsonpath/wasm/module.js";
 
 /** The built-in detectors, by the name `redactValues` takes. */
 export const VALUE_DETECTORS = ["creditCard", "jwt", "bearerToken", "awsAccessKey", "privateKey", "email", "iban"] as const;
@@ -58,6 +59,11 @@ export interface ValueRules {
   readonly rules: readonly string[];
   /** False when some detector (a RegExp with anchors or lookarounds) must see each value alone. */
   readonly local: boolean;
+  /**
+   * When every detector is one of the defaults (jwt, bearerToken, awsAccessKey, privateKey): their
+   * bits for the byte-level prefilter (jsonpath/wasm, `mayMatchDetectors`); 0 otherwise.
+   */
+  readonly prefilter: number;
   /**
    * False only when no detector can match anything in `text`, nor in any value embedded in it as
    * JSON or URL text does it (values between `"` or separators). Exact, never a guess: each
@@ -380,6 +386,7 @@ export const NO_VALUES: ValueRules = {
   size: 0,
   rules: [],
   local: true,
+  prefilter: 0,
   mayMatch: () => false,
   mayMatchValues: () => false,
   redact: () => undefined,
@@ -393,11 +400,22 @@ class Values implements ValueRules {
   readonly size: number;
   readonly rules: readonly string[];
   readonly local: boolean;
+  readonly prefilter: number;
 
   constructor(private readonly detectors: readonly Detector[]) {
     this.size = detectors.length;
     this.rules = detectors.map((d) => d.rule);
     this.local = detectors.every((d) => d.local);
+    let bits = 0;
+    for (const d of detectors) {
+      const bit = (PREFILTERED as Readonly<Record<string, number>>)[d.rule.slice("value:".length)];
+      if (bit === undefined || d.find !== BUILT_IN[d.rule.slice("value:".length) as ValueDetectorName]) {
+        bits = 0;
+        break;
+      }
+      bits |= bit;
+    }
+    this.prefilter = bits;
   }
 
   mayMatch(text: string): boolean {

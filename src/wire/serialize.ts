@@ -15,6 +15,7 @@ import { redactPathSegments, redactRouteParams, redactUrl, redactValue, ruleName
 import type { RuleSet } from "../redact/rules.js";
 import type { Tally, ValueRules } from "../redact/values.js";
 import { REDACTED } from "../registry/marker.js";
+import { withScratch } from "../jsonpath/scratch.js";
 
 /** What serialization needs of the configuration. */
 export interface SerializeOptions {
@@ -237,6 +238,11 @@ function paramsJson(params: Record<string, string>): string {
  * by rule. Throws only on an internal error (the caller counts it as `build_failed`).
  */
 export function serializeExchange(ex: Exchange, options: SerializeOptions, rules: RuleSet, tally?: Tally): Buffer {
+  // The bodies' joined chunks and splices live in reused scratch memory until the message is written.
+  return withScratch(() => serialize(ex, options, rules, tally));
+}
+
+function serialize(ex: Exchange, options: SerializeOptions, rules: RuleSet, tally: Tally | undefined): Buffer {
   const limit = options.maxBodyBytes;
   const values = rules.values !== undefined && rules.values.size > 0 ? rules.values : undefined;
   const names = rules.query !== undefined && rules.query.size > 0 ? rules.query : undefined;

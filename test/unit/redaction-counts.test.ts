@@ -44,3 +44,11 @@ test("a marker already in the document is not counted as a redaction", () => {
   assert.deepEqual(counts(["$.password", "$..token"], text, false), { "body:$.password": 1, "body:$..token": 2 });
   assert.deepEqual(counts(["$.password"], text, false), { "body:$.password": 1 });
 });
+
+test("a container replaced for its depth is not counted for the one rule whose name is in the body", () => {
+  // `$..password` must look into every level: the stream redaction replaces the array nested past
+  // MAX_DEPTH (fail closed), which is no match of `$[*].secret`, the only rule named in the body.
+  const deep = "[".repeat(10_050) + "1" + "]".repeat(10_050);
+  const text = `[{"secret":"x"},${deep},{"secret":"y"}]`;
+  assert.deepEqual(counts(["$[*].secret", "$..password"], text, false), { "body:$[*].secret": 2 });
+});
