@@ -1,13 +1,15 @@
 /**
  * The two OTLP wire calls, each taking the bytes of one ExportTraceServiceRequest: OTLP/HTTP
  * (`POST .../v1/traces`, `application/x-protobuf`, over node:http(s) with a keep-alive agent) and
- * OTLP/gRPC (`TraceService/Export` through @grpc/grpc-js, with pass-through serializers). Failures
- * are classified by ./errors.ts; the queue above retries.
+ * OTLP/gRPC (`TraceService/Export` through @grpc/grpc-js, an optional peer dependency loaded only
+ * here, with pass-through serializers). Both go through the environment's proxy (../proxy.ts).
+ * Failures are classified by ./errors.ts; the queue above retries.
  */
 import http from "node:http";
 import https from "node:https";
 import { grpcStatusError, httpStatusError } from "./errors.js";
 import { untraced } from "../untraced.js";
+import { agentFor, grpcProxyOptions, proxyRefusal } from "../proxy.js";
 
 /** One OTLP export call. */
 export interface Sender {
@@ -23,12 +25,12 @@ const MAX_ERROR_BODY = 4096;
 /** Bytes of a success answer read (an ExportTraceServiceResponse is a few bytes). */
 const MAX_RESPONSE_BODY = 64 * 1024;
 
-/** OTLP/HTTP with protobuf bodies to `url`. */
+/** OTLP/HTTP with protobuf bodies to `url`. Throws when the environment's proxy for it is unusable. */
 export function httpSender(url: string, headers: Readonly<Record<string, string>>, timeoutMs: number): Sender {
   const target = new URL(url);
   const client = target.protocol === "https:" ? https : http;
   // Delivery has at most two batches in flight.
-  const agent = new client.Agent({ keepAlive: true, maxSockets: 2 });
+  const agent = agentFor(target, { keepAlive: true, maxSockets: 2 });
   return {
     export(body) {
       return untraced(() => new Promise<Uint8Array>((resolve, reject) => {
@@ -46,6 +48,12 @@ export function httpSender(url: string, headers: Readonly<Record<string, string>
           headers: { "user-agent": USER_AGENT, ...headers, "content-type": "application/x-protobuf", "content-length": String(body.byteLength) },
         }, (res) => {
           const status = res.statusCode ?? 0;
+          const refused = refusal(status);
+          if (refused) {
+            res.resume();
+            done(Object.assign(refused, { message: `OTLP/HTTP export: ${refused.message}` }));
+            return;
+          }
           const ok = status >= 200 && status < 300;
           const limit = ok ? MAX_RESPONSE_BODY : MAX_ERROR_BODY;
           const chunks: Buffer[] = [];
@@ -63,6 +71,7 @@ export function httpSender(url: string, headers: Readonly<Record<string, string>
             else done(httpStatusError(status, text.toString("utf8"), res.headers["retry-after"]));
           });
         });
+        const refusal = proxyRefusal(req, agent);
         const timer = setTimeout(() => req.destroy(new Error(`OTLP/HTTP export timed out after ${timeoutMs} ms`)), timeoutMs);
         timer.unref();
         req.on("error", (err) => done(err));
@@ -103,16 +112,32 @@ interface GrpcError {
 const EXPORT_METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 const passThrough = (b: Buffer): Buffer => b;
 
-/** OTLP/gRPC to the host:port of `url` (TLS when it is `https:`). */
+const GRPC = "@grpc/grpc-js";
+
+/** grpc-js, or an error naming the package to install (the client warns once and retries). */
+async function loadGrpc(): Promise<GrpcModule> {
+  try {
+    return (await import(GRPC)) as GrpcModule;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
+      throw new Error(`OTLP over gRPC needs the optional package ${GRPC}: npm install ${GRPC}`);
+    }
+    throw err;
+  }
+}
+
+/** OTLP/gRPC to the host:port of `url` (TLS when it is `https:`), through the environment's proxy for it. */
 export async function grpcSender(url: string, headers: Readonly<Record<string, string>>, timeoutMs: number): Promise<Sender> {
-  const grpc = (await import("@grpc/grpc-js")) as unknown as GrpcModule;
+  const grpc = await loadGrpc();
   const target = new URL(url);
   const secure = target.protocol === "https:";
   const port = target.port || (secure ? "443" : "80");
   // URL.hostname keeps an IPv6 address in brackets, as a gRPC target wants it.
-  const client = untraced(() => new grpc.Client(`${target.hostname}:${port}`,
+  const { address, options } = grpcProxyOptions(target, port);
+  const client = untraced(() => new grpc.Client(address,
     secure ? grpc.credentials.createSsl() : grpc.credentials.createInsecure(),
-    { "grpc.primary_user_agent": USER_AGENT }));
+    { "grpc.primary_user_agent": USER_AGENT, ...options }));
   return {
     export(body) {
       const metadata = new grpc.Metadata();
