@@ -48,6 +48,8 @@ const calls: ProxyCall[] = [];
 /** Refuse this many calls (CONNECT or forwarded) with `refuseStatus`, then let them through. */
 let refuseNext = 0;
 let refuseStatus = 407;
+/** Open tunnels (the http server no longer tracks a socket once CONNECT takes it). */
+const tunnels = new Set<net.Socket>();
 
 const account = () => ({
   type: "service_account",
@@ -134,12 +136,18 @@ before(async () => {
     });
     upstream.on("error", () => client.destroy());
     client.on("error", () => upstream.destroy());
+    for (const socket of [client, upstream]) {
+      tunnels.add(socket);
+      socket.once("close", () => tunnels.delete(socket));
+    }
   });
   await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
   proxyURL = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
 });
 
 after(async () => {
+  if (process.env.I19DBG) for (const socket of tunnels) console.error("OPEN", socket.remotePort, socket.localPort, socket.readyState);
+  for (const socket of tunnels) socket.destroy();
   for (const s of [proxy, secure, plain]) {
     s.closeAllConnections();
     await new Promise((r) => s.close(r));
