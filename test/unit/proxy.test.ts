@@ -18,7 +18,7 @@ import { APIToolkit, type APIToolkitOptions } from "../../src/index.js";
 import { isPermanentError } from "../../src/delivery/transport.js";
 import { createPubSubTransport } from "../../src/transport/pubsub/pubsub.js";
 import { fetchClientMetadata } from "../../src/transport/pubsub/bootstrap.js";
-import { proxyFor } from "../../src/transport/proxy.js";
+import { grpcProxyOptions, proxyFor } from "../../src/transport/proxy.js";
 import type { ClientMetadata } from "../../src/wire/types.js";
 import { startExpress5 } from "../helpers/conformance-apps.js";
 import { startOtlpReceiver, type OtlpReceiver } from "../helpers/otlp-receiver.js";
@@ -457,4 +457,20 @@ describe("which proxy a call takes (proxy-from-env's reading of the environment)
       await withEnv(env, async () => assert.equal(proxyFor(new URL(target))?.href, expected));
     });
   }
+});
+
+test("gRPC channel options: the proxy's address dialled, the collector as CONNECT target and authority, credentials decoded; an https:// proxy refused", async () => {
+  await withEnv({ HTTPS_PROXY: "http://ops%40corp:s%3Acret@proxy.corp:3128" }, async () => {
+    assert.deepEqual(grpcProxyOptions(new URL("https://collector.example.com:4317"), "4317"), {
+      address: "proxy.corp:3128",
+      options: { "grpc.enable_http_proxy": 0, "grpc.http_connect_target": "dns:collector.example.com:4317", "grpc.default_authority": "collector.example.com:4317", "grpc.http_connect_creds": "ops@corp:s:cret" },
+    });
+    assert.deepEqual(grpcProxyOptions(new URL("http://collector.example.com:4317"), "4317"), { address: "collector.example.com:4317", options: { "grpc.enable_http_proxy": 0 } }, "HTTPS_PROXY is not for http://");
+  });
+  await withEnv({ HTTPS_PROXY: "https://user:pw@proxy.corp:3129" }, async () => {
+    assert.throws(() => grpcProxyOptions(new URL("https://collector.example.com"), "443"), (err: Error) => {
+      assert.equal(err.message, "OTLP over gRPC reaches a proxy over plain HTTP only (grpc-js): https://proxy.corp:3129 is not http://");
+      return true;
+    });
+  });
 });
