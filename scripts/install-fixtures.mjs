@@ -1,6 +1,6 @@
-// `npm install` (through the "prepare" script) also installs the test fixtures that pin another
-// major of a framework whose packages import each other by name (NestJS 10, ...), each into its
-// own node_modules. Skipped when the fixtures are absent (e.g. in a packed tarball).
+// `npm run fixtures` (after `npm install`/`npm ci`; .ci/run runs it) installs the test fixtures that
+// pin another major of a framework whose packages import each other by name (NestJS 10, ...), each
+// into its own node_modules. Not a "prepare" script: installing the packed SDK must run no script.
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";

@@ -27,7 +27,7 @@ const nest11: NestPackages = { common: common11, core: core11, express: express1
 const FIXTURE = new URL("./fixtures/nest10/", import.meta.url);
 function loadNest10(): NestPackages {
   if (!existsSync(new URL("node_modules/@nestjs/core/package.json", FIXTURE))) {
-    throw new Error("NestJS 10 fixture not installed: run `npm install --prefix test/fixtures/nest10 --no-audit --no-fund`");
+    throw new Error("NestJS 10 fixture not installed: run `npm run fixtures` (or `npm install --prefix test/fixtures/nest10 --no-audit --no-fund`)");
   }
   const req = createRequire(new URL("package.json", FIXTURE));
   const version = (req("@nestjs/core/package.json") as { version: string }).version;

@@ -41,7 +41,7 @@ interface NextVersion {
 function fixture(name: string, extra: Omit<NextVersion, "name" | "modules" | "skip">): NextVersion {
   const modules = path.join(root, `test/fixtures/${name}/node_modules`);
   const installed = existsSync(path.join(modules, "next/package.json"));
-  const hint = `not installed: npm install --prefix test/fixtures/${name} --no-audit --no-fund (npm install runs it through the prepare script)`;
+  const hint = `not installed: npm install --prefix test/fixtures/${name} --no-audit --no-fund (or npm run fixtures, which installs every fixture)`;
   // In CI a missing fixture is a failure, never a silent skip.
   if (!installed && process.env.CI) throw new Error(`Next.js fixture ${name} ${hint}`);
   const skip = installed ? undefined : hint;

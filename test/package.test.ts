@@ -1,10 +1,11 @@
 // The package as users get it: `npm pack`, install the tarball into a scratch app next to Express 4
 // and Express 5, import it from ESM and CommonJS (with types), and publish through it to the emulator.
+// Its footprint: the exact packages it brings, their size, and that no install script runs.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, execFile } from "node:child_process";
+import { execFileSync, execFile, spawnSync } from "node:child_process";
 import { promisify } from "node:util";
-import { mkdtempSync, writeFileSync, readdirSync, rmSync, existsSync, readFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync, readdirSync, rmSync, existsSync, readFileSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createTestTopic, type TestTopic } from "./helpers/pubsub.js";
@@ -15,6 +16,7 @@ const root = path.resolve(import.meta.dirname, "..");
 let dir: string;
 let topic: TestTopic;
 let meta: MetadataServer;
+let installOutput = "";
 
 const SUBPATHS = [".", "./express", "./fastify", "./koa", "./hono", "./nest", "./next", "./adonis", "./http", "./axios", "./viewer"];
 
@@ -26,10 +28,13 @@ before(async () => {
   const out = execFileSync("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", dir], { cwd: root, encoding: "utf8" });
   const tarball = path.join(dir, JSON.parse(out)[0].filename);
   writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "scratch", private: true, version: "1.0.0" }));
-  execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", tarball, "express4@npm:express@^4", "express5@npm:express@^5"], {
+  // --foreground-scripts: any install script that runs prints its "> name@version script" line here.
+  const install = spawnSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--foreground-scripts", "--loglevel=warn", tarball, "express4@npm:express@^4", "express5@npm:express@^5"], {
     cwd: dir,
-    stdio: "ignore",
+    encoding: "utf8",
   });
+  installOutput = `${install.stdout}${install.stderr}`;
+  assert.equal(install.status, 0, `npm install of the tarball failed:\n${installOutput}`);
   topic = await createTestTopic("pack");
   meta = await startMetadataServer(topic.topicId, { delayMs: 300 });
 });
@@ -54,6 +59,78 @@ test("the tarball holds dist only, with ESM, CJS and types for every subpath", (
       }
     }
   }
+});
+
+/** What installing the SDK brings: the packages of its subtree in `npm ls` (name@version), deduped ones included. */
+function sdkTree(): Map<string, string> {
+  const ls = JSON.parse(execFileSync("npm", ["ls", "--all", "--json"], { cwd: dir, encoding: "utf8" })) as { dependencies: Record<string, Tree> };
+  interface Tree { version?: string; dependencies?: Record<string, Tree> }
+  const found = new Map<string, string>();
+  const walk = (name: string, t: Tree): void => {
+    if (t.version !== undefined) found.set(name, t.version);
+    for (const [n, sub] of Object.entries(t.dependencies ?? {})) walk(n, sub);
+  };
+  walk("apitoolkit-node", ls.dependencies["apitoolkit-node"]!);
+  return found;
+}
+
+/** Bytes on disk of a folder (files' sizes). */
+function bytesOf(folder: string): number {
+  let total = 0;
+  for (const entry of readdirSync(folder, { withFileTypes: true })) {
+    const p = path.join(folder, entry.name);
+    if (entry.isDirectory()) total += bytesOf(p);
+    else if (entry.isFile()) total += statSync(p).size;
+  }
+  return total;
+}
+
+/** Every package installed under the scratch app (hoisted or nested), with its folder and scripts. */
+function installed(under = path.join(dir, "node_modules")): Array<{ name: string; version: string; dir: string; scripts: Record<string, string> }> {
+  const out: ReturnType<typeof installed> = [];
+  if (!existsSync(under)) return out;
+  for (const entry of readdirSync(under)) {
+    if (entry.startsWith(".")) continue;
+    const dirs = entry.startsWith("@") ? readdirSync(path.join(under, entry)).map((e) => path.join(under, entry, e)) : [path.join(under, entry)];
+    for (const d of dirs) {
+      const manifest = path.join(d, "package.json");
+      if (!existsSync(manifest)) continue;
+      const { name, version, scripts } = JSON.parse(readFileSync(manifest, "utf8")) as { name: string; version: string; scripts?: Record<string, string> };
+      out.push({ name, version, dir: d, scripts: scripts ?? {} }, ...installed(path.join(d, "node_modules")));
+    }
+  }
+  return out;
+}
+
+test("footprint: the SDK brings json-p3 and the proxy libraries only (no gRPC, protobufjs or @types), under 5 MB, and runs no install script", () => {
+  const tree = sdkTree();
+  assert.deepEqual([...tree.keys()].sort(), ["agent-base", "apitoolkit-node", "debug", "http-proxy-agent", "https-proxy-agent", "json-p3", "ms", "proxy-from-env"],
+    `npm ls apitoolkit-node: ${JSON.stringify(Object.fromEntries(tree))}`);
+  const all = installed();
+  for (const absent of ["@grpc/grpc-js", "protobufjs", "@types/node", "@opentelemetry/otlp-transformer"]) {
+    assert.deepEqual(all.filter((p) => p.name === absent).map((p) => p.dir), [], `${absent} is not installed`);
+  }
+  let bytes = 0;
+  const LIFECYCLE = ["preinstall", "install", "postinstall", "prepare"];
+  for (const [name, version] of tree) {
+    const copy = all.find((p) => p.name === name && p.version === version);
+    assert.ok(copy, `${name}@${version} is on disk`);
+    bytes += bytesOf(copy.dir);
+    // No lifecycle script of the SDK or of what it brings runs on the user's install (nor is there one to approve).
+    assert.deepEqual(LIFECYCLE.filter((k) => k in copy.scripts), [], `${name}@${version} has no install script`);
+  }
+  console.log(`# footprint: ${tree.size} packages, ${(bytes / 1e6).toFixed(2)} MB (${[...tree].map(([n, v]) => `${n}@${v}`).join(", ")})`);
+  assert.ok(bytes < 5_000_000, `${bytes} bytes installed`);
+  assert.doesNotMatch(installOutput, /^> .*(preinstall|install|postinstall|prepare)$/m, `no script ran:\n${installOutput}`);
+  assert.doesNotMatch(installOutput, /install-scripts/, `npm names no install script to approve:\n${installOutput}`);
+});
+
+test("OTLP over gRPC without @grpc/grpc-js (an optional peer): the exporter is not created and the error names the package to install", async () => {
+  const senders = path.join(dir, "node_modules/apitoolkit-node/dist/esm/transport/otlp/senders.js");
+  const result = await runScratch("grpc.mjs", `const { grpcSender } = await import(${JSON.stringify(senders)});
+try { await grpcSender("http://127.0.0.1:4317", {}, 1000); console.log(JSON.stringify({ created: true })); }
+catch (e) { console.log(JSON.stringify({ created: false, message: e.message })); }`, {}) as { created: boolean; message?: string };
+  assert.deepEqual(result, { created: false, message: "OTLP over gRPC needs the optional package @grpc/grpc-js: npm install @grpc/grpc-js" });
 });
 
 // Asynchronous on purpose: the client_metadata stand-in lives in this process and must keep answering.

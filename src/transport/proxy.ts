@@ -1,113 +1,120 @@
 /**
- * Egress proxies for the SDK's own HTTPS calls (the Pub/Sub REST publisher): the standard
- * `HTTPS_PROXY` / `https_proxy` and `NO_PROXY` / `no_proxy` variables, as curl and Google's client
- * libraries read them, and an https.Agent that opens each connection as a CONNECT tunnel through
- * the proxy, then TLS to the real host inside it (the proxy sees only the host name and port).
+ * Egress proxies for every call the SDK makes (client_metadata, Pub/Sub, OTLP over HTTP and gRPC),
+ * read from the environment as curl and `proxy-from-env` read it: `https_proxy`/`HTTPS_PROXY` for
+ * an https:// target, `http_proxy`/`HTTP_PROXY` for http://, `all_proxy`/`ALL_PROXY` for either
+ * (lower case first), unless `no_proxy`/`NO_PROXY` exempts the host. The tunnelling itself is
+ * `https-proxy-agent` (CONNECT, then TLS to the host inside the tunnel: the proxy sees the host
+ * name and port only) and `http-proxy-agent` (plain http:// targets, forwarded as absolute URLs).
+ * gRPC opens its own CONNECT tunnel (grpc-js), to the proxy chosen here (`grpcProxyOptions`).
  */
 import http from "node:http";
 import https from "node:https";
+import net from "node:net";
 import tls from "node:tls";
-import type { Duplex } from "node:stream";
-
-/** `HOST:PORT` of a URL, the port made explicit. */
-function hostPort(url: URL): { host: string; port: number } {
-  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
-  const port = url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
-  return { host, port };
-}
-
-/** Whether `NO_PROXY` exempts `host:port`: `*`, a host, `.domain` or `domain` (and its subdomains), each with an optional `:port`. */
-export function exempt(host: string, port: number, noProxy: string | undefined): boolean {
-  if (!noProxy) return false;
-  const h = host.toLowerCase();
-  for (const raw of noProxy.split(/[\s,]+/)) {
-    let entry = raw.trim().toLowerCase();
-    if (entry === "") continue;
-    if (entry === "*") return true;
-    const colon = entry.lastIndexOf(":");
-    if (colon > 0 && /^\d+$/.test(entry.slice(colon + 1)) && !entry.includes("]", colon)) {
-      if (Number(entry.slice(colon + 1)) !== port) continue;
-      entry = entry.slice(0, colon);
-    }
-    entry = entry.replace(/^\*?\./, "").replace(/^\[(.*)\]$/, "$1");
-    if (h === entry || h.endsWith(`.${entry}`)) return true;
-  }
-  return false;
-}
-
-/**
- * The proxy an HTTPS call to `target` goes through, from `env`: `HTTPS_PROXY` (or `https_proxy`)
- * unless `NO_PROXY` (or `no_proxy`) exempts the host. A value without a scheme is taken as
- * `http://`. Undefined: connect directly. Throws on a value that is not a URL.
- */
-export function proxyFor(target: URL, env: NodeJS.ProcessEnv): URL | undefined {
-  if (target.protocol !== "https:") return undefined;
-  const value = env.HTTPS_PROXY ?? env.https_proxy;
-  if (value === undefined || value.trim() === "") return undefined;
-  const { host, port } = hostPort(target);
-  if (exempt(host, port, env.NO_PROXY ?? env.no_proxy)) return undefined;
-  const proxy = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(value.trim()) ? value.trim() : `http://${value.trim()}`);
-  if (proxy.protocol !== "http:" && proxy.protocol !== "https:") throw new Error(`HTTPS_PROXY must be an http:// or https:// URL, not ${proxy.protocol}`);
-  return proxy;
-}
+import { getProxyForUrl } from "proxy-from-env";
+import { HttpsProxyAgent } from "https-proxy-agent";
+import { HttpProxyAgent } from "http-proxy-agent";
 
 /** The proxy with its credentials hidden, for messages. */
-function proxyLabel(proxy: URL): string {
+export function proxyLabel(proxy: URL): string {
   return `${proxy.protocol}//${proxy.host}`;
 }
 
-type Callback = (err: Error | null, socket?: Duplex) => void;
+/**
+ * The proxy a call to `target` goes through, from process.env; undefined: connect directly.
+ * A value without a scheme is taken as `http://` (as curl does). Throws, naming the variable's
+ * value without its credentials, when it is not an http:// or https:// URL.
+ */
+export function proxyFor(target: URL): URL | undefined {
+  const found = getProxyForUrl(target.href);
+  if (!found) return undefined;
+  // proxy-from-env gives a value without a scheme the target's; curl (and this SDK) take http://.
+  const scheme = target.protocol.slice(0, -1);
+  const given = [`${scheme}_proxy`, `${scheme.toUpperCase()}_PROXY`, "all_proxy", "ALL_PROXY"].some((k) => process.env[k] === found);
+  const value = given ? found : `http://${found.slice(found.indexOf("://") + 3)}`;
+  let proxy: URL;
+  try {
+    proxy = new URL(value);
+  } catch {
+    throw new Error(`the proxy for ${target.protocol}// calls (${value.replace(/\/\/[^@/]*@/, "//")}) is not a URL`);
+  }
+  if (proxy.protocol !== "http:" && proxy.protocol !== "https:") {
+    throw new Error(`the proxy for ${target.protocol}// calls must be an http:// or https:// URL, not ${proxy.protocol}//`);
+  }
+  return proxy;
+}
 
-/** An https.Agent whose connections are CONNECT tunnels through `proxy` (keep-alive and maxSockets as given). */
-class TunnelingAgent extends https.Agent {
-  constructor(
-    private readonly proxy: URL,
-    private readonly connectTimeoutMs: number,
-    options: https.AgentOptions,
-  ) {
-    super(options);
+/**
+ * The agent for calls to `target`: through the environment's proxy for it (CONNECT tunnel for
+ * https://, forwarding for http://), else a plain agent; `options` (keep-alive, maxSockets, ca)
+ * apply either way. Throws like proxyFor.
+ */
+export function agentFor(target: URL, options: https.AgentOptions): http.Agent {
+  const proxy = proxyFor(target);
+  const secure = target.protocol === "https:";
+  if (!proxy) return secure ? new https.Agent(options) : new http.Agent(options);
+  return secure ? new TunnelAgent(proxy, options) : new HttpProxyAgent(proxy, options);
+}
+
+/**
+ * https-proxy-agent, with the TLS to the target as an https.Agent would make it: the agent's own
+ * options (ca...) apply to it, not only to the proxy's TLS, and a target given by IP address is
+ * checked against that address (the library would check it against "localhost").
+ */
+type ConnectOpts = Parameters<HttpsProxyAgent<string>["connect"]>[1];
+
+class TunnelAgent extends HttpsProxyAgent<string> {
+  constructor(proxy: URL, private readonly tlsOptions: https.AgentOptions) {
+    super(proxy, tlsOptions);
   }
 
-  // Node's Agent takes the socket from the callback when createConnection returns nothing.
-  override createConnection(options: tls.ConnectionOptions & { host?: string; port?: number }, callback: Callback): undefined {
-    const target = `${options.host}:${options.port}`;
-    const { host, port } = hostPort(this.proxy);
-    const headers: Record<string, string> = { host: target };
-    if (this.proxy.username !== "") {
-      const user = `${decodeURIComponent(this.proxy.username)}:${decodeURIComponent(this.proxy.password)}`;
-      headers["proxy-authorization"] = `Basic ${Buffer.from(user).toString("base64")}`;
-    }
-    const client = this.proxy.protocol === "https:" ? https : http;
-    let done = false;
-    const finish = (err: Error | null, socket?: Duplex): void => {
-      if (done) return;
-      done = true;
-      callback(err, socket);
-    };
-    const req = client.request({ host, port, method: "CONNECT", path: target, headers, agent: false, servername: this.proxy.protocol === "https:" ? host : undefined });
-    req.setTimeout(this.connectTimeoutMs, () => req.destroy(new Error(`the proxy ${proxyLabel(this.proxy)} did not open a tunnel to ${target} within ${this.connectTimeoutMs} ms`)));
-    req.once("connect", (res, socket, head) => {
-      req.setTimeout(0);
-      if (res.statusCode !== 200) {
-        socket.destroy();
-        finish(new Error(`the proxy ${proxyLabel(this.proxy)} answered CONNECT ${target} with HTTP ${res.statusCode}`));
-        return;
-      }
-      if (head.length > 0) socket.unshift(head);
-      const secure = tls.connect({ ...options, socket, servername: options.servername ?? (options.host as string) });
-      finish(null, secure);
-    });
-    req.once("error", (err) => finish(err));
-    req.end();
-    return undefined;
+  override connect(req: http.ClientRequest, opts: ConnectOpts): ReturnType<HttpsProxyAgent<string>["connect"]> {
+    const host = opts.host;
+    const checked = typeof host === "string" && net.isIP(host) !== 0
+      ? { checkServerIdentity: (_name: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(host, cert) }
+      : {};
+    return super.connect(req, { ...this.tlsOptions, ...checked, ...opts } as ConnectOpts);
   }
 }
 
 /**
- * The agent for HTTPS calls to `target`: a tunneling one when `env` names a proxy for it, else a
- * plain https.Agent with `options`.
+ * Watches one request made with an agentFor agent. The returned function, given the answer's
+ * status, returns the error to report when that answer is the proxy's refusal rather than the
+ * server's (a CONNECT not answered 200; a forwarding proxy's 407), else undefined. A refusal is
+ * transient: the proxy may let the call through later.
  */
-export function httpsAgentFor(target: URL, env: NodeJS.ProcessEnv, connectTimeoutMs: number, options: https.AgentOptions): https.Agent {
-  const proxy = proxyFor(target, env);
-  return proxy ? new TunnelingAgent(proxy, connectTimeoutMs, options) : new https.Agent(options);
+export function proxyRefusal(req: http.ClientRequest, agent: http.Agent): (status: number) => Error | undefined {
+  let connectStatus: number | undefined;
+  req.once("proxyConnect", (res: { statusCode?: number }) => {
+    connectStatus = res.statusCode;
+  });
+  return (status) => {
+    let proxy: URL | undefined;
+    if (agent instanceof HttpsProxyAgent && connectStatus !== undefined && connectStatus !== 200) proxy = agent.proxy;
+    else if (agent instanceof HttpProxyAgent && status === 407) proxy = agent.proxy;
+    if (!proxy) return undefined;
+    return new Error(`the proxy ${proxyLabel(proxy)} refused the call (HTTP ${connectStatus ?? status})`);
+  };
+}
+
+/**
+ * grpc-js channel options for a channel to `target` (`https:` or `http:` host:port): with a proxy,
+ * the address to dial is the proxy's and grpc-js opens a CONNECT tunnel to the target through it
+ * (`grpc.http_connect_target`, credentials as `grpc.http_connect_creds`). grpc-js's own reading
+ * of the environment (`grpc_proxy`, lower case only, no `ALL_PROXY`) is turned off, so that gRPC
+ * follows the same rules as every other call. grpc-js speaks plain HTTP to a proxy: an https://
+ * proxy throws. Throws like proxyFor.
+ */
+export function grpcProxyOptions(target: URL, port: string): { address: string; options: Record<string, string | number> } {
+  const direct = `${target.hostname}:${port}`;
+  const options: Record<string, string | number> = { "grpc.enable_http_proxy": 0 };
+  const proxy = proxyFor(new URL(`${target.protocol}//${direct}`));
+  if (!proxy) return { address: direct, options };
+  if (proxy.protocol !== "http:") throw new Error(`OTLP over gRPC reaches a proxy over plain HTTP only (grpc-js): ${proxyLabel(proxy)} is not http://`);
+  options["grpc.http_connect_target"] = `dns:${direct}`;
+  options["grpc.default_authority"] = direct;
+  if (proxy.username !== "" || proxy.password !== "") {
+    options["grpc.http_connect_creds"] = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+  }
+  return { address: `${proxy.hostname}:${proxy.port || "80"}`, options };
 }

@@ -1,9 +1,10 @@
 /**
  * The two OTLP wire calls, each taking the bytes of one ExportTraceServiceRequest: OTLP/HTTP
  * (`POST .../v1/traces`, `application/x-protobuf`, over node:http(s) with a keep-alive agent) and
- * OTLP/gRPC (`TraceService/Export` through @grpc/grpc-js, with pass-through serializers), each
- * with the exporter's compression (gzip: HTTP `Content-Encoding: gzip`, gRPC message compression),
- * timeout and TLS material. Failures are classified by ./errors.ts; the queue above retries.
+ * OTLP/gRPC (`TraceService/Export` through @grpc/grpc-js, an optional peer dependency loaded only
+ * here, with pass-through serializers), each with the exporter's compression (gzip: HTTP
+ * `Content-Encoding: gzip`, gRPC message compression), timeout and TLS material, and each through
+ * the environment's proxy (../proxy.ts). Failures are classified by ./errors.ts; the queue above retries.
  */
 import http from "node:http";
 import https from "node:https";
@@ -12,6 +13,7 @@ import { promisify } from "node:util";
 import type { ResolvedOtlp } from "./options.js";
 import { grpcStatusError, httpStatusError } from "./errors.js";
 import { untraced } from "../untraced.js";
+import { agentFor, grpcProxyOptions, proxyRefusal } from "../proxy.js";
 
 /** One OTLP export call. */
 export interface Sender {
@@ -32,13 +34,13 @@ export type SenderOptions = Pick<ResolvedOtlp, "url" | "headers" | "timeoutMs" |
 
 const gzipAsync = promisify(gzip);
 
-/** OTLP/HTTP with protobuf bodies to `url`. */
+/** OTLP/HTTP with protobuf bodies to `url`. Throws when the environment's proxy for it is unusable. */
 export function httpSender(o: SenderOptions): Sender {
   const { headers, timeoutMs } = o;
   const target = new URL(o.url);
   const client = target.protocol === "https:" ? https : http;
   // Delivery has at most two batches in flight.
-  const agent = new client.Agent({ keepAlive: true, maxSockets: 2, ...o.tls });
+  const agent = agentFor(target, { keepAlive: true, maxSockets: 2, ...o.tls });
   const gzipped = o.compression === "gzip";
   return {
     async export(request) {
@@ -62,6 +64,12 @@ export function httpSender(o: SenderOptions): Sender {
           },
         }, (res) => {
           const status = res.statusCode ?? 0;
+          const refused = refusal(status);
+          if (refused) {
+            res.resume();
+            done(Object.assign(refused, { message: `OTLP/HTTP export: ${refused.message}` }));
+            return;
+          }
           const ok = status >= 200 && status < 300;
           const limit = ok ? MAX_RESPONSE_BODY : MAX_ERROR_BODY;
           const chunks: Buffer[] = [];
@@ -79,6 +87,7 @@ export function httpSender(o: SenderOptions): Sender {
             else done(httpStatusError(status, text.toString("utf8"), res.headers["retry-after"]));
           });
         });
+        const refusal = proxyRefusal(req, agent);
         const timer = setTimeout(() => req.destroy(new Error(`OTLP/HTTP export timed out after ${timeoutMs} ms`)), timeoutMs);
         timer.unref();
         req.on("error", (err) => done(err));
@@ -122,18 +131,34 @@ const passThrough = (b: Buffer): Buffer => b;
 /** grpc-js's compression algorithm numbers (`grpc.default_compression_algorithm`). */
 const GRPC_GZIP = 2;
 
-/** OTLP/gRPC to the host:port of `url` (TLS when it is `https:`). */
+const GRPC = "@grpc/grpc-js";
+
+/** grpc-js, or an error naming the package to install (the client warns once and retries). */
+async function loadGrpc(): Promise<GrpcModule> {
+  try {
+    return (await import(GRPC)) as GrpcModule;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
+      throw new Error(`OTLP over gRPC needs the optional package ${GRPC}: npm install ${GRPC}`);
+    }
+    throw err;
+  }
+}
+
+/** OTLP/gRPC to the host:port of `url` (TLS when it is `https:`), through the environment's proxy for it. */
 export async function grpcSender(o: SenderOptions): Promise<Sender> {
   const { headers, timeoutMs } = o;
-  const grpc = (await import("@grpc/grpc-js")) as unknown as GrpcModule;
+  const grpc = await loadGrpc();
   const target = new URL(o.url);
   const secure = target.protocol === "https:";
   const port = target.port || (secure ? "443" : "80");
   // URL.hostname keeps an IPv6 address in brackets, as a gRPC target wants it.
-  const client = untraced(() => new grpc.Client(`${target.hostname}:${port}`,
+  const { address, options } = grpcProxyOptions(target, port);
+  const client = untraced(() => new grpc.Client(address,
     secure ? grpc.credentials.createSsl(o.tls.ca ?? null, o.tls.key ?? null, o.tls.cert ?? null) : grpc.credentials.createInsecure(),
     // Every call of this channel compresses its message (grpc-js falls back to none if the server says it cannot).
-    { "grpc.primary_user_agent": USER_AGENT, ...(o.compression === "gzip" ? { "grpc.default_compression_algorithm": GRPC_GZIP } : {}) }));
+    { "grpc.primary_user_agent": USER_AGENT, ...options, ...(o.compression === "gzip" ? { "grpc.default_compression_algorithm": GRPC_GZIP } : {}) }));
   return {
     export(body) {
       const metadata = new grpc.Metadata();

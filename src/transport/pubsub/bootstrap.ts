@@ -1,5 +1,14 @@
-import { runSuppressed } from "../../capture/context.js";
+/**
+ * The client_metadata bootstrap: `GET {rootURL}/api/client_metadata` with the API key, answered
+ * with the project, the Pub/Sub topic and the service account that publishes to it.
+ */
+import http from "node:http";
+import https from "node:https";
 import type { ClientMetadata } from "../../wire/types.js";
+import { untraced } from "../untraced.js";
+import { agentFor, proxyRefusal } from "../proxy.js";
+
+const USER_AGENT = "apitoolkit-node (client_metadata)";
 
 export type BootstrapResult =
   | { kind: "ok"; metadata: ClientMetadata }
@@ -34,38 +43,65 @@ function parseMetadata(body: unknown): ClientMetadata | string {
   };
 }
 
+/** Bytes of a client_metadata answer read at most (a service account key is a few KB). */
+const MAX_BODY = 1024 * 1024;
+
+/** One GET through the environment's proxy for `url`: the status and, for a 200, the body. */
+function get(url: URL, apiKey: string, timeoutMs: number): Promise<{ status: number; body?: string; refused?: Error }> {
+  const agent = agentFor(url, {});
+  const client = url.protocol === "https:" ? https : http;
+  return new Promise<{ status: number; body?: string; refused?: Error }>((resolve, reject) => {
+    const req = client.request(url, { agent, headers: { authorization: `Bearer ${apiKey}`, accept: "application/json", "user-agent": USER_AGENT } }, (res) => {
+      const status = res.statusCode ?? 0;
+      const refused = refusal(status);
+      if (refused || status !== 200) {
+        res.resume();
+        resolve({ status, refused });
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on("data", (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_BODY) req.destroy(new Error(`the answer is larger than ${MAX_BODY} bytes`));
+        else chunks.push(c);
+      });
+      res.on("error", reject);
+      res.on("end", () => resolve({ status, body: Buffer.concat(chunks).toString("utf8") }));
+    });
+    const refusal = proxyRefusal(req, agent);
+    const timer = setTimeout(() => req.destroy(Object.assign(new Error(`timed out after ${timeoutMs} ms`), { code: "TIMEOUT" })), timeoutMs);
+    timer.unref();
+    req.on("error", reject);
+    req.on("close", () => {
+      clearTimeout(timer);
+      agent.destroy();
+    });
+    req.end();
+  });
+}
+
 /**
- * One attempt at `GET {rootURL}/api/client_metadata`, bounded by timeoutMs. Never throws: 401/403
- * is `unauthorized`, a 200 with an unusable body `bad_response`, anything else that fails `retry`.
+ * One attempt at `GET {rootURL}/api/client_metadata`, bounded by timeoutMs, through the
+ * environment's proxy (../proxy.ts). Never throws: 401/403 (from the server, not a refusing
+ * proxy) is `unauthorized`, a 200 with an unusable body `bad_response`, anything else `retry`.
  */
 export async function fetchClientMetadata(rootURL: string, apiKey: string, timeoutMs: number): Promise<BootstrapResult> {
   try {
-    const res = await runSuppressed(() =>
-      fetch(`${rootURL}/api/client_metadata`, {
-        headers: { authorization: `Bearer ${apiKey}`, accept: "application/json" },
-        signal: AbortSignal.timeout(timeoutMs),
-      }),
-    );
-    if (res.status === 401 || res.status === 403) {
-      await res.body?.cancel().catch(() => undefined);
-      return { kind: "unauthorized", status: res.status };
-    }
-    if (!res.ok) {
-      await res.body?.cancel().catch(() => undefined);
-      return { kind: "retry", reason: `HTTP ${res.status}` };
-    }
-    const text = await res.text(); // a failure while reading is a network error: retried below
+    const res = await untraced(() => get(new URL(`${rootURL}/api/client_metadata`), apiKey, timeoutMs));
+    if (res.refused) return { kind: "retry", reason: res.refused.message };
+    if (res.status === 401 || res.status === 403) return { kind: "unauthorized", status: res.status };
+    if (res.status !== 200) return { kind: "retry", reason: `HTTP ${res.status}` };
     let body: unknown;
     try {
-      body = JSON.parse(text);
+      body = JSON.parse(res.body ?? "");
     } catch {
       return { kind: "bad_response", reason: "the body is not JSON" };
     }
     const metadata = parseMetadata(body);
     return typeof metadata === "string" ? { kind: "bad_response", reason: metadata } : { kind: "ok", metadata };
   } catch (err) {
-    const e = err as { name?: string; message?: string; cause?: { code?: string } };
-    const why = e.name === "TimeoutError" ? `timed out after ${timeoutMs} ms` : e.cause?.code ?? e.message ?? String(err);
-    return { kind: "retry", reason: why };
+    const e = err as { code?: string; message?: string };
+    return { kind: "retry", reason: e.code && e.code !== "TIMEOUT" ? e.code : e.message ?? String(err) };
   }
 }

@@ -6,15 +6,15 @@
  * (./errors.ts). No Google client library: it cost the host app ~100 MB of RSS and CPU of its own.
  *
  * `PUBSUB_EMULATOR_HOST` is honoured as the Google client honours it: plain HTTP to that host:port,
- * no Authorization. `HTTPS_PROXY` (and `NO_PROXY`) too: the HTTPS connection is a CONNECT tunnel
- * through the proxy (../proxy.ts).
+ * no Authorization. The proxy variables too (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`): the HTTPS
+ * connection is a CONNECT tunnel through the proxy (../proxy.ts).
  */
 import http from "node:http";
 import https from "node:https";
 import type { ClientMetadata } from "../../wire/types.js";
 import type { Transport } from "../../delivery/transport.js";
 import { untraced } from "../untraced.js";
-import { httpsAgentFor } from "../proxy.js";
+import { agentFor, proxyRefusal } from "../proxy.js";
 import { serviceAccountAuthorizer, type Authorizer } from "./auth.js";
 import { encodePublishBodies, fittingCount } from "./encode.js";
 import { publishStatusError, publishTimeoutError } from "./errors.js";
@@ -30,8 +30,6 @@ export interface PubSubTransportInternals {
   endpoint?: string;
   /** The clock the JWT is stamped with (milliseconds). */
   now?: () => number;
-  /** Where HTTPS_PROXY and NO_PROXY are read (default process.env). */
-  env?: NodeJS.ProcessEnv;
   /** Certificates to trust for `endpoint` (a test's own). */
   ca?: string;
 }
@@ -51,13 +49,13 @@ export function createPubSubTransport(metadata: ClientMetadata, publishTimeoutMs
   const url = new URL(`${base}/v1/projects/${encodeURIComponent(metadata.pubsub_project_id)}/topics/${encodeURIComponent(metadata.topic_id)}:publish`);
   const authorize: Authorizer | undefined = emulator ? undefined : serviceAccountAuthorizer(metadata.pubsub_push_service_account, internals.now);
   const client = url.protocol === "https:" ? https : http;
-  // Delivery has at most two batches in flight. HTTPS goes through HTTPS_PROXY when the environment
+  // Delivery has at most two batches in flight. HTTPS goes through the environment's proxy when it
   // names one (NO_PROXY honoured); the emulator's plain HTTP never does, as with Google's clients.
   let agent: http.Agent;
   let unusableProxy: Error | undefined;
   const agentOptions = { keepAlive: true, maxSockets: 2, ...(internals.ca !== undefined ? { ca: internals.ca } : {}) };
   try {
-    agent = url.protocol === "https:" ? httpsAgentFor(url, internals.env ?? process.env, publishTimeoutMs, agentOptions) : new http.Agent(agentOptions);
+    agent = url.protocol === "https:" ? agentFor(url, agentOptions) : new http.Agent(agentOptions);
   } catch (err) {
     agent = new https.Agent(agentOptions);
     unusableProxy = Object.assign(new Error(`Pub/Sub publish: ${(err as Error).message}`), { permanent: true });
@@ -78,6 +76,12 @@ export function createPubSubTransport(metadata: ClientMetadata, publishTimeoutMs
       if (authorization) headers.authorization = authorization;
       const req = client.request(url, { method: "POST", agent, headers }, (res) => {
         const status = res.statusCode ?? 0;
+        const refused = refusal(status);
+        if (refused) {
+          res.resume();
+          done(Object.assign(refused, { message: `Pub/Sub publish: ${refused.message}` }));
+          return;
+        }
         const ok = status >= 200 && status < 300;
         const chunks: Buffer[] = [];
         let kept = 0;
@@ -91,6 +95,7 @@ export function createPubSubTransport(metadata: ClientMetadata, publishTimeoutMs
         res.on("close", () => done(new Error(`Pub/Sub publish: the connection closed before the answer (HTTP ${status}) ended`)));
         res.on("end", () => done(ok ? undefined : publishStatusError(status, Buffer.concat(chunks).toString("utf8"), res.headers["retry-after"])));
       });
+      const refusal = proxyRefusal(req, agent);
       // A deadline for the whole call, not only an idle socket.
       const timer = setTimeout(() => req.destroy(publishTimeoutError(publishTimeoutMs)), publishTimeoutMs);
       timer.unref();
