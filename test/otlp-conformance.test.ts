@@ -81,7 +81,7 @@ describe("conformance over OTLP: the same service on every HTTP integration", { 
         for (const s of spans) {
           assert.equal(s.name, "monoscope.http");
           assert.equal(s.kind, 2);
-          assert.equal(s.attributes["apitoolkit.sdk_type"], sdkType);
+          assert.equal(s.attributes["monoscope.sdk_type"], sdkType);
           assert.equal(s.resource["at-project-key"], "conformance-key");
         }
 
@@ -109,9 +109,11 @@ describe("conformance over OTLP: the same service on every HTTP integration", { 
         const boom = spanFor(spans, "/boom");
         assert.equal(boom.attributes["http.response.status_code"], 500);
         assert.equal(boom.status.code, 2);
-        assert.equal(boom.events.filter((e) => e.name === "exception").length, 1);
+        assert.equal(boom.events.filter((e) => e.name === "exception").length, 2, "the error, then its root cause");
         assert.equal(boom.events[0]!.attributes["exception.message"], "payment provider unreachable");
-        assert.equal((JSON.parse(String(boom.attributes["apitoolkit.errors"])) as Array<{ root_error_type: string }>)[0]!.root_error_type, "TypeError");
+        assert.equal(boom.events[1]!.attributes["exception.type"], "TypeError");
+        assert.equal(boom.events[1]!.attributes["exception.message"], "ECONNREFUSED 10.0.0.7:443");
+        assert.equal((JSON.parse(String(boom.attributes["monoscope.errors"])) as Array<{ root_error_type: string }>)[0]!.root_error_type, "TypeError");
 
         const missing = spanFor(spans, "/no/such/route/99");
         assert.equal(missing.attributes["http.response.status_code"], 404);
