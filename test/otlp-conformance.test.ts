@@ -120,6 +120,28 @@ describe("conformance over OTLP: the same service on every HTTP integration", { 
         if (router) assert.equal(missing.attributes["http.route"], "");
         else assert.equal("http.route" in missing.attributes, false);
       });
+
+      test("identity set in the handler is on its own span, typed, under concurrency", async () => {
+        const ids = Array.from({ length: 8 }, (_, i) => `o${i}${"y".repeat(i % 3)}`);
+        const answers = await Promise.all(ids.map((id) => rawRequest(`${srv.url}/whoami/${id}`)));
+        assert.deepEqual(answers.map((a) => a.status), ids.map(() => 200));
+        await apitoolkit.flush(5000);
+        const spans = (await receiver.waitForSpans(5 + ids.length)).filter((s) => String(s.attributes["http.target"]).startsWith("/whoami/"));
+        assert.equal(spans.length, ids.length);
+        for (const s of spans) {
+          const id = String(s.attributes["http.target"]).slice("/whoami/".length);
+          assert.equal(s.attributes["user.id"], `u_${id}`);
+          assert.equal(s.attributes["user.email"], `${id}@example.com`);
+          assert.equal(s.attributes["user.full_name"], "Ann Lee");
+          assert.equal(s.attributes["tenant.id"], "t_7");
+          assert.equal(s.attributes["tenant.name"], "Acme");
+          assert.equal(s.attributes["session.id"], `s_${id}`);
+          assert.equal(s.attributes["plan"], "pro");
+          assert.equal(s.attributes["cart.items"], id.length, "a number stays a number (intValue)");
+          assert.equal(s.attributes["beta"], true, "a boolean stays a boolean");
+          assert.equal("monoscope.tags" in s.attributes, false, "no global tags; identity is not put in tags over OTLP");
+        }
+      });
     });
   }
 });
