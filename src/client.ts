@@ -99,6 +99,7 @@ export class APIToolkit {
       return;
     }
     this.#capturing = true;
+    if (cfg.delivery === "otlp" && cfg.otlp?.resourceError !== undefined) this.#warnOnce("W_RESOURCE_ATTRIBUTES_INVALID", cfg.otlp.resourceError);
     this.#stopOutsideCount = onErrorOutsideRequest((kind) => {
       if (kind === "identity") {
         this.#stats.identityOutsideRequest++;

@@ -12,6 +12,7 @@ import express from "express5";
 import { APIToolkit, setAttributes, setSession, setTenant, setUser, type APIToolkitOptions } from "../src/index.js";
 import { expressMiddleware, expressErrorHandler } from "../src/integrations/express/index.js";
 import { resolveServiceName, packageName } from "../src/config/service-name.js";
+import { parseResourceAttributes } from "../src/transport/otlp/resource.js";
 import { startFastify5 } from "./helpers/conformance-apps.js";
 import { startOtlpReceiver, type DecodedSpan, type OtlpReceiver } from "./helpers/otlp-receiver.js";
 import { listen, rawRequest, type Listening } from "./helpers/server.js";
@@ -240,6 +241,25 @@ describe("service.name and the resource", () => {
     const r3 = await resourceWith({ serviceName: "from-option" }, env);
     assert.equal(r3["service.name"], "from-option");
     assert.equal(r3["deployment.environment"], "prod eu");
+  });
+
+  test("OTEL_RESOURCE_ATTRIBUTES as the specification reads it: baggage-like list, values percent-decoded, discarded whole on an error", () => {
+    assert.deepEqual(parseResourceAttributes(" a = 1 ,b=x%2Cy%3Dz, ,c=%E2%9C%93,"), { attributes: { a: "1", b: "x,y=z", c: "\u2713" } });
+    assert.deepEqual(parseResourceAttributes(undefined), { attributes: {} });
+    assert.deepEqual(parseResourceAttributes("  "), { attributes: {} });
+    for (const bad of ["a=1,b", "a=1,=2", "a=%zz,b=2"]) {
+      const r = parseResourceAttributes(bad);
+      assert.deepEqual(r.attributes, {}, bad);
+      assert.match(r.error!, /OTEL_RESOURCE_ATTRIBUTES was ignored/, bad);
+    }
+  });
+
+  test("an invalid OTEL_RESOURCE_ATTRIBUTES is ignored whole and warned once; the app is unaffected", async () => {
+    const warnings: string[] = [];
+    const r = await resourceWith({ logger: { info() {}, error() {}, warn: (l) => void warnings.push(l) } }, { OTEL_RESOURCE_ATTRIBUTES: "team=core,broken" });
+    assert.equal(r["team"], undefined, "nothing of it is kept");
+    assert.equal(r["service.name"], "apitoolkit-node");
+    assert.equal(warnings.filter((w) => w.includes("W_RESOURCE_ATTRIBUTES_INVALID")).length, 1, warnings.join("\n"));
   });
 
   test("without option or environment: the app's package.json name, never unknown_service:node", async () => {

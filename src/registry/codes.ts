@@ -42,6 +42,7 @@ export const WARNINGS = {
   W_IDENTITY_OUTSIDE_REQUEST: "setUser, setTenant, setSession or setAttributes was called outside any request context; the call is only counted (identityOutsideRequest)",
   W_IGNORE_REQUEST_FAILED: "the ignoreRequest option threw; the request was captured as if the option were absent (the app is unaffected)",
   W_SAMPLE_FAILED: "the sample option threw; sampleRate decided instead (the app is unaffected)",
+  W_RESOURCE_ATTRIBUTES_INVALID: "OTEL_RESOURCE_ATTRIBUTES is not a valid key=value list; it was ignored whole, as the OpenTelemetry specification says",
   W_VIEWER_NOT_LOOPBACK: "the traffic viewer listens on an interface other than loopback (viewer.host): anyone who can reach it sees the captured traffic (redacted)",
 } as const;
 

@@ -4,6 +4,7 @@
  */
 import { APIToolkitConfigError } from "../../registry/codes.js";
 import { fail } from "../../config/validate.js";
+import { parseResourceAttributes } from "./resource.js";
 
 /** How spans travel: OTLP over HTTP with protobuf bodies, or OTLP over gRPC. */
 export type OtlpProtocol = "http/protobuf" | "grpc";
@@ -44,6 +45,8 @@ export interface ResolvedOtlp {
   spanName: string;
   /** Resource attributes from OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME (`service.name`). */
   resource: Readonly<Record<string, string>>;
+  /** Why OTEL_RESOURCE_ATTRIBUTES was discarded whole (./resource.ts), if it was. */
+  resourceError?: string;
   /** True when spans go to a collector the user chose (option or environment), not APIToolkit's:
    *  then an APIToolkit key is not needed to capture. */
   customEndpoint: boolean;
@@ -106,9 +109,9 @@ export function resolveOtlp(input: unknown, env: NodeJS.ProcessEnv): ResolvedOtl
   const spanName = o.spanName ?? DEFAULT_SPAN_NAME;
   if (typeof spanName !== "string" || spanName.trim() === "") fail("otlp.spanName must be a non-empty string");
 
-  const resource = keyValues(env.OTEL_RESOURCE_ATTRIBUTES);
+  const { attributes: resource, error: resourceError } = parseResourceAttributes(env.OTEL_RESOURCE_ATTRIBUTES);
   if (nonEmpty(env.OTEL_SERVICE_NAME)) resource["service.name"] = env.OTEL_SERVICE_NAME!.trim();
-  return { protocol, url, headers, spanName, resource, customEndpoint };
+  return { protocol, url, headers, spanName, resource, customEndpoint, ...(resourceError !== undefined ? { resourceError } : {}) };
 }
 
 function nonEmpty(v: string | undefined): boolean {
