@@ -145,6 +145,16 @@ describe("setUser, setTenant, setSession, setAttributes on a real app", () => {
 });
 
 describe("the new options are checked at construction", () => {
+  test("the issue's own example type-checks and constructs (tsc checks this file)", async () => {
+    const apitoolkit = new APIToolkit({
+      ignoreRequest: (req) => req.headers["user-agent"]?.startsWith("kube-probe") ?? false,
+      sample: ({ method, route, statusCode, durationMs, errors }) => (method === "GET" && route !== "" && errors.length > 0) || statusCode >= 400 || durationMs > 500 || undefined,
+      enabled: process.env.NODE_ENV !== "test",
+      logger: recordingLogger(),
+    });
+    await apitoolkit.close(100);
+  });
+
   test("wrong types fail with ERR_INVALID_OPTION naming the option", () => {
     const bad: Array<[Record<string, unknown>, RegExp]> = [
       [{ ignoreRequest: true }, /ignoreRequest must be a function/],

@@ -307,7 +307,7 @@ export function startNodeCapture<S>(
   // One capture per request, even with two adapters (e.g. Nest over Express) or two copies of the SDK.
   const marked = req as IncomingMessage & { [CAPTURED]?: true };
   if (marked[CAPTURED]) return undefined;
-  if (sink.ignoreRequest !== undefined && sink.ignoreRequest(req.method ?? "GET", rawUrl, req.headers)) return undefined;
+  if (sink.ignoreRequest !== undefined && sink.ignoreRequest(req.method ?? "GET", rawUrl, req.headers as Record<string, string | undefined>)) return undefined;
   marked[CAPTURED] = true;
   installHooks();
   const capture = new Capture(sink, req, res, sdkType, rawUrl, sink.config.maxBodyBytes);

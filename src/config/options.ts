@@ -130,8 +130,8 @@ export interface IgnoreRequestInfo {
   readonly method: string;
   /** Path and query string as sent (no scheme or host). */
   readonly url: string;
-  /** Request headers, lower-case names. */
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** Request headers, lower-case names; a repeated header's values joined with ", " (as node:http does). */
+  readonly headers: Readonly<Record<string, string | undefined>>;
 }
 
 /** What `sample` is given when an exchange finishes. */
