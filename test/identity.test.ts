@@ -144,6 +144,48 @@ describe("setUser, setTenant, setSession, setAttributes on a real app", () => {
   });
 });
 
+describe("outgoing calls on Pub/Sub", () => {
+  test("a call made after a set carries the identity its request had when the call started", async () => {
+    const topic = await createTestTopic("identity-out");
+    const meta = await startMetadataServer(topic.topicId);
+    const upstream = await listen(http.createServer((_req, res) => res.end("{}")));
+    const apitoolkit = new APIToolkit({ apiKey: GOOD_KEY, rootURL: meta.url, publishIntervalMs: 20, logger: recordingLogger() });
+    const app = express();
+    app.use(expressMiddleware(apitoolkit));
+    app.get("/calls/:id", async (req, res) => {
+      await (await fetch(`${upstream.url}/before?id=${req.params.id}`)).text(); // before any set: no identity
+      setUser({ id: `u_${req.params.id}` });
+      await new Promise((r) => setTimeout(r, 2));
+      await (await fetch(`${upstream.url}/after?id=${req.params.id}`)).text();
+      setTenant({ id: "t_late" }); // after the call left: on the request only
+      res.send("ok");
+    });
+    const srv = await listen(http.createServer(app));
+    try {
+      await Promise.all(["1", "2", "3"].map((id) => rawRequest(`${srv.url}/calls/${id}`)));
+      // Per request: the request, its two calls, and the test's own call to the app (no parent).
+      const msgs = await topic.pull(12);
+      for (const m of msgs) assertWireMessage(m);
+      for (const id of ["1", "2", "3"]) {
+        const request = one(msgs, `/calls/${id}`, { sdkType: "JsExpress" });
+        assert.deepEqual(request.tags, [`user.id:u_${id}`, "tenant.id:t_late"]);
+        const before = one(msgs, `/before?id=${id}`);
+        const afterSet = one(msgs, `/after?id=${id}`);
+        assert.equal(before.parent_id, request.msg_id);
+        assert.equal(afterSet.parent_id, request.msg_id);
+        assert.equal(before.tags, undefined, "made before any set: no identity");
+        assert.deepEqual(afterSet.tags, [`user.id:u_${id}`], "the parent's identity when the call started");
+      }
+    } finally {
+      await srv.close();
+      await apitoolkit.close(2000);
+      await upstream.close();
+      await meta.close();
+      await topic.close();
+    }
+  });
+});
+
 describe("the new options are checked at construction", () => {
   test("the issue's own example type-checks and constructs (tsc checks this file)", async () => {
     const apitoolkit = new APIToolkit({
