@@ -1,4 +1,4 @@
-import { resolveOptions, type APIToolkitOptions, type ResolvedConfig } from "./config/options.js";
+import { resolveOptions, type APIToolkitOptions, type IgnoreRequestInfo, type ResolvedConfig } from "./config/options.js";
 import { type Transport } from "./delivery/transport.js";
 import { WARNINGS, type WarningCode } from "./registry/codes.js";
 import { DROP_WARNINGS, type DropReason } from "./registry/drops.js";
@@ -80,8 +80,17 @@ export class APIToolkit {
       captureFailed: (err) => this.#captureFailed(err),
       flush: (timeoutMs) => this.flush(timeoutMs),
       ignores: (path) => matchesAny(cfg.ignorePaths, path),
+      ignoreRequest: cfg.ignoreRequest === undefined ? undefined : (method, url, headers) => this.#ignoreRequest(method, url, headers),
     };
     attachSink(this, sink);
+    if (!cfg.enabled) {
+      // enabled: false (or APITOOLKIT_DISABLED): a pass-through SDK. No viewer, no bootstrap, no
+      // outgoing capture, no timer, no socket; integrations see `capturing` false and step aside.
+      this.#capturing = false;
+      this.#stats.state = "disabled";
+      this.#debug("disabled (option enabled: false or env APITOOLKIT_DISABLED): capturing nothing");
+      return;
+    }
     if (cfg.otlp?.warnings.length) this.#warnOnce("W_OTLP_ENV_INVALID", cfg.otlp.warnings.join("; "));
     if (cfg.viewer) this.#viewer = this.#startViewer(options);
     if (!cfg.apiKey && !cfg.transport && !cfg.viewer && !keylessOtlp(cfg)) {
@@ -91,7 +100,13 @@ export class APIToolkit {
       return;
     }
     this.#capturing = true;
-    this.#stopOutsideCount = onErrorOutsideRequest(() => {
+    if (cfg.delivery === "otlp" && cfg.otlp?.resourceError !== undefined) this.#warnOnce("W_RESOURCE_ATTRIBUTES_INVALID", cfg.otlp.resourceError);
+    this.#stopOutsideCount = onErrorOutsideRequest((kind) => {
+      if (kind === "identity") {
+        this.#stats.identityOutsideRequest++;
+        if (cfg.debug) this.#warnOnce("W_IDENTITY_OUTSIDE_REQUEST");
+        return;
+      }
       this.#stats.errorsOutsideRequest++;
       if (cfg.debug) this.#warnOnce("W_REPORT_ERROR_OUTSIDE_REQUEST");
     });
@@ -223,14 +238,49 @@ export class APIToolkit {
       // Disabled from the start (no key, no transport): nothing is captured, so nothing is lost.
       // After a 401 or close(), exchanges still in flight go on to be counted (invalid_api_key, shutdown).
       if (!this.#config.apiKey && !this.#config.transport && !this.#config.viewer && !keylessOtlp(this.#config)) return;
+      const verdict = this.#config.sample === undefined ? undefined : this.#sample(ex);
+      if (verdict === false) {
+        this.#stats.sampledOut++;
+        return;
+      }
       const rate = this.#config.sampleRate;
-      if (rate < 1 && ex.statusCode < 500 && ex.errors.length === 0 && Math.random() >= rate) {
+      if (verdict === undefined && rate < 1 && ex.statusCode < 500 && ex.errors.length === 0 && Math.random() >= rate) {
         this.#stats.sampledOut++;
         return;
       }
       this.#delivery.enqueue(ex);
     } catch (err) {
       this.#captureFailed(err);
+    }
+  }
+
+  /** The `sample` option's verdict on a finished exchange; a throw or an answer that is not a boolean is undefined (sampleRate decides). */
+  #sample(ex: Exchange): boolean | undefined {
+    try {
+      const q = ex.rawUrl.search(/[?#]/);
+      const verdict = this.#config.sample!({
+        method: ex.method,
+        route: ex.urlPath ?? "",
+        path: q < 0 ? ex.rawUrl : ex.rawUrl.slice(0, q),
+        statusCode: ex.statusCode,
+        durationMs: ex.durationNs / 1e6,
+        errors: ex.errors.slice(),
+        outgoing: ex.sdkType.endsWith("Outgoing"),
+      });
+      return verdict === true || verdict === false ? verdict : undefined;
+    } catch (err) {
+      this.#warnOnce("W_SAMPLE_FAILED", err);
+      return undefined;
+    }
+  }
+
+  /** The `ignoreRequest` option at a request's start; a throw is warned once and captures the request. */
+  #ignoreRequest(method: string, url: string, headers: IgnoreRequestInfo["headers"]): boolean {
+    try {
+      return this.#config.ignoreRequest!({ method: method.toUpperCase(), url, headers }) === true;
+    } catch (err) {
+      this.#warnOnce("W_IGNORE_REQUEST_FAILED", err);
+      return false;
     }
   }
 
@@ -327,6 +377,7 @@ export class APIToolkit {
         otlp,
         apiKey: cfg.apiKey,
         serviceVersion: cfg.serviceVersion,
+        serviceName: cfg.serviceName,
         debug: cfg.debug ? (line) => this.#debug(line) : undefined,
       });
       const transport = (await this.#teeViewer(inner)) ?? inner;

@@ -5,9 +5,11 @@
  */
 export { APIToolkit } from "./client.js";
 export { reportError } from "./capture/errors.js";
+export { setUser, setTenant, setSession, setAttributes } from "./capture/identity.js";
+export type { AttributeValue, UserIdentity, TenantIdentity } from "./capture/identity-types.js";
 export { APIToolkitConfigError, type ConfigErrorCode, type WarningCode } from "./registry/codes.js";
 export { REDACTED } from "./registry/marker.js";
-export type { APIToolkitOptions, Logger } from "./config/options.js";
+export type { APIToolkitOptions, Logger, IgnoreRequestInfo, SampleInfo } from "./config/options.js";
 export type { ViewerOptions } from "./config/viewer.js";
 export type { OutgoingOptions, OutgoingDestination, UrlTemplate, HostPattern } from "./config/outgoing.js";
 export type { Transport, TransportFactory } from "./delivery/transport.js";

@@ -22,9 +22,9 @@
 // the process), so that app catches and calls reportError(), as plain node apps do.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { APIToolkit, type WireMessage } from "../src/index.js";
+import { APIToolkit, type Logger, type SampleInfo, type WireMessage } from "../src/index.js";
 import {
-  type Served, type StartApp, startExpress4, startExpress5, startFastify4, startFastify5, startKoa2, startKoa3, startHono, startHttp, startNestExpress, startNestFastify, startAdonis,
+  identityTags, type Served, type StartApp, startExpress4, startExpress5, startFastify4, startFastify5, startKoa2, startKoa3, startHono, startHttp, startNestExpress, startNestFastify, startAdonis,
 } from "./helpers/conformance-apps.js";
 import { createTestTopic, type TestTopic } from "./helpers/pubsub.js";
 import { startMetadataServer, GOOD_KEY, PROJECT_ID, type MetadataServer } from "./helpers/metadata.js";
@@ -252,6 +252,121 @@ describe("conformance: the same service on every HTTP integration", { concurrenc
         assert.equal(s.published, s.captured);
         assert.equal(Object.values(s.dropped).reduce((a, b) => a + b, 0), 0);
         assert.equal(s.errorsOutsideRequest, 0, "every reportError call found its request");
+      });
+
+      // Who is calling: setUser/setTenant/setSession/setAttributes in the handler, with awaits
+      // between them, on concurrent requests: each message carries its own request's identity.
+      test("identity set in the handler arrives on its own exchange, as tags after the global ones", async () => {
+        const ids = Array.from({ length: 12 }, (_, i) => `w${i}${"x".repeat(i % 3)}`);
+        const answers = await Promise.all(ids.map((id) => rawRequest(`${srv.url}/whoami/${id}`)));
+        assert.deepEqual(answers.map((a) => a.status), ids.map(() => 200));
+        const msgs = await topic.pull(ids.length);
+        assert.equal(msgs.length, ids.length);
+        for (const m of msgs) {
+          assertWireMessage(m); // the server's RequestMessage types: identity rides in `tags` only
+          const id = m.raw_url.slice("/whoami/".length);
+          assert.deepEqual(m.tags, ["env:test", ...identityTags(id)], m.raw_url);
+          assertRoute(m, "/whoami/:id", { id });
+        }
+        assert.deepEqual(await topic.drain(500), []);
+        assert.equal(apitoolkit.stats().identityOutsideRequest, 0, "every set found its request");
+      });
+
+      test("ignoreRequest skips a request at its start; sample keeps, drops or defers to sampleRate at its end", async () => {
+        const seen: SampleInfo[] = [];
+        const client = new APIToolkit({
+          ...OPTIONS, apiKey: GOOD_KEY, rootURL: meta.url, publishIntervalMs: 20, logger: quietLogger, monitorOutgoing: false, sampleRate: 0,
+          ignoreRequest: (req) => req.headers["x-probe"] === "kube" || req.url.startsWith("/users/skip"),
+          sample: (info) => {
+            seen.push(info);
+            return info.statusCode === 404 ? false : info.path.startsWith("/users/") ? true : undefined;
+          },
+        });
+        const app = await start(client);
+        try {
+          const statuses: number[] = [];
+          for (const [path, method, body, headers] of [
+            ["/users/1", "GET", undefined, { "x-probe": "kube" }], // ignored by a header
+            ["/users/skip?x=1"], // ignored by its URL
+            ["/users/3?k=v"], // sample: true, over sampleRate 0
+            ["/no/such/route"], // sample: false
+            ["/echo", "POST", '{"a":1}'], // sample: undefined, so sampleRate 0 drops it
+            ["/boom"], // sample: undefined, so sampleRate, which keeps errors
+          ] as Array<[string, string?, string?, Record<string, string>?]>) {
+            statuses.push((await rawRequest(app.url + path, method, body, headers)).status);
+          }
+          assert.deepEqual(statuses, [200, 200, 200, 404, 201, 500], "the app answers every request as without the options");
+          const msgs = await topic.pull(2);
+          assert.deepEqual(msgs.map((m) => m.raw_url).sort(), ["/boom", "/users/3?k=v"]);
+          assert.deepEqual(await topic.drain(600), [], "nothing else published");
+          assert.equal(await client.flush(3000), true);
+          const s = client.stats();
+          assert.equal(s.captured, 2);
+          assert.equal(s.sampledOut, 2, "the 404 (sample: false) and the 201 (sampleRate 0)");
+          assert.deepEqual(seen.map((i) => i.path), ["/users/3", "/no/such/route", "/echo", "/boom"], "asked once per exchange, never for an ignored request");
+          const [users, missing, , boom] = seen;
+          assert.equal(users!.method, "GET");
+          assert.equal(users!.route, differs.router ? "/users/:id" : "");
+          assert.equal(users!.statusCode, 200);
+          assert.equal(typeof users!.durationMs, "number");
+          assert.ok(users!.durationMs >= 0);
+          assert.deepEqual(users!.errors, []);
+          assert.equal(users!.outgoing, false);
+          assert.equal(missing!.route, "", "no route matched");
+          assert.equal(boom!.statusCode, 500);
+          assert.equal(boom!.errors.length, 1);
+          assert.equal(boom!.errors[0]!.message, "payment provider unreachable");
+        } finally {
+          await app.close();
+          await client.close(2000);
+        }
+      });
+
+      test("an ignoreRequest or sample that throws never reaches the app: captured as if absent, warned once", async () => {
+        const warnings: string[] = [];
+        const logger: Logger = { info() {}, error() {}, warn: (line) => void warnings.push(line) };
+        const client = new APIToolkit({
+          ...OPTIONS, apiKey: GOOD_KEY, rootURL: meta.url, publishIntervalMs: 20, logger, monitorOutgoing: false,
+          ignoreRequest: () => {
+            throw new Error("ignoreRequest broke");
+          },
+          sample: () => {
+            throw new Error("sample broke");
+          },
+        });
+        const app = await start(client);
+        try {
+          const answers = await Promise.all([rawRequest(`${app.url}/users/5`), rawRequest(`${app.url}/users/6`), rawRequest(`${app.url}/users/7`)]);
+          assert.deepEqual(answers.map((a) => a.status), [200, 200, 200]);
+          assert.deepEqual(answers.map((a) => JSON.parse(a.body) as unknown), [{ id: "5", name: "Ada" }, { id: "6", name: "Ada" }, { id: "7", name: "Ada" }]);
+          const msgs = await topic.pull(3);
+          assert.deepEqual(msgs.map((m) => m.raw_url).sort(), ["/users/5", "/users/6", "/users/7"], "captured and kept, as without the options");
+          assert.equal(warnings.filter((w) => w.includes("W_IGNORE_REQUEST_FAILED") && w.includes("ignoreRequest broke")).length, 1, warnings.join("\n"));
+          assert.equal(warnings.filter((w) => w.includes("W_SAMPLE_FAILED") && w.includes("sample broke")).length, 1, warnings.join("\n"));
+        } finally {
+          await app.close();
+          await client.close(2000);
+        }
+      });
+
+      test("enabled: false is a pass-through: same answers, nothing captured, no bootstrap call", async () => {
+        const calls = meta.calls.length;
+        const client = new APIToolkit({ ...OPTIONS, apiKey: GOOD_KEY, rootURL: meta.url, enabled: false, logger: quietLogger });
+        const app = await start(client);
+        try {
+          const [u, b] = [await rawRequest(`${app.url}/users/9?x=1`), await rawRequest(`${app.url}/boom`)];
+          assert.equal(u.status, 200);
+          assert.deepEqual(JSON.parse(u.body), { id: "9", name: "Ada" });
+          assert.equal(b.status, 500);
+          assert.deepEqual(await topic.drain(600), [], "nothing published");
+          const s = client.stats();
+          assert.equal(s.state, "disabled");
+          assert.equal(s.captured, 0);
+          assert.equal(meta.calls.length, calls, "no client_metadata call");
+        } finally {
+          await app.close();
+          await client.close(2000);
+        }
       });
     });
   }

@@ -332,7 +332,7 @@ for (const [major, load, majorNumber] of majors) {
 
 describe("APIToolkitModule.forRoot", () => {
   test("rejects anything but an APIToolkit client at start-up", () => {
-    assert.throws(() => APIToolkitModule.forRoot({}), (e: unknown) => e instanceof APIToolkitConfigError && e.code === "ERR_INVALID_CLIENT");
+    assert.throws(() => APIToolkitModule.forRoot({} as APIToolkit), (e: unknown) => e instanceof APIToolkitConfigError && e.code === "ERR_INVALID_CLIENT");
   });
 
   test("a disabled client (no API key) leaves the app working and publishes nothing", async () => {

@@ -432,6 +432,25 @@ for (const v of versions) describe(`${v.name} (next build + next start)`, { skip
     assert.deepEqual(await topic.drain(800), [], "the bare route is not captured");
   });
 
+  test("ignoreRequest, sample and the identity setters hold here too", async () => {
+    // The fixture's client: ignoreRequest skips `x-probe: kube`, sample drops /api/users/sampled-out.
+    const answers = await Promise.all([
+      fetch(`${url}/api/users/1`, { headers: { "x-probe": "kube" } }),
+      fetch(`${url}/api/users/sampled-out`),
+      fetch(`${url}/api/whoami/n7`),
+      fetch(`${url}/api/whoami/n8xx`),
+    ]);
+    assert.deepEqual(answers.map((r) => r.status), [200, 200, 200, 200]);
+    assert.deepEqual(await Promise.all(answers.map((r) => r.json())), [{ id: "1", tags: [] }, { id: "sampled-out", tags: [] }, { id: "n7" }, { id: "n8xx" }]);
+    const msgs = await topic.pull(2, 15000);
+    assert.deepEqual(msgs.map((m) => m.raw_url).sort(), ["/api/whoami/n7", "/api/whoami/n8xx"], "the ignored and the sampled-out requests are not published");
+    for (const id of ["n7", "n8xx"]) {
+      const m = one(msgs, `/api/whoami/${id}`);
+      assert.deepEqual(m.tags, ["env:test", `user.id:u_${id}`, `user.email:${id}@example.com`, "user.full_name:Ann Lee", "tenant.id:t_7", "tenant.name:Acme", `session.id:s_${id}`, "plan:pro", `cart.items:${id.length}`, "beta:true"]);
+    }
+    assert.deepEqual(await topic.drain(1000), []);
+  });
+
   test("paths no route handler serves are not captured", async () => {
     const res = await fetch(`${url}/api/nope`);
     assert.equal(res.status, 404);

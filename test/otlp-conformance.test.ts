@@ -82,7 +82,7 @@ describe("conformance over OTLP: the same service on every HTTP integration", { 
         for (const s of spans) {
           assert.equal(s.name, "monoscope.http");
           assert.equal(s.kind, 2);
-          assert.equal(s.attributes["apitoolkit.sdk_type"], sdkType);
+          assert.equal(s.attributes["monoscope.sdk_type"], sdkType);
           assert.equal(s.resource["at-project-key"], "conformance-key");
         }
 
@@ -110,14 +110,38 @@ describe("conformance over OTLP: the same service on every HTTP integration", { 
         const boom = spanFor(spans, "/boom");
         assert.equal(boom.attributes["http.response.status_code"], 500);
         assert.equal(boom.status.code, 2);
-        assert.equal(boom.events.filter((e) => e.name === "exception").length, 1);
+        assert.equal(boom.events.filter((e) => e.name === "exception").length, 2, "the error, then its root cause");
         assert.equal(boom.events[0]!.attributes["exception.message"], "payment provider unreachable");
-        assert.equal((JSON.parse(String(boom.attributes["apitoolkit.errors"])) as Array<{ root_error_type: string }>)[0]!.root_error_type, "TypeError");
+        assert.equal(boom.events[1]!.attributes["exception.type"], "TypeError");
+        assert.equal(boom.events[1]!.attributes["exception.message"], "ECONNREFUSED 10.0.0.7:443");
+        assert.equal((JSON.parse(String(boom.attributes["monoscope.errors"])) as Array<{ root_error_type: string }>)[0]!.root_error_type, "TypeError");
 
         const missing = spanFor(spans, "/no/such/route/99");
         assert.equal(missing.attributes["http.response.status_code"], 404);
         if (router) assert.equal(missing.attributes["http.route"], "");
         else assert.equal("http.route" in missing.attributes, false);
+      });
+
+      test("identity set in the handler is on its own span, typed, under concurrency", async () => {
+        const ids = Array.from({ length: 8 }, (_, i) => `o${i}${"y".repeat(i % 3)}`);
+        const answers = await Promise.all(ids.map((id) => rawRequest(`${srv.url}/whoami/${id}`)));
+        assert.deepEqual(answers.map((a) => a.status), ids.map(() => 200));
+        await apitoolkit.flush(5000);
+        const spans = (await receiver.waitForSpans(5 + ids.length)).filter((s) => String(s.attributes["http.target"]).startsWith("/whoami/"));
+        assert.equal(spans.length, ids.length);
+        for (const s of spans) {
+          const id = String(s.attributes["http.target"]).slice("/whoami/".length);
+          assert.equal(s.attributes["user.id"], `u_${id}`);
+          assert.equal(s.attributes["user.email"], `${id}@example.com`);
+          assert.equal(s.attributes["user.full_name"], "Ann Lee");
+          assert.equal(s.attributes["tenant.id"], "t_7");
+          assert.equal(s.attributes["tenant.name"], "Acme");
+          assert.equal(s.attributes["session.id"], `s_${id}`);
+          assert.equal(s.attributes["plan"], "pro");
+          assert.equal(s.attributes["cart.items"], id.length, "a number stays a number (intValue)");
+          assert.equal(s.attributes["beta"], true, "a boolean stays a boolean");
+          assert.equal("monoscope.tags" in s.attributes, false, "no global tags; identity is not put in tags over OTLP");
+        }
       });
     });
   }

@@ -170,7 +170,7 @@ describe("ids, traceparent, retry hints", () => {
     assert.deepEqual(s.startTime, [1784196000, 123_000_000]);
     assert.deepEqual(s.endTime, [1784196002, 23_000_000]);
     assert.deepEqual(s.duration, [1, 900_000_000]);
-    assert.equal(s.attributes["server.address"], "::1");
+    assert.equal(s.attributes["server.address"], "[::1]:8080", "as the Pub/Sub host field, port included");
     assert.equal(s.attributes["server.port"], 8080);
     assert.equal(s.attributes["url.query"], "b=1");
     assert.equal(s.attributes["network.protocol.version"], "2");

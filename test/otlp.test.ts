@@ -114,12 +114,13 @@ describe("delivery: otlp, one span per request", { concurrency: true }, () => {
             assert.equal(s.kind, 2, "SERVER");
             assert.equal(s.resource["at-project-key"], KEY, "the key is the resource attribute at-project-key");
             assert.equal(s.resource["service.version"], "1.4.0");
-            assert.equal(s.attributes["apitoolkit.sdk_type"], sdkType);
+            assert.equal(s.attributes["monoscope.sdk_type"], sdkType, "the name the server reads first");
             assert.match(String(s.attributes["apitoolkit.msg_id"]), UUID);
-            assert.equal(s.attributes["apitoolkit.service_version"], "1.4.0");
-            assert.deepEqual(s.attributes["apitoolkit.tags"], ["env:test"]);
-            assert.equal("apitoolkit.parent_id" in s.attributes, false, "incoming requests have no parent");
-            assert.equal(s.attributes["server.address"], "127.0.0.1");
+            assert.deepEqual(s.attributes["monoscope.tags"], ["env:test"], "the name the server reads");
+            for (const dropped of ["apitoolkit.sdk_type", "apitoolkit.tags", "apitoolkit.errors", "apitoolkit.service_version", "apitoolkit.parent_id"]) {
+              assert.equal(dropped in s.attributes, false, `${dropped}: not read by the server, not sent`);
+            }
+            assert.equal(s.attributes["server.address"], srv.url.slice("http://".length), "as Pub/Sub's host: with the port");
             assert.equal(s.attributes["server.port"], Number(new URL(srv.url).port));
             assert.equal(s.attributes["network.protocol.version"], "1.1");
             // No OpenTelemetry SDK in this process: the trace is the request's own, by its msg_id.
@@ -130,7 +131,8 @@ describe("delivery: otlp, one span per request", { concurrency: true }, () => {
             assert.ok(startMs >= startedMs - 5 && startMs <= endedMs, "starts when the request started");
             assert.ok(s.endTimeUnixNano > s.startTimeUnixNano, "ends after it started");
             assert.ok(Number(s.endTimeUnixNano / 1_000_000n) <= endedMs + 5, "ends when the response finished");
-            assert.ok(Array.isArray(JSON.parse(String(s.attributes["apitoolkit.errors"]))));
+            assert.ok(Array.isArray(JSON.parse(String(s.attributes["monoscope.errors"]))));
+            assert.equal(s.attributes["url.full"], srv.url + s.attributes["http.target"], "scheme, host and the (redacted) path and query");
           }
           assert.equal(new Set(spans.map((s) => s.spanId)).size, 4, "span ids are distinct");
           const all = everything(spans);
@@ -153,7 +155,7 @@ describe("delivery: otlp, one span per request", { concurrency: true }, () => {
           assert.match(String((user.attributes["http.response.header.content-type"] as string[])[0]), /^application\/json/);
           assert.equal(user.attributes["http.request.body"], "");
           assert.deepEqual(b64json(user.attributes["http.response.body"]), { id: "42", name: "Ada" });
-          assert.equal(user.attributes["apitoolkit.errors"], "[]");
+          assert.equal(user.attributes["monoscope.errors"], "[]");
           assert.equal(user.status.code, 0, "UNSET");
           assert.deepEqual(user.events, []);
 
@@ -167,14 +169,14 @@ describe("delivery: otlp, one span per request", { concurrency: true }, () => {
           const boom = spanFor(spans, "/boom");
           assert.equal(boom.attributes["http.response.status_code"], 500);
           assert.equal(boom.status.code, 2, "ERROR on a 5xx with a recorded error");
-          assert.equal(boom.events.length, 1, "one exception event per error");
+          assert.equal(boom.events.length, 2, "one exception event per error, and one for its root cause");
           const ev = boom.events[0]!;
           assert.equal(ev.name, "exception");
           assert.equal(ev.attributes["exception.type"], "Error");
           assert.equal(ev.attributes["exception.message"], "payment provider unreachable");
           assert.match(String(ev.attributes["exception.stacktrace"]), /payment provider unreachable/);
           assert.ok(ev.timeUnixNano >= boom.startTimeUnixNano - 1_000_000n && ev.timeUnixNano <= boom.endTimeUnixNano + 1_000_000n);
-          const errors = JSON.parse(String(boom.attributes["apitoolkit.errors"])) as Array<Record<string, string>>;
+          const errors = JSON.parse(String(boom.attributes["monoscope.errors"])) as Array<Record<string, string>>;
           assert.equal(errors.length, 1);
           assert.deepEqual(Object.keys(errors[0]!).sort(), ["error_type", "message", "root_error_message", "root_error_type", "stack_trace", "when"], "the wire format's error objects");
           assert.equal(errors[0]!.root_error_type, "TypeError");
@@ -233,20 +235,20 @@ describe("outgoing calls", () => {
     // The test's own request to the app is an outgoing call of this process too (no parent).
     const spans = await receiver.waitForSpans(3);
     const server = spans.find((s) => s.kind === 2)!;
-    const client = spans.find((s) => s.kind === 3 && s.attributes["apitoolkit.parent_id"] !== undefined)!;
+    const client = spans.find((s) => s.kind === 3 && s.parentSpanId !== "")!;
     assert.ok(server && client, "a SERVER span and a CLIENT span with a parent");
     assert.equal(server.attributes["http.route"], "/proxy/:id");
-    assert.equal(client.attributes["apitoolkit.sdk_type"], "JsOutgoing");
-    assert.equal(client.attributes["apitoolkit.parent_id"], server.attributes["apitoolkit.msg_id"]);
+    assert.equal(client.attributes["monoscope.sdk_type"], "JsOutgoing");
     assert.equal(client.traceId, server.traceId, "same trace");
     assert.equal(client.parentSpanId, server.spanId, "child of the incoming request's span");
     assert.equal(client.attributes["http.target"], "/things/1?q=2");
-    assert.equal(client.attributes["server.address"], "127.0.0.1");
+    assert.equal(client.attributes["server.address"], upstream.url.slice("http://".length));
+    assert.equal(client.attributes["url.full"], `${upstream.url}/things/1?q=2`);
     assert.deepEqual(client.attributes["http.request.header.authorization"], [R]);
     assert.deepEqual(b64json(client.attributes["http.response.body"]), { token: R });
     assert.ok(client.startTimeUnixNano >= server.startTimeUnixNano && client.endTimeUnixNano <= server.endTimeUnixNano, "inside the incoming request");
     assert.ok(!everything(spans).includes("SECRET"));
-    const unparented = spans.filter((s) => s.kind === 3 && s.attributes["apitoolkit.parent_id"] === undefined);
+    const unparented = spans.filter((s) => s.kind === 3 && s.parentSpanId === "");
     assert.equal(unparented.length, 1, "the test's own call: a root CLIENT span");
     assert.equal(unparented[0]!.parentSpanId, "");
     assert.equal(receiver.exports.every((e) => e.spans.every((s) => s.attributes["url.path"] !== "/v1/traces")), true, "the SDK's own exports are never captured");

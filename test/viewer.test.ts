@@ -9,7 +9,7 @@ import http from "node:http";
 import express from "express5";
 import { PubSub } from "@google-cloud/pubsub";
 import type { Browser, Page } from "playwright-core";
-import { APIToolkit } from "../src/index.js";
+import { APIToolkit, setAttributes, setSession, setTenant, setUser } from "../src/index.js";
 import { expressMiddleware, expressErrorHandler } from "../src/integrations/express/index.js";
 import { listen, type Listening } from "./helpers/server.js";
 import { launchBrowser, screenshot } from "./helpers/browser.js";
@@ -59,6 +59,13 @@ async function startApp(options: ConstructorParameters<typeof APIToolkit>[0], up
   e.get("/checkout", async (_req, res) => {
     const r = await fetch(`${upstream}/quote?item=7`, { headers: { authorization: "Bearer upstream-SECRET" } });
     res.json({ ok: true, upstream: await r.json() });
+  });
+  e.get("/who/:id", (req, res) => {
+    setUser({ id: `u_${req.params.id}`, email: "ann@example.com", name: "Ann Lee" });
+    setTenant({ id: "t_7", name: "Acme" });
+    setSession("s_9f8e");
+    setAttributes({ plan: "pro", seats: 3 });
+    res.json({ ok: true });
   });
   e.get("/bin", (_req, res) => void res.type("application/x-thing").send(Buffer.from([0x00, 0xff, 0xfe, 0x01, 0x80])));
   e.get("/fail", async () => {
@@ -292,6 +299,31 @@ describe("the viewer in a browser", () => {
     assert.deepEqual([...shown].sort(), [...published].sort(), "the same bytes");
     for (const text of shown) assert.equal(JSON.parse(text).project_id, PROJECT_ID);
     for (const secret of SECRETS) assert.ok(!shown.join("\n").includes(secret), `${secret} is not shown`);
+    await page.close();
+  });
+
+  test("who is calling: the user, tenant and session the app set are shown on the exchange", async (t) => {
+    browser ??= await launchBrowser(t);
+    if (!browser) return;
+    const app = await startApp({ viewer: true, logger: recordingLogger() }, upstream.url);
+    t.after(async () => {
+      await app.apitoolkit.close(2000);
+      await app.close();
+    });
+    const page = await browser.newPage();
+    await page.goto((await app.apitoolkit.viewerURL())!);
+    await page.locator("#conn", { hasText: "live" }).waitFor();
+    assert.equal(await send(`${app.url}/who/42`), 200);
+    await page.locator("#list tr.row", { hasText: "/who/" }).click();
+    const table = await page.locator("#detail table.kv").first().locator("tr").evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent)));
+    const shown = Object.fromEntries(table.map(([k, v]) => [k, v]));
+    assert.equal(shown["user.id"], "u_42");
+    assert.equal(shown["user.email"], "ann@example.com");
+    assert.equal(shown["user.full_name"], "Ann Lee");
+    assert.equal(shown["tenant.id"], "t_7");
+    assert.equal(shown["tenant.name"], "Acme");
+    assert.equal(shown["session.id"], "s_9f8e");
+    assert.match(String(shown.tags), /plan:pro, seats:3/, "the app's own attributes are in the tags");
     await page.close();
   });
 });

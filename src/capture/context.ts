@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { ErrorRecord } from "../wire/types.js";
+import type { Identity } from "./identity-types.js";
 import { CONTEXT } from "../registry/symbols.js";
 
 /** Per-request state visible to code running in the request's async context. */
@@ -12,6 +13,9 @@ export interface RequestContext {
   owner: object;
   /** OTLP delivery only: the OpenTelemetry trace the request's span joined (W3C traceparent), if any. */
   traceparent?: string;
+  /** Who is calling (setUser, setTenant, setSession, setAttributes); undefined until one is called.
+   *  Replaced, never mutated, by each set. */
+  identity?: Identity;
 }
 
 /**

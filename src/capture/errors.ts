@@ -84,12 +84,25 @@ export function normalizeError(value: unknown, when: Date = new Date()): ErrorRe
   };
 }
 
-type OutsideListener = () => void;
+/** What was called outside any request: reportError, or one of the identity setters. */
+export type OutsideKind = "error" | "identity";
+type OutsideListener = (kind: OutsideKind) => void;
 const outsideListeners = new Set<OutsideListener>();
-/** @internal each live client counts reportError calls made outside a request; returns the unsubscribe. */
+/** @internal each live client counts reportError (and identity) calls made outside a request; returns the unsubscribe. */
 export function onErrorOutsideRequest(fn: OutsideListener): () => void {
   outsideListeners.add(fn);
   return () => outsideListeners.delete(fn);
+}
+
+/** Tell every live client that a call found no request (counted, never thrown). */
+export function countOutsideRequest(kind: OutsideKind): void {
+  for (const fn of outsideListeners) {
+    try {
+      fn(kind);
+    } catch {
+      /* never throw into the app */
+    }
+  }
 }
 
 /**
@@ -106,7 +119,7 @@ export function reportError(error: unknown): void {
   try {
     const ctx = currentRequest();
     if (!ctx) {
-      for (const fn of outsideListeners) fn();
+      countOutsideRequest("error");
       return;
     }
     recordError(ctx.errors, error);

@@ -3,6 +3,7 @@
  */
 import type { ErrorRecord, SdkType } from "../wire/types.js";
 import type { RouteRead } from "./routes/params.js";
+import type { Identity } from "./identity-types.js";
 
 /** Status reported for a request whose client went away before any response was sent. */
 export const CLIENT_CLOSED_STATUS = 499;
@@ -56,6 +57,10 @@ export interface Exchange {
   /** OTLP delivery only: the W3C traceparent of the OpenTelemetry span active when the exchange
    *  started (src/capture/trace.ts); its span becomes that span's child. Never set otherwise. */
   traceparent?: string;
+  /** OTLP delivery only: the URL scheme the capture saw (for the span's url.full). Never set otherwise. */
+  scheme?: "http" | "https";
+  /** Who is calling, as the app set it while the request was served (capture/identity.ts). */
+  identity?: Identity;
 }
 
 /** Put what an adapter read of the route on the exchange: template and params, "" (no route matched) or nothing (unknown). */

@@ -21,6 +21,7 @@ import { pathOf } from "./url.js";
 import type { RequestContext } from "./context.js";
 import type { CaptureSink } from "./sink.js";
 import type { ErrorRecord, SdkType } from "../wire/types.js";
+import type { Identity } from "./identity-types.js";
 import { CAPTURED, NODE_CAPTURE, NODE_HOOKS } from "../registry/symbols.js";
 import { activeTraceparent } from "./trace.js";
 
@@ -176,6 +177,8 @@ class Capture implements NodeCapture, RequestContext, HookTarget {
   readonly exchange: Exchange;
   readonly msgId: string;
   readonly errors: ErrorRecord[] = [];
+  /** Set by setUser/setTenant/setSession/setAttributes (RequestContext); copied to the exchange at the end. */
+  identity: Identity | undefined = undefined;
   parsedBody?: () => unknown;
   route?: () => RouteRead;
   beforeFinish?: () => void;
@@ -266,6 +269,7 @@ class Capture implements NodeCapture, RequestContext, HookTarget {
       if (this.route) applyRoute(ex, this.route());
       else if (readers?.route) applyRoute(ex, readers.route(this.source));
       this.beforeFinish?.();
+      if (this.identity !== undefined) ex.identity = this.identity;
     } catch (err) {
       this.release();
       this.owner.captureFailed(err);
@@ -303,12 +307,14 @@ export function startNodeCapture<S>(
   // One capture per request, even with two adapters (e.g. Nest over Express) or two copies of the SDK.
   const marked = req as IncomingMessage & { [CAPTURED]?: true };
   if (marked[CAPTURED]) return undefined;
+  if (sink.ignoreRequest !== undefined && sink.ignoreRequest(req.method ?? "GET", rawUrl, req.headers as Record<string, string | undefined>)) return undefined;
   marked[CAPTURED] = true;
   installHooks();
   const capture = new Capture(sink, req, res, sdkType, rawUrl, sink.config.maxBodyBytes);
   if (sink.config.traceContext) {
     const tp = activeTraceparent();
     if (tp !== undefined) capture.exchange.traceparent = tp;
+    capture.exchange.scheme = (req.socket as { encrypted?: boolean } | null)?.encrypted === true ? "https" : "http";
   }
   if (readers) {
     capture.readers = readers as NodeReaders<unknown>;

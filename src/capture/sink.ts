@@ -1,4 +1,4 @@
-import type { ResolvedConfig } from "../config/options.js";
+import type { IgnoreRequestInfo, ResolvedConfig } from "../config/options.js";
 import { APIToolkitConfigError, type WarningCode } from "../registry/codes.js";
 import type { Exchange } from "./exchange.js";
 import { SINK } from "../registry/symbols.js";
@@ -21,6 +21,8 @@ export interface CaptureSink {
   flush(timeoutMs?: number): Promise<boolean>;
   /** True when requests to this path (no query string) are ignored by configuration. */
   ignores(path: string): boolean;
+  /** The `ignoreRequest` option, guarded (a throw is warned once and means false); undefined when not set. */
+  readonly ignoreRequest?: ((method: string, url: string, headers: IgnoreRequestInfo["headers"]) => boolean) | undefined;
 }
 
 

@@ -93,6 +93,15 @@ export function headersRecord(headers: Headers): Record<string, string[]> {
   return out;
 }
 
+/** A `Headers` as the plain lower-case name -> value object `ignoreRequest` is given. */
+function plainHeaders(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    out[name] = value;
+  });
+  return out;
+}
+
 /** Path plus query of an absolute URL string, exactly as written (no normalization, no fragment). */
 function rawUrlOf(url: string): string {
   const scheme = url.indexOf("://");
@@ -169,6 +178,7 @@ export function startWebCapture(sink: CaptureSink, request: Request, sdkType: Sd
   if ((request as Markable)[CAPTURED] || alias?.[CAPTURED]) return undefined;
   const rawUrl = opts.rawUrl ?? rawUrlOf(request.url);
   if (sink.ignores(pathOf(rawUrl))) return undefined;
+  if (sink.ignoreRequest !== undefined && sink.ignoreRequest(request.method, rawUrl, plainHeaders(request.headers))) return undefined;
   (request as Markable)[CAPTURED] = true;
   if (alias) alias[CAPTURED] = true;
   const limit = sink.config.maxBodyBytes;
@@ -208,6 +218,7 @@ export function startWebCapture(sink: CaptureSink, request: Request, sdkType: Sd
       if (headers) exchange.responseHeaders = headers;
       if (capture.route) applyRoute(exchange, capture.route());
       capture.beforeFinish?.();
+      if (capture.ctx.identity !== undefined) exchange.identity = capture.ctx.identity;
     } catch (err) {
       sink.captureFailed(err);
       return;
@@ -281,6 +292,7 @@ export function startWebCapture(sink: CaptureSink, request: Request, sdkType: Sd
   if (sink.config.traceContext) {
     const tp = activeTraceparent();
     if (tp !== undefined) exchange.traceparent = capture.ctx.traceparent = tp;
+    exchange.scheme = request.url.startsWith("https:") ? "https" : "http";
   }
   if (signal && typeof signal.addEventListener === "function") {
     if (signal.aborted) queueMicrotask(onAbort);

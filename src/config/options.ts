@@ -8,6 +8,8 @@ import { resolveViewer, type ResolvedViewer, type ViewerOptions } from "./viewer
 import { compileValues, type ValueDetector, type ValueRules } from "../redact/values.js";
 import { DEFAULT_REDACT_QUERY_PARAMS } from "../redact/query.js";
 import { namePaths, type RuleSet } from "../redact/rules.js";
+import type { ErrorRecord } from "../wire/types.js";
+import { resolveServiceName } from "./service-name.js";
 
 
 /** Minimal logger; defaults to `console`. */
@@ -97,6 +99,59 @@ export interface APIToolkitOptions {
    * (then its code is not even loaded).
    */
   viewer?: boolean | ViewerOptions;
+  /**
+   * `false`: a pass-through SDK. Integrations hand every request on untouched, nothing is captured,
+   * no socket is opened and no timer started. Also off when env `APITOOLKIT_DISABLED` is `true` or
+   * `1` (whatever this option says: a switch for operators). Default true.
+   * @example enabled: process.env.NODE_ENV !== "test"
+   */
+  enabled?: boolean;
+  /**
+   * Called when a request starts, with `{ method, url, headers }` (`url`: path and query as sent;
+   * header names in lower case). `true`: the request is not captured at all. A throw is warned once
+   * and the request captured as if the option were absent.
+   * @example ignoreRequest: (req) => req.headers["user-agent"]?.startsWith("kube-probe") ?? false
+   */
+  ignoreRequest?: (request: IgnoreRequestInfo) => boolean;
+  /**
+   * Called when an exchange finishes, before it is queued: `true` keeps it, `false` drops it
+   * (counted in `stats().sampledOut`), `undefined` leaves it to `sampleRate`. Outgoing calls are
+   * asked too (`outgoing: true`). A throw is warned once and `sampleRate` decides.
+   * @example sample: ({ statusCode, durationMs }) => statusCode >= 400 || durationMs > 500 || undefined
+   */
+  sample?: (exchange: SampleInfo) => boolean | undefined;
+  /**
+   * OTLP delivery: the resource attribute `service.name`. Default: env `OTEL_SERVICE_NAME`, else
+   * `service.name` in env `OTEL_RESOURCE_ATTRIBUTES`, else the `name` of the app's package.json
+   * (the nearest one up from the working directory), else the working directory's name.
+   */
+  serviceName?: string;
+}
+
+/** What `ignoreRequest` is given when a request starts. */
+export interface IgnoreRequestInfo {
+  /** Upper-case method. */
+  readonly method: string;
+  /** Path and query string as sent (no scheme or host). */
+  readonly url: string;
+  /** Request headers, lower-case names; a repeated header's values joined with ", " (as node:http does). */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+}
+
+/** What `sample` is given when an exchange finishes. */
+export interface SampleInfo {
+  readonly method: string;
+  /** Route template (`/users/:id`); "" when no route matched or the integration has no router. */
+  readonly route: string;
+  /** Path without the query string, as sent (not redacted: the app sees its own traffic). */
+  readonly path: string;
+  /** 499 when the client went away first; 0 for an outgoing call that got no response. */
+  readonly statusCode: number;
+  readonly durationMs: number;
+  /** Errors recorded on the exchange (reportError, framework error hooks). */
+  readonly errors: readonly ErrorRecord[];
+  /** True for a call the app made (fetch, node:http, axios), false for a request it served. */
+  readonly outgoing: boolean;
 }
 
 /** Options after validation, with defaults applied and redaction compiled. */
@@ -138,6 +193,12 @@ export interface ResolvedConfig {
   traceContext: boolean;
   /** The local traffic viewer, or undefined when it is off. */
   viewer: ResolvedViewer | undefined;
+  /** False: option enabled false or env APITOOLKIT_DISABLED; nothing is started. */
+  enabled: boolean;
+  ignoreRequest: ((request: IgnoreRequestInfo) => boolean) | undefined;
+  sample: ((exchange: SampleInfo) => boolean | undefined) | undefined;
+  /** OTLP delivery: the resolved `service.name` (config/service-name.ts); otherwise the option as given. */
+  serviceName: string | undefined;
 }
 
 export const DEFAULT_REDACT_HEADERS = ["authorization", "proxy-authorization", "cookie", "set-cookie"];
@@ -150,7 +211,7 @@ const KNOWN = new Set<string>([
   "sampleRate", "ignorePaths", "transport", "logger", "delivery", "otlp",
   // consumed by the outgoing-call integration
   "monitorOutgoing", "outgoing",
-  "viewer",
+  "viewer", "enabled", "ignoreRequest", "sample", "serviceName",
 ]);
 
 
@@ -194,6 +255,10 @@ export function resolveOptions(input: APIToolkitOptions | undefined, env: NodeJS
     fail("ignorePaths must be an array of strings and RegExps");
   }
   if (o.transport !== undefined && typeof o.transport !== "function") fail("transport must be a function");
+  if (o.ignoreRequest !== undefined && typeof o.ignoreRequest !== "function") fail("ignoreRequest must be a function");
+  if (o.sample !== undefined && typeof o.sample !== "function") fail("sample must be a function");
+  if (o.serviceName !== undefined && (typeof o.serviceName !== "string" || o.serviceName.trim() === "")) fail("serviceName must be a non-empty string");
+  const enabled = bool("enabled", o.enabled, true) && !/^(true|1)$/i.test(env.APITOOLKIT_DISABLED?.trim() ?? "");
   const delivery = o.delivery ?? "pubsub";
   if (delivery !== "pubsub" && delivery !== "otlp") fail(`delivery must be "pubsub" or "otlp", got ${JSON.stringify(o.delivery)}`);
   if (delivery === "otlp" && o.transport !== undefined) fail('transport replaces the Pub/Sub transport: it cannot be combined with delivery: "otlp"');
@@ -251,5 +316,12 @@ export function resolveOptions(input: APIToolkitOptions | undefined, env: NodeJS
     otlp: delivery === "otlp" ? otlp : undefined,
     traceContext: delivery === "otlp",
     viewer: resolveViewer(o.viewer),
+    enabled,
+    ignoreRequest: o.ignoreRequest as ResolvedConfig["ignoreRequest"],
+    sample: o.sample as ResolvedConfig["sample"],
+    // OTLP only: read here, once (the package.json lookup touches the file system).
+    serviceName: otlp !== undefined && delivery === "otlp"
+      ? resolveServiceName(typeof o.serviceName === "string" ? o.serviceName.trim() : undefined, otlp.resource["service.name"])
+      : typeof o.serviceName === "string" ? o.serviceName.trim() : undefined,
   };
 }

@@ -22,6 +22,8 @@ export interface Stats {
   batches: number;
   /** reportError() calls made outside any request. */
   errorsOutsideRequest: number;
+  /** setUser/setTenant/setSession/setAttributes calls made outside any request. */
+  identityOutsideRequest: number;
   /**
    * Values redacted so far, by rule: `header:authorization`, `query:api_key`, `path:token` (a route
    * parameter), `body:$.password`, `value:jwt`, `value:/acct-\d{6}/`, `body:uncheckable` (a body
@@ -43,6 +45,7 @@ export function newStats(): Stats {
     retries: 0,
     batches: 0,
     errorsOutsideRequest: 0,
+    identityOutsideRequest: 0,
     redactions: Object.create(null) as Record<string, number>,
     state: "pending",
   };

@@ -38,6 +38,12 @@ export const WARNINGS = {
   W_TRANSPORT_INIT_FAILED: "could not create the Pub/Sub publisher (or the OTLP exporter); retrying",
   W_VIEWER_FAILED: "the traffic viewer could not start (option viewer); the app is unaffected, and with an apiKey publishing goes on without it",
   W_OTLP_ENV_INVALID: "an OTEL_EXPORTER_OTLP_* environment variable holds a value that is not valid: it is ignored and the option's default applies",
+  W_IDENTITY_INVALID: "setUser, setTenant, setSession or setAttributes was given a value of the wrong shape; that value was ignored (the app is unaffected)",
+  W_ATTRIBUTE_REFUSED: "setAttributes refused a key: it would shadow the SDK's own attributes (http.*, url.*, server.*, user.*, tenant.*, session.*, monoscope.*, apitoolkit.*), is empty, too long, holds \":\", or is past the 64 kept per request",
+  W_IDENTITY_OUTSIDE_REQUEST: "setUser, setTenant, setSession or setAttributes was called outside any request context; the call is only counted (identityOutsideRequest)",
+  W_IGNORE_REQUEST_FAILED: "the ignoreRequest option threw; the request was captured as if the option were absent (the app is unaffected)",
+  W_SAMPLE_FAILED: "the sample option threw; sampleRate decided instead (the app is unaffected)",
+  W_RESOURCE_ATTRIBUTES_INVALID: "OTEL_RESOURCE_ATTRIBUTES is not a valid key=value list; it was ignored whole, as the OpenTelemetry specification says",
   W_VIEWER_NOT_LOOPBACK: "the traffic viewer listens on an interface other than loopback (viewer.host): anyone who can reach it sees the captured traffic (redacted)",
 } as const;
 

@@ -37,6 +37,21 @@ export const PAGE_JS = String.raw`(function () {
     return e;
   }
   function isOutgoing(m) { return /Outgoing$/.test(m.sdk_type || ""); }
+  // Who is calling (setUser, setTenant, setSession, setAttributes): the typed identity of OTLP
+  // delivery, or the user.*, tenant.* and session.id entries of a Pub/Sub message's tags.
+  function identityOf(m) {
+    var who = {};
+    if (m.identity && typeof m.identity === "object") {
+      Object.keys(m.identity).forEach(function (k) { who[k] = String(m.identity[k]); });
+      return who;
+    }
+    (m.tags || []).forEach(function (t) {
+      var at = String(t).indexOf(":");
+      var k = at > 0 ? String(t).slice(0, at) : "";
+      if (/^(user|tenant|session)\./.test(k)) who[k] = String(t).slice(at + 1);
+    });
+    return who;
+  }
   function fmtBytes(n) {
     if (n < 1024) return n + " B";
     if (n < 1024 * 1024) return (n / 1024).toFixed(1) + " KiB";
@@ -310,6 +325,8 @@ export const PAGE_JS = String.raw`(function () {
     if (m.parent_id) summary.parent_id = m.parent_id;
     if (m.service_version) summary.service_version = m.service_version;
     if (m.tags && m.tags.length) summary.tags = m.tags.join(", ");
+    var who = identityOf(m);
+    Object.keys(who).forEach(function (k) { summary[k] = who[k]; });
     d.appendChild(kvTable(summary, false));
     if (m.parent_id) {
       var parent = null;

@@ -16,12 +16,15 @@ import type { RuleSet } from "../redact/rules.js";
 import type { Tally, ValueRules } from "../redact/values.js";
 import { REDACTED } from "../registry/marker.js";
 import { withScratch } from "../jsonpath/scratch.js";
+import { identityAttributes, type Identity } from "../capture/identity.js";
 
 /** What serialization needs of the configuration. */
 export interface SerializeOptions {
   readonly maxBodyBytes: number;
   readonly serviceVersion: string | undefined;
   readonly tags: readonly string[] | undefined;
+  /** "otlp": the identity travels as the typed `identity` object the OTLP transport reads, not as tags. */
+  readonly delivery?: "pubsub" | "otlp";
 }
 
 /** A UUID-shaped placeholder for `project_id` until bootstrap has answered. */
@@ -232,6 +235,25 @@ function paramsJson(params: Record<string, string>): string {
 }
 
 /**
+ * The identity of an exchange (setUser, setTenant, setSession, setAttributes), the app's attribute
+ * values through the value detectors. Pub/Sub: `key:value` entries of `tags`, after the global tags
+ * (the server's RequestMessage has no other place for them). OTLP: the global tags as they are, and
+ * an `identity` object of typed attributes that the OTLP transport turns into span attributes.
+ */
+function identityJson(identity: Identity, options: SerializeOptions, values: ValueRules | undefined, tally: Tally | undefined): string {
+  const attrs = identityAttributes(identity, values === undefined ? undefined : (v) => redactValue(v, values, tally));
+  if (options.delivery === "otlp") {
+    let out = options.tags !== undefined ? ',"tags":' + JSON.stringify(options.tags) : "";
+    out += ',"identity":{';
+    for (let i = 0; i < attrs.length; i++) out += (i > 0 ? "," : "") + JSON.stringify(attrs[i]![0]) + ":" + JSON.stringify(attrs[i]![1]);
+    return out + "}";
+  }
+  const tags = options.tags !== undefined ? options.tags.slice() : [];
+  for (const [k, v] of attrs) tags.push(k + ":" + String(v));
+  return ',"tags":' + JSON.stringify(tags);
+}
+
+/**
  * The wire message of one exchange as UTF-8 JSON bytes, redacted by `rules` (headers by name,
  * query and route parameters by name, bodies by JSONPath failing closed, and the value detectors
  * everywhere), with the project id placeholder in front. Every redaction is counted into `tally`
@@ -315,8 +337,10 @@ function serialize(ex: Exchange, options: SerializeOptions, rules: RuleSet, tall
   if (urlPath !== undefined) head += ',"url_path":' + str(urlPath);
   if (ex.parentId) head += ',"parent_id":' + str(ex.parentId);
   if (ex.traceparent !== undefined) head += ',"traceparent":' + str(ex.traceparent); // OTLP delivery only (never sent to Pub/Sub)
+  if (ex.scheme !== undefined) head += ',"url_scheme":"' + ex.scheme + '"'; // OTLP delivery only, as traceparent
   if (options.serviceVersion !== undefined) head += ',"service_version":' + str(options.serviceVersion);
-  if (options.tags !== undefined) head += ',"tags":' + JSON.stringify(options.tags);
+  if (ex.identity !== undefined) head += identityJson(ex.identity, options, values, tally);
+  else if (options.tags !== undefined) head += ',"tags":' + JSON.stringify(options.tags);
   head += ',"request_body":"';
   const mid = '","response_body":"';
   const headBytes = Buffer.byteLength(head);

@@ -8,6 +8,7 @@
 //   GET  /report         reportError(RangeError) in an async handler, then 200 "ok"
 //   POST /report         reportError(RangeError "reported after parsing <n>") after the body was parsed, 200
 //   GET  /slow           answers after 400 ms (the suite aborts it)
+//   GET  /whoami/:id     setUser, setTenant, setSession, setAttributes with awaits between them, 200 JSON {id, name}
 //   anything else        404
 //
 // Each `start` takes the client, or undefined for the same app without the SDK (to compare answers).
@@ -28,7 +29,7 @@ import * as nest from "@nestjs/common";
 import { NestFactory } from "@nestjs/core";
 import { ExpressAdapter } from "@nestjs/platform-express";
 import { FastifyAdapter } from "@nestjs/platform-fastify";
-import { type APIToolkit, reportError } from "../../src/index.js";
+import { type APIToolkit, reportError, setAttributes, setSession, setTenant, setUser } from "../../src/index.js";
 import { expressMiddleware, expressErrorHandler } from "../../src/integrations/express/index.js";
 import { fastifyPlugin } from "../../src/integrations/fastify/index.js";
 import { koaMiddleware } from "../../src/integrations/koa/index.js";
@@ -52,6 +53,20 @@ const boom = () => new Error("payment provider unreachable", { cause: new TypeEr
 const reportInHandler = () => reportError(new RangeError("reported in handler"));
 const reportAfterParsing = (body: unknown) => reportError(new RangeError(`reported after parsing ${(body as { n?: number } | undefined)?.n}`));
 const STREAM_PARTS = ["one ", "two ", "three"];
+
+/** What /whoami/:id sets, awaiting between the calls so that concurrent requests interleave. */
+export async function identify(id: string): Promise<void> {
+  setUser({ id: `u_${id}`, email: `${id}@example.com`, name: "Ann Lee" });
+  await pause(1 + (id.length % 3));
+  setTenant({ id: "t_7", name: "Acme" });
+  setSession(`s_${id}`);
+  await pause(1);
+  setAttributes({ plan: "pro", "cart.items": id.length, beta: true });
+}
+/** The tags /whoami/:id publishes after the global ones. */
+export function identityTags(id: string): string[] {
+  return [`user.id:u_${id}`, `user.email:${id}@example.com`, "user.full_name:Ann Lee", "tenant.id:t_7", "tenant.name:Acme", `session.id:s_${id}`, "plan:pro", `cart.items:${id.length}`, "beta:true"];
+}
 
 // Express: the error handler records, then the app's own final handler answers (quietly: Express's
 // default one prints every stack to stderr). /boom throws synchronously: Express 4 does not catch
@@ -83,6 +98,10 @@ function expressStarter(express: typeof express5): StartApp {
       res.json({ ok: true });
     });
     app.get("/slow", (_req, res) => void setTimeout(() => res.send("late"), 400));
+    app.get("/whoami/:id", async (req, res) => {
+      await identify(req.params.id!);
+      res.json(user(req.params.id!));
+    });
     if (apitoolkit) app.use(expressErrorHandler(apitoolkit));
     app.use((_err: unknown, _req: express5.Request, res: express5.Response, _next: express5.NextFunction) => {
       res.status(500).type("text/plain").send("Internal Server Error");
@@ -121,6 +140,10 @@ function fastifyStarter(fastify: typeof Fastify5): StartApp {
     app.get("/slow", async () => {
       await pause(400);
       return "late";
+    });
+    app.get<{ Params: { id: string } }>("/whoami/:id", async (req) => {
+      await identify(req.params.id);
+      return user(req.params.id);
     });
     await app.listen({ port: 0, host: "127.0.0.1" });
     return { url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, close: () => app.close() };
@@ -178,6 +201,10 @@ function koaStarter(Koa: typeof Koa3): StartApp {
       await pause(400);
       ctx.body = "late";
     });
+    router.get("/whoami/:id", async (ctx) => {
+      await identify(ctx.params.id!);
+      ctx.body = user(ctx.params.id!);
+    });
     app.use(router.routes()).use(router.allowedMethods());
     return listen(http.createServer(app.callback()));
   };
@@ -220,6 +247,10 @@ const startHono: StartApp = async (apitoolkit) => {
   app.get("/slow", async (c) => {
     await pause(400);
     return c.text("late");
+  });
+  app.get("/whoami/:id", async (c) => {
+    await identify(c.req.param("id"));
+    return c.json(user(c.req.param("id")));
   });
   app.onError((_err, c) => c.text("Internal Server Error", 500)); // Hono's default one logs too
   const server = await new Promise<http.Server>((resolve) => {
@@ -281,6 +312,11 @@ const startHttp: StartApp = (apitoolkit) => {
     if (is("GET", "/slow")) {
       await pause(400);
       return void res.end("late");
+    }
+    const who = /^\/whoami\/([^/]+)$/.exec(pathname)?.[1];
+    if (req.method === "GET" && who !== undefined) {
+      await identify(decodeURIComponent(who));
+      return sendJson(res, 200, user(decodeURIComponent(who)));
     }
     res.statusCode = 404;
     res.end("Not Found");
@@ -344,6 +380,12 @@ class ConformanceController {
   async getSlow() {
     await pause(400);
     return "late";
+  }
+
+  @nest.Get("whoami/:id")
+  async getWhoami(@nest.Param("id") id: string) {
+    await identify(id);
+    return user(id);
   }
 }
 

@@ -75,6 +75,7 @@ export function subscribeNodeHttp(rt: OutgoingRuntime): () => void {
     const rawUrl = typeof req.path === "string" ? req.path : "/";
     if (!claim(rt, req, host, rawUrl.split("?")[0]!)) return;
     const p = begin(rt, "JsOutgoing", req.method ?? "GET", host, rawUrl);
+    if (rt.sink.config.traceContext) p.ex.scheme = (req as { protocol?: unknown }).protocol === "https:" ? "https" : "http";
     states.set(req, p);
     observeWrites(req, p);
   });

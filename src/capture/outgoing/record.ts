@@ -101,8 +101,11 @@ export function begin(
     responseBody: emptyBody(),
     errors: [],
   };
-  const parentId = "parentId" in options ? options.parentId : currentRequest()?.msgId;
+  const req = currentRequest();
+  const parentId = "parentId" in options ? options.parentId : req?.msgId;
   if (parentId) ex.parentId = parentId;
+  // The parent's identity as it stands when the call starts (a later set makes a new object).
+  if (req !== undefined && req.identity !== undefined && req.msgId === parentId) ex.identity = req.identity;
   if (rt.sink.config.traceContext) {
     const tp = outgoingTraceparent(parentId || undefined);
     if (tp !== undefined) ex.traceparent = tp;

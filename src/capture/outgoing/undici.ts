@@ -84,6 +84,7 @@ export function subscribeUndici(rt: OutgoingRuntime): () => void {
     const rawUrl = typeof request.path === "string" ? request.path : "/";
     if (!claim(rt, request, host, rawUrl.split("?")[0]!)) return;
     const p = begin(rt, "JsOutgoing", String(request.method ?? "GET"), host, rawUrl);
+    if (rt.sink.config.traceContext) p.ex.scheme = String(request.origin).startsWith("https:") ? "https" : "http";
     p.ex.requestHeaders = flatHeaders(request.headers);
     const st: State = { p, sent: 0, received: 0 };
     states.set(request, st);

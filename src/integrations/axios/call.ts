@@ -55,6 +55,7 @@ export function start(rt: OutgoingRuntime, st: CallState, instance: AxiosInstanc
   const p = begin(rt, "JsAxiosOutgoing", String(config.method ?? "GET"), url?.host ?? "", rawUrl,
     { parentId: st.parentId, startEpochMs: st.startEpochMs, startHr: st.startHr, templates });
   p.ex.requestHeaders = headersOf(headers);
+  if (rt.sink.config.traceContext && url !== undefined) p.ex.scheme = url.protocol === "https:" ? "https" : "http";
   if (typeof data === "string" || data instanceof Uint8Array) observeChunk(p.ex.requestBody, data, undefined, p.limit);
   else if (data instanceof ArrayBuffer) observeChunk(p.ex.requestBody, Buffer.from(data), undefined, p.limit);
   return p;

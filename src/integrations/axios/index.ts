@@ -18,6 +18,7 @@ import { compileTemplates, type UrlTemplate } from "../../config/outgoing.js";
 import type { AxiosInterceptorFn as AnyFn, AxiosInstanceLike } from "./types.js";
 import { STATE, adapterResolver, complete, list, markSync, start, stateOf, type CallState, type Config } from "./call.js";
 import { AXIOS_INSTALLED as INSTALLED } from "../../registry/symbols.js";
+import type { APIToolkit } from "../../client.js";
 
 export type { AxiosInstanceLike, AxiosInterceptorFn, InterceptorManager } from "./types.js";
 
@@ -41,7 +42,7 @@ export interface ObserveAxiosOptions {
  *   urlTemplates: ["/v1/customers/:id"],
  * });
  */
-export function observeAxios<T extends AxiosInstanceLike>(client: object, instance: T, options: ObserveAxiosOptions = {}): T {
+export function observeAxios<T extends AxiosInstanceLike>(client: APIToolkit, instance: T, options: ObserveAxiosOptions = {}): T {
   const sink = sinkOf(client);
   const rt = runtimeFor(sink);
   const templates = compileTemplates("observeAxios urlTemplates", options.urlTemplates);

@@ -3,6 +3,7 @@ import { adapterKit } from "../../capture/kit.js";
 import { reportError } from "../../capture/errors.js";
 import { expressRouteOf, installExpressAccessors, trackExpressRoute } from "../../capture/routes/express.js";
 import type { NodeReaders } from "../../capture/node-http.js";
+import type { APIToolkit } from "../../client.js";
 
 /** The part of an Express 4/5 request the SDK reads (structural: the SDK never depends on express). */
 export type ExpressRequestLike = IncomingMessage & { originalUrl?: string; body?: unknown; baseUrl?: string; route?: { path?: unknown }; params?: Record<string, unknown> };
@@ -30,7 +31,7 @@ const READERS: NodeReaders<ExpressRequestLike> = {
  * app.use(expressMiddleware(apitoolkit));
  * app.use(express.json());
  */
-export function expressMiddleware(client: object): ExpressMiddleware {
+export function expressMiddleware(client: APIToolkit): ExpressMiddleware {
   const kit = adapterKit(client);
   installExpressAccessors();
   return function apitoolkitExpressMiddleware(req, res, next) {
@@ -46,7 +47,7 @@ export function expressMiddleware(client: object): ExpressMiddleware {
  * @example
  * app.use(expressErrorHandler(apitoolkit)); // after your routes
  */
-export function expressErrorHandler(client: object): ExpressErrorMiddleware {
+export function expressErrorHandler(client: APIToolkit): ExpressErrorMiddleware {
   const kit = adapterKit(client);
   return function apitoolkitExpressErrorHandler(err, req, _res, next) {
     const capture = kit.captureOf(req);

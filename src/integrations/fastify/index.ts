@@ -2,6 +2,7 @@ import { adapterKit } from "../../capture/kit.js";
 import type { NodeReaders } from "../../capture/node-http.js";
 import { fastifyRoute, type FastifyReplyLike, type FastifyRequestLike } from "../../capture/routes/fastify.js";
 import { FOREIGN } from "../../registry/symbols.js";
+import type { APIToolkit } from "../../client.js";
 
 /** Fastify's plugin/hook callback. */
 export type FastifyDone = (err?: Error) => void;
@@ -32,7 +33,7 @@ const READERS: NodeReaders<FastifyRequestLike> = {
  * await app.register(fastifyPlugin(apitoolkit));
  * app.get("/users/:id", async (req) => ({ id: req.params.id }));
  */
-export function fastifyPlugin(client: object): FastifyPluginLike {
+export function fastifyPlugin(client: APIToolkit): FastifyPluginLike {
   const kit = adapterKit(client); // one per client: two clients on one app stay apart
 
   function apitoolkitOnRequest(request: FastifyRequestLike, reply: FastifyReplyLike, done: FastifyDone): void {

@@ -3,6 +3,7 @@ import { adapterKit } from "../../capture/kit.js";
 import type { NodeReaders } from "../../capture/node-http.js";
 import { stringParams, type RouteRead } from "../../capture/routes/params.js";
 import type { RawHeaders } from "../../capture/exchange.js";
+import type { APIToolkit } from "../../client.js";
 
 /** A route as Hono's router reports it. */
 export interface HonoRoute {
@@ -62,7 +63,7 @@ function template(path: string): string {
  * app.use(honoMiddleware(apitoolkit));
  * app.get("/users/:id", (c) => c.json({ id: c.req.param("id") }));
  */
-export function honoMiddleware(client: object): HonoMiddleware {
+export function honoMiddleware(client: APIToolkit): HonoMiddleware {
   const kit = adapterKit(client);
   // On @hono/node-server the node request/response are at hand: capture there (the process-wide
   // node:http hooks), leaving Hono's own Response objects and its fast write path untouched.

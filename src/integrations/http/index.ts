@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { adapterKit } from "../../capture/kit.js";
+import type { APIToolkit } from "../../client.js";
 
 /** A node:http / node:https request listener, sync or async, returning `R`. */
 export type RequestListener<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse, R = unknown> = (
@@ -33,7 +34,7 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
  * }));
  */
 export function wrapHandler<Req extends IncomingMessage, Res extends ServerResponse, R>(
-  client: object,
+  client: APIToolkit,
   handler: RequestListener<Req, Res, R>,
 ): RequestListener<Req, Res, R> {
   const kit = adapterKit(client);

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { adapterKit } from "../../capture/kit.js";
 import type { NodeReaders } from "../../capture/node-http.js";
 import { stringParams, type RouteRead } from "../../capture/routes/params.js";
+import type { APIToolkit } from "../../client.js";
 
 /** Structural Koa context (Koa 2/3 plus what @koa/router sets), so the SDK never depends on koa. */
 export interface KoaContextLike {
@@ -46,7 +47,7 @@ const READERS: NodeReaders<KoaContextLike> = {
  * app.use(bodyParser());
  * app.use(router.routes());
  */
-export function koaMiddleware(client: object): KoaMiddleware {
+export function koaMiddleware(client: APIToolkit): KoaMiddleware {
   const kit = adapterKit(client);
   return async function apitoolkitKoaMiddleware(ctx, next) {
     const capture = kit.startNodeWith(ctx.req, ctx.res, "JsExpress", ctx.originalUrl ?? ctx.req.url ?? "/", READERS, ctx);

@@ -12,6 +12,7 @@ import { fastifyRoute, type FastifyRequestLike, type FastifyReplyLike } from "..
 import type { RouteRead } from "../../capture/routes/params.js";
 import { pathOf } from "../../capture/url.js";
 import { observeRoutes, type NestRoutes } from "./routes.js";
+import type { APIToolkit } from "../../client.js";
 
 export type { FastifyRequestLike, FastifyReplyLike };
 
@@ -102,7 +103,7 @@ function nestCapture(kit: AdapterKit, routes?: NestRoutes): NestCaptureHandler {
  * // Fastify platform:
  * app.getHttpAdapter().getInstance().addHook("onRequest", apitoolkitNestMiddleware(apitoolkit));
  */
-export function apitoolkitNestMiddleware(client: object): NestCaptureHandler {
+export function apitoolkitNestMiddleware(client: APIToolkit): NestCaptureHandler {
   installExpressAccessors();
   return nestCapture(adapterKit(client));
 }
@@ -113,7 +114,7 @@ export function apitoolkitNestMiddleware(client: object): NestCaptureHandler {
  * registrations observed), or on the Fastify server's `request` event plus an `onRequest` hook.
  * Returns false when the adapter is neither.
  */
-export function installOnAdapter(client: object, adapter: HttpAdapterLike | undefined): boolean {
+export function installOnAdapter(client: APIToolkit, adapter: HttpAdapterLike | undefined): boolean {
   const kit = adapterKit(client);
   installExpressAccessors();
   try {

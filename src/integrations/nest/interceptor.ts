@@ -1,5 +1,6 @@
 import { adapterKit, type AdapterKit } from "../../capture/kit.js";
 import { useFastifyRequest, type FastifyRequestLike } from "./capture.js";
+import type { APIToolkit } from "../../client.js";
 
 /** Structural `ExecutionContext`: only what the interceptor reads. */
 export interface ExecutionContextLike {
@@ -34,7 +35,7 @@ type ObservableCtor = new (subscribe: (s: Subscriber) => unknown) => ObservableL
 export class APIToolkitInterceptor {
   readonly #kit: AdapterKit;
 
-  constructor(client: object) {
+  constructor(client: APIToolkit) {
     this.#kit = adapterKit(client);
   }
 

@@ -7,6 +7,7 @@ import { HttpAdapterHost } from "@nestjs/core";
 import { installOnAdapter, type HttpAdapterLike } from "./capture.js";
 import { APIToolkitInterceptor } from "./interceptor.js";
 import { NEST_INSTALLED as INSTALLED } from "../../registry/symbols.js";
+import type { APIToolkit } from "../../client.js";
 
 /** Nest's token for global interceptors (the string `@nestjs/core` exports as APP_INTERCEPTOR). */
 const APP_INTERCEPTOR = "APP_INTERCEPTOR";
@@ -20,7 +21,7 @@ const APP_INTERCEPTOR = "APP_INTERCEPTOR";
  * const nest10 = createRequire(fixtureDir)("@nestjs/core");
  * imports: [defineNestModule(APIToolkitModule, nest10.HttpAdapterHost, apitoolkit)]
  */
-export function defineNestModule(module: new () => object, adapterHostToken: unknown, client: object): DynamicModule {
+export function defineNestModule(module: new () => object, adapterHostToken: unknown, client: APIToolkit): DynamicModule {
   const interceptor = new APIToolkitInterceptor(client); // fails fast on a wrong argument, at start-up
   return {
     module: module as DynamicModule["module"],
@@ -52,7 +53,7 @@ export function defineNestModule(module: new () => object, adapterHostToken: unk
  * // on shutdown: await apitoolkit.close();
  */
 export class APIToolkitModule {
-  static forRoot(client: object): DynamicModule {
+  static forRoot(client: APIToolkit): DynamicModule {
     return defineNestModule(APIToolkitModule, HttpAdapterHost, client);
   }
 }

@@ -7,6 +7,7 @@ import { pathOf } from "../../capture/url.js";
 import { deferred, keepAlive, within } from "./flush.js";
 import { appRouteOfNext, loadNextStores, nextStoresLoaded } from "./internals.js";
 import { fromFileRoute, fromParams, paramStrings, type NextParams } from "./route.js";
+import type { APIToolkit } from "../../client.js";
 
 export interface WithAPIToolkitOptions {
   /** The file-system route, e.g. `/api/users/[id]` (reported as `/api/users/:id`). Default: the
@@ -61,7 +62,7 @@ function basePathOf(req: Request): string {
 
 /** The wrapped handler behind `withAPIToolkit` (see there). */
 export function wrapRouteHandler<Req extends Request, Ctx>(
-  client: object,
+  client: APIToolkit,
   handler: RouteHandler<Req, Ctx>,
   options: WithAPIToolkitOptions,
 ): (req: Req, ctx: Ctx) => Promise<Response> {

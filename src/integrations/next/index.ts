@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { wrapRouteHandler, type RouteHandler, type WithAPIToolkitOptions } from "./app.js";
 import { wrapRouteModule, type RouteMethod } from "./methods.js";
 import { wrapPagesHandler } from "./pages.js";
+import type { APIToolkit } from "../../client.js";
 
 export type { RouteHandler, RouteMethod, WithAPIToolkitOptions };
 
@@ -29,7 +30,7 @@ export type { RouteHandler, RouteMethod, WithAPIToolkitOptions };
  * export const DELETE = withAPIToolkit(apitoolkit, async (req) => new Response(null, { status: 204 }));
  */
 export function withAPIToolkit<Req extends Request, Ctx = unknown>(
-  client: object,
+  client: APIToolkit,
   handler: RouteHandler<Req, Ctx>,
   options: WithAPIToolkitOptions = {},
 ): (req: Req, ctx: Ctx) => Promise<Response> {
@@ -61,7 +62,7 @@ export function withAPIToolkit<Req extends Request, Ctx = unknown>(
  * });
  */
 export function withAPIToolkitRoute<Req extends Request, Ctx = unknown>(
-  client: object,
+  client: APIToolkit,
   handlers: Partial<Record<RouteMethod, RouteHandler<Req, Ctx>>>,
   options: WithAPIToolkitOptions = {},
 ): Record<RouteMethod, (req: Req, ctx: Ctx) => Promise<Response>> {
@@ -79,7 +80,7 @@ export function withAPIToolkitRoute<Req extends Request, Ctx = unknown>(
  * export default withAPIToolkitPages(apitoolkit, (req, res) => res.status(200).json({ hello: "world" }));
  */
 export function withAPIToolkitPages<Req extends IncomingMessage, Res extends ServerResponse>(
-  client: object,
+  client: APIToolkit,
   handler: (req: Req, res: Res) => unknown,
   options: WithAPIToolkitOptions = {},
 ): (req: Req, res: Res) => Promise<void> {

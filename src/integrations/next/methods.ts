@@ -5,6 +5,7 @@
  * Exporting a handler for every method, each answering as Next would, lets them be captured.
  */
 import { wrapRouteHandler, type RouteHandler, type WithAPIToolkitOptions } from "./app.js";
+import type { APIToolkit } from "../../client.js";
 
 /** The methods Next routes to a route module (`HTTP_METHODS` of next/dist/server/web/http). */
 const ROUTE_METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "DELETE", "PATCH"] as const;
@@ -27,7 +28,7 @@ function automaticOptions(exported: RouteMethod[]): () => Response {
 
 /** The wrapped module behind `withAPIToolkitRoute` (see there). */
 export function wrapRouteModule<Req extends Request, Ctx>(
-  client: object,
+  client: APIToolkit,
   handlers: Partial<Record<RouteMethod, RouteHandler<Req, Ctx>>>,
   options: WithAPIToolkitOptions,
 ): Record<RouteMethod, (req: Req, ctx: Ctx) => Promise<Response>> {

@@ -10,6 +10,7 @@ import type { WithAPIToolkitOptions } from "./app.js";
 import { deferred, keepAlive, within } from "./flush.js";
 import { pagesMatchOf } from "./internals.js";
 import { fileRouteParams, fromFileRoute, fromParams, paramStrings, type NextParams } from "./route.js";
+import type { APIToolkit } from "../../client.js";
 
 type PagesRequest = IncomingMessage & { query?: NextParams; body?: unknown };
 
@@ -30,7 +31,7 @@ function pagesRoute(url: string, query: NextParams, page: string | undefined, ma
 
 /** The wrapped handler behind `withAPIToolkitPages` (see there). */
 export function wrapPagesHandler<Req extends IncomingMessage, Res extends ServerResponse>(
-  client: object,
+  client: APIToolkit,
   handler: (req: Req, res: Res) => unknown,
   options: WithAPIToolkitOptions,
 ): (req: Req, res: Res) => Promise<void> {

@@ -5,6 +5,7 @@
 import { APIToolkitConfigError } from "../../registry/codes.js";
 import { readFileSync } from "node:fs";
 import { fail, int } from "../../config/validate.js";
+import { parseResourceAttributes } from "./resource.js";
 
 /**
  * How spans travel: OTLP over HTTP with protobuf bodies, or OTLP over gRPC. (`http/json` is not
@@ -74,6 +75,8 @@ export interface ResolvedOtlp {
   spanName: string;
   /** Resource attributes from OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME (`service.name`). */
   resource: Readonly<Record<string, string>>;
+  /** Why OTEL_RESOURCE_ATTRIBUTES was discarded whole (./resource.ts), if it was. */
+  resourceError?: string;
   /** True when spans go to a collector the user chose (option or environment), not APIToolkit's:
    *  then an APIToolkit key is not needed to capture. */
   customEndpoint: boolean;
@@ -209,9 +212,12 @@ export function resolveOtlp(input: unknown, env: NodeJS.ProcessEnv, publishTimeo
     tls.cert = cert;
   }
 
-  const resource = keyValues(env.OTEL_RESOURCE_ATTRIBUTES);
+  const { attributes: resource, error: resourceError } = parseResourceAttributes(env.OTEL_RESOURCE_ATTRIBUTES);
   if (nonEmpty(env.OTEL_SERVICE_NAME)) resource["service.name"] = env.OTEL_SERVICE_NAME!.trim();
-  return { protocol, url, headers, spanName, resource, customEndpoint, timeoutMs, compression, tls, warnings };
+  return {
+    protocol, url, headers, spanName, resource, customEndpoint, timeoutMs, compression, tls, warnings,
+    ...(resourceError !== undefined ? { resourceError } : {}),
+  };
 }
 
 /**

@@ -15,6 +15,8 @@ export interface OtlpTransportOptions {
   /** Sent as the resource attribute `at-project-key` (how APIToolkit's collector finds the project). */
   apiKey: string | undefined;
   serviceVersion: string | undefined;
+  /** The resource's `service.name`, resolved at construction (config/service-name.ts); over the environment's. */
+  serviceName?: string;
   debug?: (line: string) => void;
 }
 
@@ -49,9 +51,10 @@ async function loadSerializer(): Promise<TraceSerializer> {
   return serializer;
 }
 
-/** The resource every span carries: the environment's attributes, then the SDK's and the key. */
+/** The resource every span carries: the environment's attributes (OTEL_RESOURCE_ATTRIBUTES), the service name, then the SDK's and the key. */
 function resourceAttributes(o: OtlpTransportOptions): Attributes {
-  const a: Attributes = { "service.name": "unknown_service:node", ...o.otlp.resource };
+  const a: Attributes = { ...o.otlp.resource };
+  a["service.name"] = o.serviceName ?? o.otlp.resource["service.name"] ?? "node-service";
   if (o.serviceVersion !== undefined) a["service.version"] = o.serviceVersion;
   a["telemetry.sdk.name"] = "apitoolkit-node";
   a["telemetry.sdk.language"] = "nodejs";

@@ -11,8 +11,11 @@
 import * as crypto from "node:crypto";
 import type { ErrorRecord, WireMessage } from "../../wire/types.js";
 
-/** What the transport reads of a queued message (`traceparent` exists only in OTLP mode). */
-export type OtlpWireMessage = WireMessage & { traceparent?: string };
+/**
+ * What the transport reads of a queued message: `traceparent`, `url_scheme` and `identity` (typed
+ * attributes: user.*, tenant.*, session.id, the app's own) exist only in OTLP mode.
+ */
+export type OtlpWireMessage = WireMessage & { traceparent?: string; url_scheme?: string; identity?: Record<string, unknown> };
 
 export type AttributeValue = string | number | boolean | string[];
 export type Attributes = Record<string, AttributeValue>;
@@ -157,9 +160,61 @@ function exceptionEvent(e: ErrorRecord, fallback: HrTime): OtlpSpan["events"][nu
   return {
     name: "exception",
     time: Number.isFinite(when) ? hrTime(when) : fallback,
-    attributes: { "exception.type": e.error_type, "exception.message": e.message, "exception.stacktrace": e.stack_trace },
+    attributes: { "exception.type": text(e.error_type), "exception.message": text(e.message), "exception.stacktrace": text(e.stack_trace) },
     droppedAttributesCount: 0,
   };
+}
+
+/**
+ * The root cause of an error whose `cause` chain leads elsewhere, as a second `exception` event
+ * (the server reads `exception.type` and `exception.message` of every such event); undefined when
+ * the root is the error itself.
+ */
+function rootCauseEvent(e: ErrorRecord, time: HrTime): OtlpSpan["events"][number] | undefined {
+  const type = text(e.root_error_type);
+  const message = text(e.root_error_message);
+  if ((type === "" && message === "") || (type === text(e.error_type) && message === text(e.message))) return undefined;
+  return {
+    name: "exception",
+    time,
+    attributes: { "exception.type": type, "exception.message": message, "exception.root_cause": true },
+    droppedAttributesCount: 0,
+  };
+}
+
+/** A wire text field as a string (the message is the SDK's own, but an attribute must never be anything else). */
+function text(v: unknown): string {
+  return typeof v === "string" ? v : v === undefined || v === null ? "" : String(v);
+}
+
+/** The scheme of a message: the one the capture saw (OTLP mode), else X-Forwarded-Proto, else http. */
+function schemeOf(m: OtlpWireMessage): string {
+  if (m.url_scheme === "https" || m.url_scheme === "http") return m.url_scheme;
+  const forwarded = m.request_headers?.["x-forwarded-proto"]?.[0];
+  const first = typeof forwarded === "string" ? forwarded.split(",")[0]!.trim().toLowerCase() : "";
+  return first === "https" ? "https" : "http";
+}
+
+/** The identity attributes of a message (typed values as the app set them; numbers must be finite). */
+function identityAttributes(out: Attributes, identity: Record<string, unknown> | undefined): void {
+  if (identity === null || typeof identity !== "object") return;
+  for (const key of Object.keys(identity)) {
+    const v = identity[key];
+    if (typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v))) out[key] = v;
+  }
+}
+
+/** One `exception` event per error, each followed by its root cause's when that is another error. */
+function errorEvents(errors: readonly ErrorRecord[], fallback: HrTime): OtlpSpan["events"] {
+  const out: OtlpSpan["events"] = [];
+  for (const e of errors) {
+    if (e === null || typeof e !== "object") continue;
+    const ev = exceptionEvent(e, fallback);
+    out.push(ev);
+    const root = rootCauseEvent(e, ev.time);
+    if (root !== undefined) out.push(root);
+  }
+  return out;
 }
 
 /** What every span of one transport shares. */
@@ -212,10 +267,13 @@ export function spanOf(m: OtlpWireMessage, t: SpanTemplate): OtlpSpan {
     a["url.query"] = m.raw_url.slice(q + 1, hash < 0 ? undefined : hash);
   }
   if (typeof m.host === "string" && m.host !== "") {
-    const { address, port } = splitHost(m.host);
-    a["server.address"] = address;
+    // As Pub/Sub's `host` (port included), so an endpoint hashes the same whichever delivery is used.
+    a["server.address"] = m.host;
+    const { port } = splitHost(m.host);
     if (port !== undefined) a["server.port"] = port;
   }
+  a["url.scheme"] = schemeOf(m);
+  a["url.full"] = `${a["url.scheme"]}://${typeof m.host === "string" ? m.host : ""}${m.raw_url.startsWith("/") ? "" : "/"}${m.raw_url}`;
   const ua = m.request_headers?.["user-agent"]?.[0];
   if (typeof ua === "string") a["user_agent.original"] = ua;
   if (typeof m.url_path === "string") a["http.route"] = m.url_path;
@@ -225,12 +283,11 @@ export function spanOf(m: OtlpWireMessage, t: SpanTemplate): OtlpSpan {
   headerAttributes(a, "http.response.header.", m.response_headers);
   a["http.request.body"] = typeof m.request_body === "string" ? m.request_body : "";
   a["http.response.body"] = typeof m.response_body === "string" ? m.response_body : "";
-  a["apitoolkit.msg_id"] = m.msg_id;
-  a["apitoolkit.sdk_type"] = String(m.sdk_type);
-  if (parentMsgId !== undefined) a["apitoolkit.parent_id"] = parentMsgId;
-  a["apitoolkit.errors"] = JSON.stringify(errors);
-  if (typeof m.service_version === "string") a["apitoolkit.service_version"] = m.service_version;
-  if (Array.isArray(m.tags)) a["apitoolkit.tags"] = m.tags.map(String);
+  a["apitoolkit.msg_id"] = m.msg_id; // the span's link to the same exchange's Pub/Sub msg_id
+  a["monoscope.sdk_type"] = String(m.sdk_type);
+  a["monoscope.errors"] = JSON.stringify(errors);
+  if (Array.isArray(m.tags)) a["monoscope.tags"] = m.tags.map(String);
+  identityAttributes(a, m.identity);
 
   const failed = status >= 500 || (outgoing && status === 0) || errors.length > 0;
   const first = errors[0];
@@ -244,11 +301,11 @@ export function spanOf(m: OtlpWireMessage, t: SpanTemplate): OtlpSpan {
     endTime,
     duration: nsToHrTime(durationNs),
     status: failed
-      ? { code: STATUS_ERROR, message: first ? `${first.error_type}: ${first.message}` : "" }
+      ? { code: STATUS_ERROR, message: first ? `${text(first.error_type)}: ${text(first.message)}` : status > 0 ? `HTTP ${status}` : "no response" }
       : { code: STATUS_UNSET },
     attributes: a,
     links: [],
-    events: errors.map((e) => exceptionEvent(e, endTime)),
+    events: errorEvents(errors, endTime),
     ended: true,
     resource: t.resource,
     instrumentationScope: t.scope,
