@@ -434,6 +434,10 @@ function adonisRoutes(router: AdonisRouter): void {
     await pause(400);
     return "late";
   });
+  router.get("/whoami/:id", async ({ params }) => {
+    await identify(String(params.id));
+    return user(String(params.id));
+  });
 }
 
 const startAdonis: StartApp = async (apitoolkit) => {
