@@ -13,7 +13,10 @@ export type TargetColumn = "express" | "fastify" | "koa" | "hono";
 export interface SdkMount { kind: "sdk"; integration: Record<string, unknown>; client: object }
 /** The reference SDK (apitoolkit-express): its middleware and error handler (Express only). */
 export interface ReferenceMount { kind: "reference"; middleware: unknown; errorHandler: unknown }
-export type Mount = SdkMount | ReferenceMount;
+/** A peer that instruments the app's modules instead of mounting a middleware (OpenTelemetry):
+ *  the app is built from the `express` it patched (bench/node_modules/express, the same version). */
+export interface InstrumentedMount { kind: "instrumented"; express: unknown }
+export type Mount = SdkMount | ReferenceMount | InstrumentedMount;
 
 /** A listening server and how to stop it (the framework's own close where it has one). */
 export interface Served { server: http.Server; close(): Promise<void> }
@@ -165,7 +168,7 @@ async function serveHono(mount: Mount | undefined): Promise<Served> {
 
 /** Every framework benchmarked, in report order. Add a row to add a framework. */
 export const FRAMEWORKS: Framework[] = [
-  { key: "express4", label: "Express 4", column: "express", integration: "express", serve: async (m) => serveExpress((await import("express4")).default as unknown as ExpressModule, m) },
+  { key: "express4", label: "Express 4", column: "express", integration: "express", serve: async (m) => serveExpress(m?.kind === "instrumented" ? (m.express as ExpressModule) : ((await import("express4")).default as unknown as ExpressModule), m) },
   { key: "express5", label: "Express 5", column: "express", integration: "express", serve: async (m) => serveExpress((await import("express5")).default as unknown as ExpressModule, m) },
   { key: "fastify5", label: "Fastify 5", column: "fastify", integration: "fastify", serve: serveFastify },
   { key: "koa3", label: "Koa 3 (+ @koa/router)", column: "koa", integration: "koa", serve: serveKoa },

@@ -16,7 +16,7 @@ import { FRAMEWORKS, type Framework } from "./frameworks.js";
 import { ROUTES, headersOf, type Route } from "./routes.js";
 import { VARIANTS, type Variant } from "./variants.js";
 import {
-  Child, PUBSUB_PROJECT, ROOT, buildSdk, canPin, cpuCount, createTopic, nodeBinary, referenceDir, setAffinity, sleep, startEmulator, startMetadata, sumDrops,
+  Child, PUBSUB_PROJECT, ROOT, buildSdk, peersDir, canPin, cpuCount, createTopic, nodeBinary, referenceDir, setAffinity, sleep, startEmulator, startMetadata, sumDrops,
   type Emulator, type Sample,
 } from "./lib.js";
 import { report, type BenchResult, type Conditions, type FrameworkRun, type GcSummary, type Mode, type Run, type RouteDelivery } from "./report.js";
@@ -82,6 +82,7 @@ interface Shared {
   register(key: string, topicId: string): void;
   sdkDir: string;
   refDir: string;
+  peersDir: string;
 }
 
 function load(port: number, route: Route, seconds: number): Promise<Result> {
@@ -102,7 +103,8 @@ async function countsOf(shared: Shared): Promise<Counts> {
   return shared.otlp ? { ...pubsub, ...(await shared.otlp.receiver.ask<Counts>("count")) } : pubsub;
 }
 /** The child that counts what `s` publishes. */
-const counterOf = (shared: Shared, s: ServerChild) => (s.variant.publishes === "otlp" ? shared.otlp!.receiver : shared.counter);
+const toReceiver = (v: Variant) => v.publishes === "otlp" || v.publishes === "standin" || v.publishes === "moesif";
+const counterOf = (shared: Shared, s: ServerChild) => (toReceiver(s.variant) ? shared.otlp!.receiver : shared.counter);
 const arrivedOf = (counts: Counts, s: ServerChild) => (s.sub ? counts[s.sub] ?? { count: 0, duplicates: 0 } : { count: 0, duplicates: 0 });
 
 /** Let the subscriber catch up with what `s` published (bounded), so it never competes with a run. */
@@ -112,7 +114,7 @@ async function drain(shared: Shared, s: ServerChild, published: number | undefin
     if (arrivedOf(await countsOf(shared), s).count >= published) return;
     await sleep(100);
   }
-  log(`warning: ${s.variant.key}: ${s.variant.publishes === "otlp" ? "the OTLP receiver" : "the subscription"} did not catch up with ${published} published messages in 120 s`);
+  log(`warning: ${s.variant.key}: ${toReceiver(s.variant) ? "the receiver" : "the subscription"} did not catch up with ${published} published messages in 120 s`);
 }
 
 async function flushAndDrain(shared: Shared, s: ServerChild): Promise<Sample> {
@@ -152,7 +154,7 @@ function deliveryOf(route: Route, s: ServerChild, a: { sample: Sample; counts: C
   const arrivedA = arrivedOf(a.counts, s), arrivedB = arrivedOf(b.counts, s);
   return {
     served,
-    expected: served * (route.outgoing && s.variant.capturesFetch ? 2 : 1),
+    expected: s.variant.notPerRequest ? sb.captured - (sa?.captured ?? 0) : served * (route.outgoing && s.variant.capturesFetch ? 2 : 1),
     captured: sb.captured - (sa?.captured ?? 0),
     published: sb.published - (sa?.published ?? 0),
     arrived: s.sub ? arrivedB.count - arrivedA.count : undefined,
@@ -165,13 +167,20 @@ function deliveryOf(route: Route, s: ServerChild, a: { sample: Sample; counts: C
 async function startServer(shared: Shared, mode: Mode, node: { bin: string; major: number }, fw: Framework, variant: Variant): Promise<ServerChild> {
   const env: Record<string, string> = {
     FRAMEWORK: fw.key, VARIANT: variant.key, PUBSUB_EMULATOR_HOST: shared.emulator.host, BENCH_SDK_DIR: shared.sdkDir,
-    BENCH_ROOT_URL: shared.metaUrl, BENCH_UPSTREAM: shared.upstreamUrl, BENCH_REFERENCE_DIR: shared.refDir,
+    BENCH_ROOT_URL: shared.metaUrl, BENCH_UPSTREAM: shared.upstreamUrl, BENCH_REFERENCE_DIR: shared.refDir, BENCH_PEERS_DIR: shared.peersDir,
   };
   let sub: string | undefined;
-  if (variant.publishes === "otlp") {
+  if (toReceiver(variant)) {
     sub = `${mode}-n${node.major}-${fw.key}-${variant.key}-${randomUUID().slice(0, 8)}`;
     await shared.otlp!.receiver.ask("watch", sub);
     env.BENCH_OTLP_URL = `${shared.otlp!.url}/${sub}`;
+    env.BENCH_MOESIF_URL = `${shared.otlp!.url}/${sub}`;
+    if (variant.publishes === "standin") {
+      // The SDK publishes over Pub/Sub REST to the receiver's stand-in (plain HTTP, as to the emulator).
+      env.PUBSUB_EMULATOR_HOST = shared.otlp!.url.slice("http://".length);
+      env.BENCH_KEY = `key-${sub}`;
+      shared.register(env.BENCH_KEY, sub);
+    }
   } else if (variant.publishes === "pubsub") {
     const { topicId, subName } = await createTopic(shared.emulator.host, `${mode}-n${node.major}-${fw.key}-${variant.key}`);
     env.BENCH_KEY = `key-${topicId}`;
@@ -286,7 +295,7 @@ async function runMode(mode: Mode, nodes: Array<{ bin: string; major: number; ve
   const counter = new Child("bench/counter.ts", env);
   const upstream = new Child("bench/upstream.ts", {});
   // The OTLP receiver only when some variant of this mode exports to it (it needs opentelemetry-proto).
-  const receiver = frameworks.some((fw) => variantsOf(mode, fw).some((v) => v.publishes === "otlp")) ? new Child("bench/otlp-receiver.ts", {}) : undefined;
+  const receiver = frameworks.some((fw) => variantsOf(mode, fw).some(toReceiver)) ? new Child("bench/otlp-receiver.ts", {}) : undefined;
   await counter.ready;
   const { url: upstreamUrl } = (await upstream.ready) as { url: string };
   const otlp = receiver && { receiver, url: ((await receiver.ready) as { url: string }).url };
@@ -330,12 +339,14 @@ const loadBefore = os.loadavg();
 const nodes = nodeMajors.map((major) => ({ major, ...nodeBinary(major, log) }));
 const wantsReference = frameworks.some((f) => modes.some((m) => variantsOf(m, f).some((v) => v.key === "reference")));
 const refDir = wantsReference ? referenceDir(log) : "";
+const wantsPeers = frameworks.some((f) => modes.some((m) => variantsOf(m, f).some((v) => v.key === "otel" || v.key === "moesif")));
+const peers = wantsPeers ? peersDir(log) : "";
 log(`bench: Node ${nodes.map((n) => n.version).join(", ")}; modes ${modes.join(", ")}; frameworks ${frameworks.map((f) => f.key).join(", ")}; ${rounds} x ${durationS} s (+${warmupS} s warm-up)`);
 const micro = flag("no-micro") ? "(skipped: --no-micro)" : nodes.map((n) => runMicro(n.bin).trim()).join("\n\n");
 const sdkDir = buildSdk();
 const meta = await startMetadata();
 const runs: FrameworkRun[] = [];
-for (const mode of modes) runs.push(...(await runMode(mode, nodes, { sdkDir, refDir, metaUrl: meta.url, register: meta.register })));
+for (const mode of modes) runs.push(...(await runMode(mode, nodes, { sdkDir, refDir, peersDir: peers, metaUrl: meta.url, register: meta.register })));
 await meta.close();
 
 const conditions: Conditions = {
