@@ -6,7 +6,7 @@
 // autocannon from this process over loopback; variants alternated over rounds; medians; SDK/bare
 // ratios of server CPU per request (pinned) and requests/s (free). Writes docs/benchmarks.md
 // (bench/report.ts) and the raw figures to .tmp/bench/results.json. See bench/README.md.
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -33,6 +33,11 @@ const rounds = Number(opt("rounds") ?? (quick ? 1 : 3));
 const durationS = Number(opt("duration") ?? (quick ? 3 : 2));
 const warmupS = Number(opt("warmup") ?? 1);
 const CONNECTIONS = 20;
+/** Where autocannon runs: "inproc" (in this process, the bench's old way) or "process" (its CLI in a child). */
+const loadgen = opt("loadgen") ?? "inproc";
+if (loadgen !== "inproc" && loadgen !== "process") throw new Error("--loadgen: inproc or process");
+/** --rate=N: every variant at the same N requests/s (autocannon's overall rate) instead of as fast as it answers. */
+const rate = opt("rate") ? Number(opt("rate")) : undefined;
 const profile = flag("profile");
 const write = !flag("no-write");
 
@@ -85,7 +90,28 @@ interface Shared {
   peersDir: string;
 }
 
+/** The autocannon CLI, for --loadgen=process. */
+const AUTOCANNON_CLI = path.join(ROOT, "node_modules/autocannon/autocannon.js");
+
 function load(port: number, route: Route, seconds: number): Promise<Result> {
+  if (loadgen === "process") {
+    // autocannon as a process of its own (as a user's load test runs it), on this process's core.
+    const args = [AUTOCANNON_CLI, "--json", "-c", String(CONNECTIONS), "-d", String(seconds), "-m", route.method];
+    for (const [k, v] of Object.entries(headersOf(route))) args.push("-H", `${k}=${v}`);
+    if (route.body) args.push("-b", route.body);
+    if (rate) args.push("-R", String(rate));
+    args.push(`http://127.0.0.1:${port}${route.path}`);
+    return new Promise((resolve, reject) => {
+      execFile(process.execPath, args, { cwd: ROOT, maxBuffer: 16 << 20 }, (err, stdout) => {
+        if (err) return reject(err);
+        try {
+          resolve(JSON.parse(stdout) as Result);
+        } catch (e) {
+          reject(e as Error);
+        }
+      });
+    });
+  }
   return autocannon({
     url: `http://127.0.0.1:${port}${route.path}`,
     connections: CONNECTIONS,
@@ -93,6 +119,7 @@ function load(port: number, route: Route, seconds: number): Promise<Result> {
     method: route.method,
     body: route.body,
     headers: headersOf(route),
+    ...(rate ? { overallRate: rate } : {}),
   });
 }
 
@@ -263,7 +290,7 @@ async function measureFramework(shared: Shared, mode: Mode, node: { bin: string;
       for (const s of order) {
         const run = await measure(shared, s, route, durationS);
         runs[s.variant.key]!.push(run);
-        log(`${mode} node${node.major} ${fw.key} ${route.key} ${s.variant.key.padEnd(9)} round ${round + 1}: ${run.reqPerSec.toFixed(0)} req/s, p50 ${run.p50} ms, p99 ${run.p99} ms, ${run.cpuUsPerReq.toFixed(0)} us CPU/req${run.dropped ? `, ${run.dropped} dropped` : ""}`);
+        log(`${mode} node${node.major} ${fw.key} ${route.key} ${s.variant.key.padEnd(9)} round ${round + 1}: ${run.reqPerSec.toFixed(0)} req/s, p50 ${run.p50} ms, p99 ${run.p99} ms, ${run.cpuUsPerReq.toFixed(0)} us CPU/req, server CPU ${run.serverCpuPct.toFixed(0)}%${run.dropped ? `, ${run.dropped} dropped` : ""}`);
       }
     }
     const end = await snap();
@@ -367,6 +394,8 @@ const conditions: Conditions = {
   modes,
   pinAvailable,
   profile,
+  loadgen,
+  rate,
   variants: VARIANTS.map((v) => ({ key: v.key, description: v.description, frameworks: v.frameworks, judged: v.judged })),
 };
 const result: BenchResult = { conditions, runs, micro };
