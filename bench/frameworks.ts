@@ -4,7 +4,7 @@
 import http from "node:http";
 import { Readable } from "node:stream";
 import type { AddressInfo } from "node:net";
-import { ARRAY_20K, STREAM_CHUNK, STREAM_CHUNKS, callUpstream, streamChunks } from "./app.js";
+import { ITEMS_20K, STREAM_CHUNK, STREAM_CHUNKS, callUpstream, streamChunks } from "./app.js";
 
 /** Which column of the target table a framework is held to. */
 export type TargetColumn = "express" | "fastify" | "koa" | "hono";
@@ -67,7 +67,7 @@ async function serveExpress(express: ExpressModule, mount: Mount | undefined): P
     res.json(req.body);
   });
   app.get("/items", (_req, res) => {
-    res.type("application/json").send(ARRAY_20K);
+    res.json(ITEMS_20K);
   });
   app.get("/stream", (_req, res) => {
     res.type("text/plain");
@@ -88,7 +88,7 @@ async function serveFastify(mount: Mount | undefined): Promise<Served> {
   app.get("/health", async () => ({ ok: true }));
   app.post("/echo", async (req) => req.body);
   app.get("/items", (_req, reply) => {
-    void reply.type("application/json").send(ARRAY_20K);
+    void reply.send(ITEMS_20K);
   });
   app.get("/stream", (_req, reply) => {
     void reply.type("text/plain").send(Readable.from(streamChunks()));
@@ -124,7 +124,7 @@ async function serveKoa(mount: Mount | undefined): Promise<Served> {
   });
   router.get("/items", (ctx) => {
     ctx.type = "application/json";
-    ctx.body = ARRAY_20K;
+    ctx.body = ITEMS_20K;
   });
   router.get("/stream", (ctx) => {
     ctx.type = "text/plain";
@@ -148,7 +148,7 @@ async function serveHono(mount: Mount | undefined): Promise<Served> {
   const json = { "content-type": "application/json" };
   app.get("/health", (c) => c.json({ ok: true }));
   app.post("/echo", async (c) => c.json(await c.req.json()));
-  app.get("/items", (c) => c.body(ARRAY_20K, 200, json));
+  app.get("/items", (c) => c.json(ITEMS_20K as object));
   app.get("/stream", () => {
     let left = STREAM_CHUNKS;
     const body = new ReadableStream<Uint8Array>({
