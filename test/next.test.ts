@@ -360,8 +360,8 @@ for (const v of versions) describe(`${v.name} (next build + next start)`, { skip
     const res = await fetch(`${url}/api/order?id=o1`);
     assert.equal(res.status, 204);
     const probe = await fetch(`${url}/api/order-probe?id=o1`).then((r) => r.json());
+    const [m] = await topic.pull(1); // before asserting: a failure here leaves no message to the next test
     assert.deepEqual(probe, { serializedBeforeHandedBack: 0 }, "no message built between the call and the Response handed back");
-    const [m] = await topic.pull(1);
     assert.equal(m!.raw_url, "/api/order?id=o1");
     assert.equal(m!.url_path, "/api/order");
     assert.equal(m!.status_code, 204);
