@@ -4,7 +4,7 @@
 import http from "node:http";
 import { Readable } from "node:stream";
 import type { AddressInfo } from "node:net";
-import { ARRAY_20K, STREAM_CHUNK, STREAM_CHUNKS, callUpstream, streamChunks } from "./app.js";
+import { ITEMS_20K, STREAM_CHUNK, STREAM_CHUNKS, callUpstream, streamChunks } from "./app.js";
 
 /** Which column of the issue's target table a framework is held to. */
 export type TargetColumn = "express" | "fastify" | "koa" | "hono";
@@ -13,7 +13,10 @@ export type TargetColumn = "express" | "fastify" | "koa" | "hono";
 export interface SdkMount { kind: "sdk"; integration: Record<string, unknown>; client: object }
 /** The reference SDK (apitoolkit-express): its middleware and error handler (Express only). */
 export interface ReferenceMount { kind: "reference"; middleware: unknown; errorHandler: unknown }
-export type Mount = SdkMount | ReferenceMount;
+/** A peer that instruments the app's modules instead of mounting a middleware (OpenTelemetry):
+ *  the app is built from the `express` it patched (bench/node_modules/express, the same version). */
+export interface InstrumentedMount { kind: "instrumented"; express: unknown }
+export type Mount = SdkMount | ReferenceMount | InstrumentedMount;
 
 /** A listening server and how to stop it (the framework's own close where it has one). */
 export interface Served { server: http.Server; close(): Promise<void> }
@@ -64,7 +67,7 @@ async function serveExpress(express: ExpressModule, mount: Mount | undefined): P
     res.json(req.body);
   });
   app.get("/items", (_req, res) => {
-    res.type("application/json").send(ARRAY_20K);
+    res.json(ITEMS_20K);
   });
   app.get("/stream", (_req, res) => {
     res.type("text/plain");
@@ -85,7 +88,7 @@ async function serveFastify(mount: Mount | undefined): Promise<Served> {
   app.get("/health", async () => ({ ok: true }));
   app.post("/echo", async (req) => req.body);
   app.get("/items", (_req, reply) => {
-    void reply.type("application/json").send(ARRAY_20K);
+    void reply.send(ITEMS_20K);
   });
   app.get("/stream", (_req, reply) => {
     void reply.type("text/plain").send(Readable.from(streamChunks()));
@@ -121,7 +124,7 @@ async function serveKoa(mount: Mount | undefined): Promise<Served> {
   });
   router.get("/items", (ctx) => {
     ctx.type = "application/json";
-    ctx.body = ARRAY_20K;
+    ctx.body = ITEMS_20K;
   });
   router.get("/stream", (ctx) => {
     ctx.type = "text/plain";
@@ -145,7 +148,7 @@ async function serveHono(mount: Mount | undefined): Promise<Served> {
   const json = { "content-type": "application/json" };
   app.get("/health", (c) => c.json({ ok: true }));
   app.post("/echo", async (c) => c.json(await c.req.json()));
-  app.get("/items", (c) => c.body(ARRAY_20K, 200, json));
+  app.get("/items", (c) => c.json(ITEMS_20K as object));
   app.get("/stream", () => {
     let left = STREAM_CHUNKS;
     const body = new ReadableStream<Uint8Array>({
@@ -165,7 +168,7 @@ async function serveHono(mount: Mount | undefined): Promise<Served> {
 
 /** Every framework benchmarked, in report order. Add a row to add a framework. */
 export const FRAMEWORKS: Framework[] = [
-  { key: "express4", label: "Express 4", column: "express", integration: "express", serve: async (m) => serveExpress((await import("express4")).default as unknown as ExpressModule, m) },
+  { key: "express4", label: "Express 4", column: "express", integration: "express", serve: async (m) => serveExpress(m?.kind === "instrumented" ? (m.express as ExpressModule) : ((await import("express4")).default as unknown as ExpressModule), m) },
   { key: "express5", label: "Express 5", column: "express", integration: "express", serve: async (m) => serveExpress((await import("express5")).default as unknown as ExpressModule, m) },
   { key: "fastify5", label: "Fastify 5", column: "fastify", integration: "fastify", serve: serveFastify },
   { key: "koa3", label: "Koa 3 (+ @koa/router)", column: "koa", integration: "koa", serve: serveKoa },

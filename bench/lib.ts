@@ -229,6 +229,23 @@ export function referenceDir(log: (s: string) => void): string {
   return REFERENCE_PREFIX;
 }
 
+/** bench/package.json: the peer variants' packages (OpenTelemetry, moesif-nodejs), never the SDK's devDependencies. */
+export const PEERS_DIR = path.join(ROOT, "bench");
+
+/**
+ * The peers' install (`npm ci --prefix bench` from the committed bench/package-lock.json, made on
+ * demand when bench/node_modules lacks one of them): CI's `npm ci` and the SDK's devDependencies
+ * never include them. Returns the directory to resolve them from.
+ */
+export function peersDir(log: (s: string) => void): string {
+  const deps = Object.keys((JSON.parse(readFileSync(path.join(PEERS_DIR, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies);
+  if (!deps.every((d) => existsSync(path.join(PEERS_DIR, "node_modules", d, "package.json")))) {
+    log("installing the peer variants' packages into bench/node_modules (npm ci --prefix bench)");
+    execFileSync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", PEERS_DIR], { cwd: ROOT, stdio: "inherit" });
+  }
+  return PEERS_DIR;
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

@@ -75,6 +75,10 @@ export interface Conditions {
   modes: Mode[];
   pinAvailable: boolean;
   profile: boolean;
+  /** Where autocannon ran: "inproc" (in the bench process) or "process" (its CLI, a process of its own); absent in older results: inproc. */
+  loadgen?: string;
+  /** --rate: every variant driven at this many requests/s (absent: as fast as each answers). */
+  rate?: number;
   /** `judged`: its ratios to bare are held to the targets, as sdk's (absent in older results: sdk only). */
   variants: Array<{ key: string; description: string; frameworks?: string[]; judged?: boolean }>;
 }
@@ -156,7 +160,7 @@ function conditions(c: Conditions, runs: FrameworkRun[]): string[] {
     `- Server children on ${c.nodes.map((n) => `Node ${n}`).join(" and ")}; the harness (load generator, counter, upstream) on Node ${c.harnessNode}`,
     `- ${c.os}, ${c.cores} cores (${c.cpu}), ${mb(c.memBytes)} RAM; load average (1 / 5 / 15 min) ${la(c.loadavg.before)} before, ${la(c.loadavg.after)} after`,
     "- **Machine noise**: this machine is shared (other test runs use the cores while the bench runs); ratios of the same run (variants alternated round by round) are what to read, not absolute numbers",
-    `- Load: autocannon in the bench process, ${c.connections} connections, keep-alive, loopback only; per route and variant ${c.warmupS} s warm-up, then ${c.rounds} round(s) x ${c.durationS} s, variants alternated (bare, sdk-null, sdk, ... then reversed); medians over rounds; ratios are median / median`,
+    `- Load: autocannon ${c.loadgen === "process" ? "as a process of its own (its CLI, as a user's load test runs it)" : "in the bench process"}, ${c.connections} connections, ${c.rate ? `every variant at ${fmt(c.rate)} requests/s,` : "as fast as the server answers,"} keep-alive, loopback only; per route and variant ${c.warmupS} s warm-up, then ${c.rounds} round(s) x ${c.durationS} s, variants alternated (bare, sdk-null, sdk, ... then reversed); medians over rounds; ratios are median / median`,
     `- **pinned**: each server child alone on core 1 (\`taskset -c 1\`); load generator, Pub/Sub emulator, delivery counter, OTLP receiver (when sdk-otlp runs), client_metadata stand-in and the upstream of GET /outgoing on core 0. **free**: no pinning${c.pinAvailable ? "" : ". Pinned mode was skipped: it needs `taskset` and two cores"}`,
     "- **Server CPU per request** (primary figure): the server child's `process.cpuUsage()` (user + system, every thread) from before the load to after the variant flushed what the run captured (so deferred redaction, encoding and publishing count), over the requests it served. Server CPU %: its CPU during the load over wall time (100% = one core)",
     `- SDK options (every SDK variant): \`redactHeaders: ${JSON.stringify(REDACTION.redactHeaders)}\`, \`redactRequestBody\` and \`redactResponseBody: ${JSON.stringify(BODY_RULES)}\`; defaults otherwise (64 KiB body limit, 32 MiB queue, 200 ms batching, outgoing capture on: GET /outgoing gives two messages per request). The SDK is compiled by tsc (.tmp/bench-sdk), as users get it; the integration is mounted as its docs say (first)`,
@@ -204,6 +208,31 @@ function glance(runs: FrameworkRun[], nodes: string[]): string[] {
     }
   }
   return [...out, ""];
+}
+
+/** The issue's table: per Node and route, bare's CPU per request and every variant's ratio to it (pinned), when the run has peers. */
+function peersTable(runs: FrameworkRun[]): string[] {
+  const order = ["floor", "sdk-null", "sdk", "sdk-standin", "sdk-otlp", "moesif", "otel", "reference"];
+  const pinned = runs.filter((fr) => fr.mode === "pinned" && fr.variants.some((v) => ["floor", "otel", "moesif", "sdk-standin"].includes(v)));
+  if (!pinned.length) return [];
+  const out = ["## Side by side with the floor and the peers (pinned)", "",
+    "Server CPU per request over bare's, medians of the run's alternated rounds (bare in us/req). `sdk` publishes to the emulator, `sdk-standin` to the publish stand-in that answers at once (nothing dropped), `sdk-otlp` to the OTLP receiver; drops are the SDK's `queue_full` in that run (a dropped exchange is never serialized: that ratio is then a lower bound).", ""];
+  for (const fr of pinned) {
+    const cols = order.filter((v) => fr.variants.includes(v));
+    const head = ["route", "bare us/req", ...cols, ...(cols.includes("floor") && cols.includes("sdk") ? ["sdk / floor"] : []), "sdk dropped", "sdk-standin dropped"];
+    out.push(`${frameworkOf(fr.framework).label} on Node ${fr.node}:`, "", `| ${head.join(" | ")} |`, `|---|${head.slice(1).map(() => "---:").join("|")}|`);
+    for (const route of ROUTES) {
+      const r = fr.routes[route.key];
+      if (!r?.bare?.length) continue;
+      const bare = med(r.bare, "cpuUsPerReq");
+      const ratio = (v: string) => (r[v]?.length ? fmt(med(r[v], "cpuUsPerReq") / bare, 2) : "-");
+      const drops = (v: string) => (r[v]?.length ? fmt(r[v]!.reduce((a, x) => a + x.dropped, 0)) : "-");
+      const floorCell = cols.includes("floor") && cols.includes("sdk") ? [r.floor?.length && r.sdk?.length ? fmt(med(r.sdk, "cpuUsPerReq") / med(r.floor, "cpuUsPerReq"), 2) : "-"] : [];
+      out.push(`| ${[labelOf(fr, route), fmt(bare), ...cols.map(ratio), ...floorCell, drops("sdk"), drops("sdk-standin")].join(" | ")} |`);
+    }
+    out.push("");
+  }
+  return out;
 }
 
 function pinnedTable(fr: FrameworkRun, also: Judged): string[] {
@@ -292,7 +321,7 @@ export function report(result: BenchResult): string {
   const nodes = [...new Set(runs.map((fr) => fr.node))];
   const lines: string[] = ["# Benchmarks", "",
     "Generated by `npm run bench` (bench/run.ts); do not edit by hand. How to run it and what it measures: bench/README.md. Raw figures of the run: .tmp/bench/results.json.", ""];
-  lines.push(...conditions(c, runs), ...glance(runs, nodes), ...referenceNote(runs));
+  lines.push(...conditions(c, runs), ...glance(runs, nodes), ...peersTable(runs), ...referenceNote(runs));
   for (const node of nodes) {
     lines.push(`## Node ${node}`, "");
     for (const fw of FRAMEWORKS) {

@@ -21,6 +21,8 @@ const instance = await variant.setup({
   referenceDir: process.env.BENCH_REFERENCE_DIR ?? "",
   queueBytes: process.env.BENCH_QUEUE_BYTES ? Number(process.env.BENCH_QUEUE_BYTES) : undefined,
   otlpURL: process.env.BENCH_OTLP_URL ?? "",
+  moesifURL: process.env.BENCH_MOESIF_URL ?? "",
+  peersDir: process.env.BENCH_PEERS_DIR ?? "",
 });
 const served = await framework.serve(instance.mount);
 let requests = 0;

@@ -39,6 +39,10 @@ export interface VariantEnv {
   queueBytes: number | undefined;
   /** The OTLP endpoint of this child on the bench's receiver (`publishes: "otlp"`): `http://127.0.0.1:<port>/<key>`. */
   otlpURL: string;
+  /** moesif's collector stand-in for this child on the bench's receiver (`publishes: "moesif"`): its `baseUri`. */
+  moesifURL: string;
+  /** Where the peer variants' packages are installed (bench/package.json, bench/node_modules). */
+  peersDir: string;
 }
 
 export interface Variant {
@@ -48,9 +52,13 @@ export interface Variant {
   frameworks?: string[];
   /**
    * Where it publishes, counted by the harness: "pubsub" (a topic of its own on the emulator, read
-   * by bench/counter.ts), "otlp" (a path of its own on bench/otlp-receiver.ts), false (nowhere).
+   * by bench/counter.ts), "otlp" (a path of its own on bench/otlp-receiver.ts), "standin" (Pub/Sub
+   * REST to the publish stand-in of bench/otlp-receiver.ts, which answers at once), "moesif" (the
+   * collector stand-in there), false (nowhere).
    */
-  publishes: false | "pubsub" | "otlp";
+  publishes: false | "pubsub" | "otlp" | "standin" | "moesif";
+  /** What it delivers is not one message per request (OpenTelemetry: several spans): expected = captured. */
+  notPerRequest?: boolean;
   /** Its ratios to bare are held to the targets, as `sdk`'s are (the report says met / missed). */
   judged: boolean;
   /** Left out of --quick's default set (still selectable with --variants). */
@@ -140,6 +148,42 @@ export const VARIANTS: Variant[] = [
     },
   },
   {
+    key: "sdk-standin",
+    label: "sdk-standin",
+    publishes: "standin",
+    judged: true,
+    onlyAsked: true,
+    capturesFetch: true,
+    description: "the SDK publishing over Pub/Sub REST, exactly as `sdk`, to a loopback stand-in for the publish endpoint that answers at once (bench/otlp-receiver.ts, pointed at by PUBSUB_EMULATOR_HOST): nothing is dropped for an endpoint slower than the app, the figure beside the emulator's",
+    setup: async (env) => {
+      const { APIToolkit, integration } = await loadSdk(env);
+      return sdkInstance(new APIToolkit({ ...sdkOptions(env), apiKey: env.apiKey, rootURL: env.rootURL }), integration);
+    },
+  },
+  {
+    key: "otel",
+    label: "otel",
+    frameworks: ["express4"],
+    publishes: "otlp",
+    notPerRequest: true,
+    judged: false,
+    onlyAsked: true,
+    capturesFetch: false,
+    description: "a peer, not an SDK of ours: OpenTelemetry's http + express instrumentation (@opentelemetry/sdk-trace-node 2.12, instrumentation-http 0.223, instrumentation-express 0.71; no bodies captured), a BatchSpanProcessor with its defaults exporting over OTLP/HTTP protobuf to the bench's receiver (one server span plus a span per Express middleware and handler per request: delivery counts spans)",
+    setup: setupOtel,
+  },
+  {
+    key: "moesif",
+    label: "moesif",
+    frameworks: ["express4"],
+    publishes: "moesif",
+    judged: false,
+    onlyAsked: true,
+    capturesFetch: false,
+    description: "a peer, not an SDK of ours: moesif-nodejs 3.11 (bodies captured, its defaults: batches of 200 events or every 2 s, gzipped), mounted first as its README says, `baseUri` pointed at a loopback stand-in for its collector that answers at once (bench/otlp-receiver.ts); no redaction rules (it has none of ours)",
+    setup: setupMoesif,
+  },
+  {
     key: "sdk-viewer",
     label: "sdk-viewer",
     publishes: false,
@@ -225,5 +269,89 @@ async function setupReference(env: VariantEnv): Promise<VariantInstance> {
       return counts.published + counts.failed >= counts.captured;
     },
     close: () => client.close(),
+  };
+}
+
+/** require() from the peers' install (bench/node_modules). */
+function peers(env: VariantEnv): NodeJS.Require {
+  return createRequire(path.join(env.peersDir, "package.json"));
+}
+
+/**
+ * OpenTelemetry as its docs set it up for Node: a NodeTracerProvider with a BatchSpanProcessor
+ * (defaults: 2,048-span queue, batches of 512, every 5 s) and the OTLP/HTTP protobuf exporter, the
+ * http and express instrumentations registered before http and express are loaded. Spans ended
+ * (captured), exported (published) and failed are counted around the processor and the exporter.
+ */
+async function setupOtel(env: VariantEnv): Promise<VariantInstance> {
+  const req = peers(env);
+  /* eslint-disable @typescript-eslint/no-explicit-any -- the peers are untyped here (installed on demand, outside the SDK's dependencies) */
+  const { NodeTracerProvider, BatchSpanProcessor } = req("@opentelemetry/sdk-trace-node") as any;
+  const { OTLPTraceExporter } = req("@opentelemetry/exporter-trace-otlp-proto") as any;
+  const { registerInstrumentations } = req("@opentelemetry/instrumentation") as any;
+  const { HttpInstrumentation } = req("@opentelemetry/instrumentation-http") as any;
+  const { ExpressInstrumentation } = req("@opentelemetry/instrumentation-express") as any;
+  const counts = { captured: 0, published: 0, failed: 0 };
+  const inner = new OTLPTraceExporter({ url: `${env.otlpURL}/v1/traces` });
+  const exporter = {
+    export(spans: unknown[], done: (r: { code: number }) => void) {
+      inner.export(spans, (r: { code: number }) => {
+        if (r.code === 0) counts.published += spans.length;
+        else counts.failed += spans.length;
+        done(r);
+      });
+    },
+    shutdown: () => inner.shutdown(),
+    forceFlush: () => inner.forceFlush?.(),
+  };
+  const counter = { onStart() {}, onEnd() { counts.captured++; }, forceFlush: async () => undefined, shutdown: async () => undefined };
+  const provider = new NodeTracerProvider({ spanProcessors: [counter, new BatchSpanProcessor(exporter)] });
+  provider.register();
+  registerInstrumentations({ tracerProvider: provider, instrumentations: [new HttpInstrumentation(), new ExpressInstrumentation()] });
+  req("http"); // patched now (the server is created by the app with node:http's createServer)
+  const express = req("express");
+  /* eslint-enable @typescript-eslint/no-explicit-any */
+  const stats = (): DeliveryStats => ({ captured: counts.captured, published: counts.published, dropped: counts.failed ? { send_failed: counts.failed } : {}, state: "ready" });
+  return {
+    mount: { kind: "instrumented", express },
+    stats,
+    flush: async () => {
+      await provider.forceFlush();
+      return counts.published + counts.failed >= counts.captured;
+    },
+    close: () => provider.shutdown(),
+  };
+}
+
+/**
+ * moesif-nodejs as its README mounts it (first), `baseUri` at the collector stand-in. It counts no
+ * events itself: requests through its middleware are counted (captured), and its batch callback
+ * says what was sent (published) or failed; flush() waits for its 2-second batch timer.
+ */
+async function setupMoesif(env: VariantEnv): Promise<VariantInstance> {
+  const req = peers(env);
+  const moesif = req("moesif-nodejs") as (options: object) => (rq: IncomingMessage, rs: ServerResponse, next: () => void) => void;
+  const counts = { captured: 0, published: 0, failed: 0 };
+  const inner = moesif({
+    applicationId: "bench-application-id-".padEnd(64, "x"), // moesif checks only its length (>= 50)
+    baseUri: env.moesifURL,
+    callback: (err: unknown, events: unknown[]) => {
+      if (err) counts.failed += events.length;
+      else counts.published += events.length;
+    },
+  });
+  const middleware = (rq: IncomingMessage, rs: ServerResponse, next: () => void): void => {
+    counts.captured++;
+    inner(rq, rs, next);
+  };
+  const stats = (): DeliveryStats => ({ captured: counts.captured, published: counts.published, dropped: counts.failed ? { send_failed: counts.failed } : {}, state: "ready" });
+  return {
+    mount: { kind: "sdk", integration: { expressMiddleware: () => middleware }, client: {} },
+    stats,
+    flush: async () => {
+      for (let i = 0; i < 200 && counts.published + counts.failed < counts.captured; i++) await sleep(50);
+      return counts.published + counts.failed >= counts.captured;
+    },
+    close: async () => undefined,
   };
 }

@@ -76,6 +76,7 @@ export class APIToolkit {
         return isCapturing();
       },
       accept: (ex) => this.#accept(ex),
+      defer: (task) => this.#defer(task),
       warnOnce: (code, detail) => this.#warnOnce(code, detail),
       captureFailed: (err) => this.#captureFailed(err),
       flush: (timeoutMs) => this.flush(timeoutMs),
@@ -136,6 +137,9 @@ export class APIToolkit {
    */
   async flush(timeoutMs: number = this.#config.flushTimeoutMs): Promise<boolean> {
     try {
+      // Exchanges whose hand-over is deferred to the next check phase (Web responses): one
+      // setImmediate queued now runs after theirs (FIFO), so they are enqueued before the flush.
+      if (this.#deferred.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       return await this.#delivery.flush(timeoutMs);
     } catch {
       return false;
@@ -231,6 +235,25 @@ export class APIToolkit {
     const before = counts[rule];
     counts[rule] = (before ?? 0) + count;
     if (before === undefined) this.#debug(`redaction rule ${rule} fired for the first time`);
+  };
+
+  /** Hand-overs waiting for the next check phase (see CaptureSink.defer); one setImmediate per turn. */
+  #deferred: Array<() => void> = [];
+
+  #defer(task: () => void): void {
+    if (this.#deferred.push(task) === 1) setImmediate(this.#runDeferred);
+  }
+
+  readonly #runDeferred = (): void => {
+    const tasks = this.#deferred;
+    this.#deferred = [];
+    for (const task of tasks) {
+      try {
+        task();
+      } catch (err) {
+        this.#captureFailed(err);
+      }
+    }
   };
 
   #accept(ex: Exchange): void {

@@ -341,7 +341,8 @@ for (const v of versions) describe(`${v.name} (next build + next start)`, { skip
       text += decoder.decode(value, { stream: true });
     }
     const release = await fetch(`${url}/api/sse-release?id=t1`, { method: "POST" }).then((r) => r.json());
-    assert.deepEqual(release, { secondProducedBefore: false }, "the client got the first event before the second was produced");
+    assert.deepEqual(release, { secondProducedBefore: false, serializedWhileStreaming: 0 },
+      "the client got the first event before the second was produced, and nothing was serialized meanwhile");
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
@@ -353,6 +354,17 @@ for (const v of versions) describe(`${v.name} (next build + next start)`, { skip
     assert.equal(m!.url_path, "/api/sse");
     assert.equal(m!.status_code, 200);
     assert.equal(b64text(m!.response_body), text);
+  });
+
+  test("a response without a body is handed back before its exchange is serialized", async () => {
+    const res = await fetch(`${url}/api/order?id=o1`);
+    assert.equal(res.status, 204);
+    const probe = await fetch(`${url}/api/order-probe?id=o1`).then((r) => r.json());
+    const [m] = await topic.pull(1); // before asserting: a failure here leaves no message to the next test
+    assert.deepEqual(probe, { serializedBeforeHandedBack: 0 }, "no message built between the call and the Response handed back");
+    assert.equal(m!.raw_url, "/api/order?id=o1");
+    assert.equal(m!.url_path, "/api/order");
+    assert.equal(m!.status_code, 204);
   });
 
   test("25 concurrent requests yield exactly 25 messages", async () => {

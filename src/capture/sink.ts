@@ -13,6 +13,13 @@ export interface CaptureSink {
   readonly capturing: boolean;
   /** Hand over a finished exchange. Never throws. */
   accept(exchange: Exchange): void;
+  /**
+   * Run `task` (which hands an exchange over) once the current turn's callbacks are done
+   * (`setImmediate`): whoever is waiting for the response has it by then, so nothing of the SDK's
+   * serialization runs before. Tasks run in the order given; flush() waits for the ones pending.
+   * A task that throws is counted as a failed capture. Never throws.
+   */
+  defer(task: () => void): void;
   /** Log a warning once per code. Never throws. */
   warnOnce(code: WarningCode, detail?: unknown): void;
   /** An exchange was lost to an internal error: count it (`capture_failed`) and warn once. Never throws. */

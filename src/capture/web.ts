@@ -145,14 +145,16 @@ export interface WebCapture {
   readonly exchange: Exchange;
   /** The route, read once when the exchange is handed over (see {@link RouteRead}). */
   route?: () => RouteRead;
-  /** Called once just before the exchange is handed over, after the route was read. */
+  /** Called once just before the exchange is handed over, after the route was read (in the
+   *  deferred hand-over: after the caller has the response). */
   beforeFinish?: () => void;
   /** A request to give the app instead of `request`: same everything, body read through the SDK.
    *  `make` builds it (default `new Request(request, init)`); the original is returned when there
    *  is no body, it was already read, or building fails. */
   wrapRequest<R extends Request>(request: R, make?: (request: R, init: RequestInit) => R): R;
   /** The response to send instead of `response` (same status, headers and bytes); the exchange is
-   *  handed over when its body has been sent, failed or was cancelled, or at once without a body. */
+   *  handed over once its body has been sent, failed or was cancelled (without a body: once the
+   *  caller has the response), never before the caller has it (see CaptureSink.defer). */
   wrapResponse(response: Response): Response;
   /** Hand the exchange over now with this status and no response body (e.g. the handler threw). */
   finish(statusCode: number, headers?: Headers): void;
@@ -208,14 +210,20 @@ export function startWebCapture(sink: CaptureSink, request: Request, sdkType: Sd
   let responseHeaders: RawHeaders | undefined;
   const signal: AbortSignal | undefined = request.signal;
 
+  // The response is complete (or failed, or its consumer went away): the status, headers and
+  // duration are fixed now; the route is read and the exchange handed over (serialized) only after
+  // the caller has the Response and, for a body, after its last chunk was handed on.
   const finalize = (status: number, headers: RawHeaders | undefined): void => {
     if (done) return;
     done = true;
     signal?.removeEventListener("abort", onAbort);
+    exchange.durationNs = Math.round((performance.now() - startHr) * 1e6);
+    exchange.statusCode = status;
+    if (headers) exchange.responseHeaders = headers;
+    sink.defer(handOver);
+  };
+  const handOver = (): void => {
     try {
-      exchange.durationNs = Math.round((performance.now() - startHr) * 1e6);
-      exchange.statusCode = status;
-      if (headers) exchange.responseHeaders = headers;
       if (capture.route) applyRoute(exchange, capture.route());
       capture.beforeFinish?.();
       if (capture.ctx.identity !== undefined) exchange.identity = capture.ctx.identity;

@@ -16,6 +16,7 @@ function testSink(maxBodyBytes = 16, ignorePaths: string[] = []) {
     config: resolveOptions({ apiKey: "k", maxBodyBytes, logger: quietLogger }),
     capturing: true,
     accept: (ex) => accepted.push(ex),
+    defer: (task) => void setImmediate(task), // as the client does: after the current turn
     warnOnce: (code) => warnings.push(code),
     captureFailed: () => warnings.push("W_CAPTURE_FAILED"),
     flush: async () => true,
@@ -44,6 +45,8 @@ function countingSource(chunks: Uint8Array[], opts: { endless?: boolean; failAt?
   return { stream, state };
 }
 
+/** Let the deferred hand-overs of this turn run. */
+const nextTurn = () => new Promise<void>((r) => setImmediate(r));
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (ex: Exchange, which: "requestBody" | "responseBody") => Buffer.concat(ex[which].chunks).toString("utf8");
 
@@ -178,7 +181,9 @@ describe("startWebCapture", () => {
       assert.deepEqual(out.headers.getSetCookie(), ["a=1", "b=2"]);
       assert.equal(accepted.length, 0, "not before the body was sent");
       assert.equal(await out.text(), big);
+      assert.equal(accepted.length, 0, "not before the consumer had the end of the body");
     });
+    await nextTurn();
     assert.equal(accepted.length, 1);
     const ex = accepted[0]!;
     assert.equal(ex.statusCode, 201);
@@ -209,14 +214,18 @@ describe("startWebCapture", () => {
     }
   });
 
-  test("a response without a body is handed over at once", () => {
+  test("a response without a body is handed over once the caller has it, not before", async () => {
     const { sink, accepted } = testSink();
     const cap = startWebCapture(sink, new Request("http://x/a", { method: "DELETE" }), "JsExpress")!;
     const res = new Response(null, { status: 204 });
     assert.equal(cap.wrapResponse(res), res);
+    await Promise.resolve();
+    assert.equal(accepted.length, 0, "nothing handed over (serialized) while the caller's promise chain runs");
+    await nextTurn();
     assert.equal(accepted.length, 1);
     assert.equal(accepted[0]!.statusCode, 204);
     assert.equal(cap.wrapResponse(new Response("again")).status, 200, "later calls pass through");
+    await nextTurn();
     assert.equal(accepted.length, 1);
   });
 
@@ -229,12 +238,14 @@ describe("startWebCapture", () => {
     await reader.read();
     await reader.cancel(new Error("gone"));
     assert.equal(src.state.cancelCalled, true, "cancel reached the app's stream");
+    await nextTurn();
     assert.equal(accepted.length, 1);
     assert.equal(accepted[0]!.statusCode, 200);
     assert.equal(accepted[0]!.responseBody.totalBytes, 16);
 
     const cap2 = startWebCapture(sink, new Request("http://x/early"), "JsExpress")!;
     await cap2.wrapResponse(new Response(countingSource([], { endless: true }).stream)).body!.cancel();
+    await nextTurn();
     assert.equal(accepted.length, 2);
     assert.equal(accepted[1]!.statusCode, 499);
   });
@@ -244,10 +255,12 @@ describe("startWebCapture", () => {
     const ac = new AbortController();
     const cap = startWebCapture(sink, new Request("http://x/slow", { signal: ac.signal }), "JsExpress")!;
     ac.abort();
+    await nextTurn();
     assert.equal(accepted.length, 1);
     assert.equal(accepted[0]!.statusCode, 499);
     const late = new Response("late");
     assert.equal(cap.wrapResponse(late), late, "a response after the abort is not observed");
+    await nextTurn();
     assert.equal(accepted.length, 1);
   });
 
@@ -256,18 +269,21 @@ describe("startWebCapture", () => {
     const cap = startWebCapture(sink, new Request("http://x/fail"), "JsExpress")!;
     const out = cap.wrapResponse(new Response(countingSource([bytes("partial")], { failAt: 1 }).stream, { status: 200 }));
     await assert.rejects(out.text(), /source broke/);
+    await nextTurn();
     assert.equal(accepted.length, 1);
     assert.equal(accepted[0]!.errors.length, 1);
     assert.equal(accepted[0]!.errors[0]!.message, "source broke");
     assert.equal(text(accepted[0]!, "responseBody"), "partial");
   });
 
-  test("finish() hands over a thrown handler's exchange; beforeFinish runs first", () => {
+  test("finish() hands over a thrown handler's exchange after the turn; beforeFinish runs first", async () => {
     const { sink, accepted } = testSink();
     const cap = startWebCapture(sink, new Request("http://x/boom"), "JsNext")!;
     cap.beforeFinish = () => { cap.exchange.urlPath = "/boom"; };
     cap.finish(500);
     cap.finish(200);
+    assert.equal(accepted.length, 0, "the throw reaches the caller first");
+    await nextTurn();
     assert.equal(accepted.length, 1);
     assert.equal(accepted[0]!.statusCode, 500);
     assert.equal(accepted[0]!.urlPath, "/boom");
