@@ -14,7 +14,7 @@ import type { AdonisContextLike } from "../src/integrations/adonis/index.js";
 import { exampleOptions, exampleRoutes, startAdonisApp, type RunningAdonisApp } from "../examples/adonis/app.js";
 import { createTestTopic, type TestTopic } from "./helpers/pubsub.js";
 import { startMetadataServer, GOOD_KEY, PROJECT_ID, type MetadataServer } from "./helpers/metadata.js";
-import { b64json, b64text, rawRequest, stripDate } from "./helpers/server.js";
+import { assertSameAnswers, b64json, b64text, rawRequest } from "./helpers/server.js";
 import { assertCommonFields, assertNoSecrets, one } from "./helpers/messages.js";
 import { assertWireMessage } from "./helpers/wire.js";
 import { quietLogger } from "./helpers/logger.js";
@@ -190,16 +190,7 @@ describe("AdonisJS 6", () => {
     const requests: Array<[path: string, method?: string, body?: string]> = [
       ["/api/shops/1/orders/2"], ["/login", "POST", '{"user":{"name":"x","password":"p"}}'], ["/stream"], ["/big"], ["/boom"], ["/teapot"], ["/nope"],
     ];
-    try {
-      for (const [path, method, body] of requests) {
-        const [a, b] = await Promise.all([rawRequest(url + path, method, body), rawRequest(bare.url + path, method, body)]);
-        assert.equal(a.status, b.status, path);
-        assert.deepEqual(stripDate(a.headers), stripDate(b.headers), path);
-        assert.equal(a.body, b.body, path);
-      }
-    } finally {
-      await bare.close();
-    }
+    await assertSameAnswers(url, bare, requests);
     assert.equal((await topic.pull(requests.length)).length, requests.length, "only the app with the SDK published");
     assert.deepEqual(await topic.drain(800), []);
   });

@@ -28,7 +28,7 @@ import {
 } from "./helpers/conformance-apps.js";
 import { createTestTopic, type TestTopic } from "./helpers/pubsub.js";
 import { startMetadataServer, GOOD_KEY, PROJECT_ID, type MetadataServer } from "./helpers/metadata.js";
-import { b64json, b64text, rawRequest, slowPost, abortedGet, stripDate } from "./helpers/server.js";
+import { assertSameAnswers, b64json, b64text, rawRequest, slowPost, abortedGet } from "./helpers/server.js";
 import { assertCommonFields, assertNoSecrets, one } from "./helpers/messages.js";
 import { assertWireMessage } from "./helpers/wire.js";
 import { quietLogger } from "./helpers/logger.js";
@@ -204,16 +204,7 @@ describe("conformance: the same service on every HTTP integration", { concurrenc
         const requests: Array<[path: string, method?: string, body?: string]> = [
           ["/users/1?x=1"], ["/echo", "POST", JSON.stringify(ECHO)], ["/stream"], ["/boom"], ["/no/such/route/99"],
         ];
-        try {
-          for (const [path, method, body] of requests) {
-            const [a, b] = await Promise.all([rawRequest(srv.url + path, method, body), rawRequest(bare.url + path, method, body)]);
-            assert.equal(a.status, b.status, path);
-            assert.deepEqual(stripDate(a.headers), stripDate(b.headers), path);
-            assert.equal(a.body, b.body, path);
-          }
-        } finally {
-          await bare.close();
-        }
+        await assertSameAnswers(srv.url, bare, requests);
         assert.equal((await topic.pull(requests.length)).length, requests.length, "only the app with the SDK published");
         assert.deepEqual(await topic.drain(800), []);
       });

@@ -1,4 +1,5 @@
 // Listen on loopback port 0 and give back the base URL; raw requests for comparing answers byte for byte.
+import assert from "node:assert/strict";
 import http, { type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -51,6 +52,24 @@ export function rawRequest(url: string, method = "GET", body?: string, headers: 
 export function stripDate(h: IncomingHttpHeaders): IncomingHttpHeaders {
   const { date: _date, ...rest } = h;
   return rest;
+}
+
+/**
+ * Send each request to the app with the SDK and to the same app bare, at once, and assert that both
+ * answered the same: status, headers (but `date`) and body byte for byte. Closes `bare` at the end.
+ */
+export async function assertSameAnswers(url: string, bare: { url: string; close(): Promise<void> },
+  requests: ReadonlyArray<[path: string, method?: string, body?: string]>): Promise<void> {
+  try {
+    for (const [path, method, body] of requests) {
+      const [a, b] = await Promise.all([rawRequest(url + path, method, body), rawRequest(bare.url + path, method, body)]);
+      assert.equal(a.status, b.status, path);
+      assert.deepEqual(stripDate(a.headers), stripDate(b.headers), path);
+      assert.equal(a.body, b.body, path);
+    }
+  } finally {
+    await bare.close();
+  }
 }
 
 /** POST a JSON body in parts, one packet each, 30 ms apart: the handler runs in a later socket callback.
