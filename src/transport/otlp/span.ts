@@ -15,9 +15,24 @@ import type { ErrorRecord, WireMessage } from "../../wire/types.js";
  * What the transport reads of a queued message: `traceparent`, `url_scheme` and `identity` (typed
  * attributes: user.*, tenant.*, session.id, the app's own) exist only in OTLP mode.
  */
-export type OtlpWireMessage = WireMessage & { traceparent?: string; url_scheme?: string; identity?: Record<string, unknown> };
+export type OtlpWireMessage = Omit<WireMessage, "request_body" | "response_body"> & {
+  /** The body's base64 text, or (./encode.ts) where that text lies in the queued message's bytes. */
+  request_body: string | ByteRange;
+  response_body: string | ByteRange;
+  traceparent?: string;
+  url_scheme?: string;
+  identity?: Record<string, unknown>;
+};
 
-export type AttributeValue = string | number | boolean | string[];
+/**
+ * A string attribute's UTF-8 bytes as they lie in a queued message (a body's base64 text, which
+ * JSON writes unescaped): ./encode.ts copies them into the span without making a string of them.
+ */
+export class ByteRange {
+  constructor(readonly source: Buffer, readonly start: number, readonly end: number) {}
+}
+
+export type AttributeValue = string | number | boolean | string[] | ByteRange;
 export type Attributes = Record<string, AttributeValue>;
 /** [seconds, nanoseconds], as OpenTelemetry's HrTime. */
 export type HrTime = [number, number];
@@ -187,6 +202,11 @@ function text(v: unknown): string {
   return typeof v === "string" ? v : v === undefined || v === null ? "" : String(v);
 }
 
+/** A body attribute: the base64 text (or where it lies in the message), else "". */
+function bodyOf(v: unknown): string | ByteRange {
+  return typeof v === "string" || v instanceof ByteRange ? v : "";
+}
+
 /** The scheme of a message: the one the capture saw (OTLP mode), else X-Forwarded-Proto, else http. */
 function schemeOf(m: OtlpWireMessage): string {
   if (m.url_scheme === "https" || m.url_scheme === "http") return m.url_scheme;
@@ -281,8 +301,8 @@ export function spanOf(m: OtlpWireMessage, t: SpanTemplate): OtlpSpan {
   a["http.request.path_params"] = JSON.stringify(m.path_params ?? {});
   headerAttributes(a, "http.request.header.", m.request_headers);
   headerAttributes(a, "http.response.header.", m.response_headers);
-  a["http.request.body"] = typeof m.request_body === "string" ? m.request_body : "";
-  a["http.response.body"] = typeof m.response_body === "string" ? m.response_body : "";
+  a["http.request.body"] = bodyOf(m.request_body);
+  a["http.response.body"] = bodyOf(m.response_body);
   a["apitoolkit.msg_id"] = m.msg_id; // the span's link to the same exchange's Pub/Sub msg_id
   a["monoscope.sdk_type"] = String(m.sdk_type);
   a["monoscope.errors"] = JSON.stringify(errors);
