@@ -159,14 +159,14 @@ function headerKey(prefix: string, name: string): string {
 }
 
 /** The message's header values as they are (arrays of strings fresh from JSON.parse); anything else as strings. */
-function headerAttributes(out: Attributes, prefix: string, headers: Record<string, string[]> | undefined): void {
+function headerAttributes(put: PutAttribute, prefix: string, headers: Record<string, string[]> | undefined): void {
   if (!headers) return;
   for (const name of Object.keys(headers)) {
     const values = headers[name];
     if (!Array.isArray(values)) continue;
     let strings = true;
     for (let i = 0; i < values.length; i++) if (typeof values[i] !== "string") strings = false;
-    out[headerKey(prefix, name)] = strings ? values : values.map(String);
+    put(headerKey(prefix, name), strings ? values : values.map(String));
   }
 }
 
@@ -216,11 +216,11 @@ function schemeOf(m: OtlpWireMessage): string {
 }
 
 /** The identity attributes of a message (typed values as the app set them; numbers must be finite). */
-function identityAttributes(out: Attributes, identity: Record<string, unknown> | undefined): void {
+function identityAttributes(put: PutAttribute, identity: Record<string, unknown> | undefined): void {
   if (identity === null || typeof identity !== "object") return;
   for (const key of Object.keys(identity)) {
     const v = identity[key];
-    if (typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v))) out[key] = v;
+    if (typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v))) put(key, v);
   }
 }
 
@@ -244,14 +244,27 @@ export interface SpanTemplate {
   scope: SpanScope;
 }
 
+/** Receives a span's attributes one by one, in order. */
+export type PutAttribute = (key: string, value: AttributeValue) => void;
+
 /**
  * The span of one wire message: SERVER for an incoming request, CLIENT for an outgoing call
  * (`sdk_type` ending in `Outgoing`); start = the message's timestamp, end = start + duration;
  * status ERROR on a 5xx, a call that got no response, or recorded errors (one `exception` event
- * each). Attributes: the ones APIToolkit's server reads plus OpenTelemetry's stable HTTP ones.
- * Throws on a message that is not a wire message (the caller skips it).
+ * each). Attributes: the ones APIToolkit's server reads plus OpenTelemetry's stable HTTP ones
+ * (spanAttributes). Throws on a message that is not a wire message (the caller skips it).
  */
 export function spanOf(m: OtlpWireMessage, t: SpanTemplate): OtlpSpan {
+  const span = spanShell(m, t);
+  const a = span.attributes;
+  spanAttributes(m, (key, value) => {
+    a[key] = value;
+  });
+  return span;
+}
+
+/** The span of a message without its attributes (`attributes` is empty). Throws as spanOf does. */
+export function spanShell(m: OtlpWireMessage, t: SpanTemplate): OtlpSpan {
   if (typeof m.msg_id !== "string" || typeof m.timestamp !== "string" || typeof m.method !== "string" || typeof m.raw_url !== "string") {
     throw new TypeError("not a wire message");
   }
@@ -273,42 +286,6 @@ export function spanOf(m: OtlpWireMessage, t: SpanTemplate): OtlpSpan {
     ? { traceId, spanId: spanIdOf(parentMsgId), traceFlags, isRemote: false }
     : joined;
 
-  const q = m.raw_url.search(/[?#]/);
-  const path = q < 0 ? m.raw_url : m.raw_url.slice(0, q);
-  const a: Attributes = {
-    "http.request.method": m.method,
-    "url.path": path || "/",
-    "http.target": m.raw_url,
-    "http.response.status_code": status,
-    "network.protocol.version": m.proto_major === 2 || m.proto_major === 3 ? String(m.proto_major) : `${m.proto_major ?? 1}.${m.proto_minor ?? 1}`,
-  };
-  if (q >= 0 && m.raw_url[q] === "?") {
-    const hash = m.raw_url.indexOf("#", q);
-    a["url.query"] = m.raw_url.slice(q + 1, hash < 0 ? undefined : hash);
-  }
-  if (typeof m.host === "string" && m.host !== "") {
-    // As Pub/Sub's `host` (port included), so an endpoint hashes the same whichever delivery is used.
-    a["server.address"] = m.host;
-    const { port } = splitHost(m.host);
-    if (port !== undefined) a["server.port"] = port;
-  }
-  a["url.scheme"] = schemeOf(m);
-  a["url.full"] = `${a["url.scheme"]}://${typeof m.host === "string" ? m.host : ""}${m.raw_url.startsWith("/") ? "" : "/"}${m.raw_url}`;
-  const ua = m.request_headers?.["user-agent"]?.[0];
-  if (typeof ua === "string") a["user_agent.original"] = ua;
-  if (typeof m.url_path === "string") a["http.route"] = m.url_path;
-  a["http.request.query_params"] = JSON.stringify(m.query_params ?? {});
-  a["http.request.path_params"] = JSON.stringify(m.path_params ?? {});
-  headerAttributes(a, "http.request.header.", m.request_headers);
-  headerAttributes(a, "http.response.header.", m.response_headers);
-  a["http.request.body"] = bodyOf(m.request_body);
-  a["http.response.body"] = bodyOf(m.response_body);
-  a["apitoolkit.msg_id"] = m.msg_id; // the span's link to the same exchange's Pub/Sub msg_id
-  a["monoscope.sdk_type"] = String(m.sdk_type);
-  a["monoscope.errors"] = JSON.stringify(errors);
-  if (Array.isArray(m.tags)) a["monoscope.tags"] = m.tags.map(String);
-  identityAttributes(a, m.identity);
-
   const failed = status >= 500 || (outgoing && status === 0) || errors.length > 0;
   const first = errors[0];
   return {
@@ -323,7 +300,7 @@ export function spanOf(m: OtlpWireMessage, t: SpanTemplate): OtlpSpan {
     status: failed
       ? { code: STATUS_ERROR, message: first ? `${text(first.error_type)}: ${text(first.message)}` : status > 0 ? `HTTP ${status}` : "no response" }
       : { code: STATUS_UNSET },
-    attributes: a,
+    attributes: {},
     links: [],
     events: errorEvents(errors, endTime),
     ended: true,
@@ -334,6 +311,64 @@ export function spanOf(m: OtlpWireMessage, t: SpanTemplate): OtlpSpan {
     droppedEventsCount: 0,
     droppedLinksCount: 0,
   };
+}
+
+/**
+ * The span's attributes, in order, each given to `put` (the identity's last: in an attributes
+ * object one of its keys equal to an earlier one replaces that value, in place). The message must
+ * have passed spanShell.
+ */
+export function spanAttributes(m: OtlpWireMessage, put: PutAttribute): void {
+  const status = typeof m.status_code === "number" ? m.status_code : 0;
+  const rawUrl = m.raw_url;
+  const q = searchQueryOrHash(rawUrl);
+  put("http.request.method", m.method);
+  put("url.path", (q < 0 ? rawUrl : rawUrl.slice(0, q)) || "/");
+  put("http.target", rawUrl);
+  put("http.response.status_code", status);
+  put("network.protocol.version", m.proto_major === 2 || m.proto_major === 3 ? String(m.proto_major) : `${m.proto_major ?? 1}.${m.proto_minor ?? 1}`);
+  if (q >= 0 && rawUrl.charCodeAt(q) === 0x3f) {
+    const hash = rawUrl.indexOf("#", q);
+    put("url.query", rawUrl.slice(q + 1, hash < 0 ? undefined : hash));
+  }
+  const host = typeof m.host === "string" ? m.host : "";
+  if (host !== "") {
+    // As Pub/Sub's `host` (port included), so an endpoint hashes the same whichever delivery is used.
+    put("server.address", host);
+    const { port } = splitHost(host);
+    if (port !== undefined) put("server.port", port);
+  }
+  const scheme = schemeOf(m);
+  put("url.scheme", scheme);
+  put("url.full", scheme + "://" + host + (rawUrl.charCodeAt(0) === 0x2f ? "" : "/") + rawUrl);
+  const ua = m.request_headers?.["user-agent"]?.[0];
+  if (typeof ua === "string") put("user_agent.original", ua);
+  if (typeof m.url_path === "string") put("http.route", m.url_path);
+  put("http.request.query_params", jsonOf(m.query_params));
+  put("http.request.path_params", jsonOf(m.path_params));
+  headerAttributes(put, "http.request.header.", m.request_headers);
+  headerAttributes(put, "http.response.header.", m.response_headers);
+  put("http.request.body", bodyOf(m.request_body));
+  put("http.response.body", bodyOf(m.response_body));
+  put("apitoolkit.msg_id", m.msg_id); // the span's link to the same exchange's Pub/Sub msg_id
+  put("monoscope.sdk_type", String(m.sdk_type));
+  put("monoscope.errors", Array.isArray(m.errors) && m.errors.length > 0 ? JSON.stringify(m.errors) : "[]");
+  if (Array.isArray(m.tags)) put("monoscope.tags", m.tags.map(String));
+  identityAttributes(put, m.identity);
+}
+
+/** The first `?` or `#` of a URL, or -1. */
+function searchQueryOrHash(url: string): number {
+  for (let i = 0; i < url.length; i++) {
+    const c = url.charCodeAt(i);
+    if (c === 0x3f || c === 0x23) return i;
+  }
+  return -1;
+}
+
+/** JSON text of a parameters object (`{}` when none). */
+function jsonOf(v: unknown): string {
+  return v === undefined || v === null ? "{}" : JSON.stringify(v);
 }
 
 /** A Resource with fixed attributes, in the shape OpenTelemetry's serializers read. */
