@@ -329,6 +329,7 @@ function writeAnyValue(out: Out, v: AttributeValue): void {
 /** One attribute as a field `tag` (a KeyValue: key 1, value 2). */
 function writeAttribute(out: Out, tag: number, key: string, v: AttributeValue): void {
   const kf = keyField(key);
+  if (typeof v === "string" && v.length <= 40 && writeShortAscii(out, tag, kf, v)) return;
   const anySize = anyValueSize(v);
   const kvSize = kf.length + 1 + varintSize(anySize) + anySize;
   out.ensure(1 + 5 + kvSize);
@@ -338,6 +339,36 @@ function writeAttribute(out: Out, tag: number, key: string, v: AttributeValue): 
   out.buf[out.pos++] = 0x12;
   out.varint(anySize);
   writeAnyValue(out, v);
+}
+
+/**
+ * A string attribute of at most 40 characters in one pass, its lengths written as if it were
+ * ASCII (the common case); false, with nothing written, when it is not.
+ */
+function writeShortAscii(out: Out, tag: number, kf: Buffer, v: string): boolean {
+  const n = v.length;
+  const kvSize = kf.length + 4 + n; // key, 0x12, AnyValue length (< 128), 0x0a, string length (< 128), the string
+  out.ensure(1 + 5 + kvSize);
+  const start = out.pos;
+  const buf = out.buf;
+  buf[out.pos++] = tag;
+  out.varint(kvSize);
+  out.raw(kf);
+  let p = out.pos;
+  buf[p++] = 0x12;
+  buf[p++] = n + 2;
+  buf[p++] = 0x0a;
+  buf[p++] = n;
+  for (let i = 0; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (c >= 0x80) {
+      out.pos = start;
+      return false;
+    }
+    buf[p++] = c;
+  }
+  out.pos = p;
+  return true;
 }
 
 function writeAttributes(out: Out, tag: number, attributes: Attributes): void {
