@@ -9,8 +9,10 @@
  *   UTF-8 of the attribute's string, so it is copied from the message into the span (one native
  *   copy); only the message's head (everything before the bodies, a few hundred bytes) goes
  *   through JSON.parse;
+ * - a span's attributes are written as spanAttributes derives them, with no attributes object;
  * - every length is computed before its field is written (strings measured once, natively when
- *   long), so nothing is shifted afterwards, and long strings are written by Buffer (natively);
+ *   long; short ASCII ones written in one pass), so nothing is shifted afterwards, and long
+ *   strings are written by Buffer (natively);
  * - the request's outer messages (ResourceSpans, ScopeSpans, the resource, the scope) are written
  *   last, in front of the spans, once their total is known.
  *
@@ -591,14 +593,6 @@ export function encodeRequests(messages: readonly Buffer[], t: RequestTemplate, 
   }
   if (sources.length > 0) parts.push({ bytes: finish(out, t, headRoom), sources });
   return parts;
-}
-
-/** The export request of spans already built (bench/otlp-micro.ts times the writing alone with it). */
-export function encodeSpans(spans: readonly OtlpSpan[], t: RequestTemplate, estimate: number): Buffer {
-  const headRoom = 1 + 5 + t.resource.length + 1 + 5 + t.scope.length;
-  const out = new Out(headRoom + estimate * spans.length, headRoom);
-  for (const s of spans) writeSpan(out, s, t.name, estimate);
-  return finish(out, t, headRoom);
 }
 
 /** Write ResourceSpans { resource, ScopeSpans { scope, spans } } in front of the spans; the request's bytes. */
