@@ -16,7 +16,7 @@ import type { Exchange } from "../../src/capture/exchange.js";
 import { resolveOptions } from "../../src/config/options.js";
 import { serializeExchange } from "../../src/wire/serialize.js";
 import { fixedResource, spanOf, type OtlpSpan, type OtlpWireMessage, type SpanTemplate } from "../../src/transport/otlp/span.js";
-import { encodeRequests, parseMessage, readPartialSuccess, requestTemplate, type Skipped } from "../../src/transport/otlp/encode.js";
+import { BufferPool, encodeRequests, parseMessage, readPartialSuccess, requestTemplate, type Skipped } from "../../src/transport/otlp/encode.js";
 import { decodeExport, protoDir } from "../helpers/otlp-receiver.js";
 
 const { ProtobufTraceSerializer } = (await import("@opentelemetry/otlp-transformer")) as unknown as {
@@ -186,6 +186,23 @@ describe("the OTLP encoder writes what OpenTelemetry's serializer writes", () =>
       assert.deepEqual(decodeExport(p.bytes), decodeExport(reference(p.sources)));
     }
     assert.ok(parts.some((p) => p.sources.length === 1 && p.bytes.length > limit), "the large span alone");
+  });
+
+  test("the output memory is reused once a request is given back, never while it is out", () => {
+    const pool = new BufferPool();
+    const first = fc.sample(exchangeArb, { numRuns: 30, seed: 5 }).map(messageOf);
+    const second = fc.sample(exchangeArb, { numRuns: 30, seed: 6 }).map(messageOf);
+    const [a] = encodeRequests(first, OURS, LIMIT, [], pool);
+    const expectedA = Buffer.from(a!.bytes);
+    const [b] = encodeRequests(second, OURS, LIMIT, [], pool);
+    assert.notEqual(b!.memory.buffer, a!.memory.buffer, "a request not given back keeps its memory");
+    assert.ok(a!.bytes.equals(expectedA), "and its bytes");
+    pool.give(a!.memory);
+    pool.give(b!.memory);
+    const [c] = encodeRequests(first, OURS, LIMIT, [], pool);
+    assert.ok(c!.memory === a!.memory || c!.memory === b!.memory, "memory given back is used again");
+    assert.deepEqual(decodeExport(c!.bytes), decodeExport(reference(first)));
+    assert.ok(c!.bytes.equals(expectedA));
   });
 
   test("the collector's partial success is read from its ExportTraceServiceResponse", () => {

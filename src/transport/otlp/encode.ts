@@ -25,6 +25,37 @@ import { ByteRange, spanAttributes, spanShell, type Attributes, type AttributeVa
 export interface EncodedPart {
   bytes: Buffer;
   sources: Buffer[];
+  /** The memory `bytes` lies in: given back to the pool once the request has been sent. */
+  memory: Buffer;
+}
+
+/**
+ * Output memory kept between batches. A fresh multi-megabyte Buffer is fresh pages from the
+ * kernel, each faulted in as it is first written: measured at 40-70 µs per 117 KB written
+ * (against 7 µs into memory already touched), more than the rest of the encoding of a large body.
+ * A Buffer comes back (`give`) only once the request written in it has been sent.
+ */
+export class BufferPool {
+  private readonly free: Buffer[] = [];
+
+  constructor(private readonly keep = 2) {}
+
+  take(size: number): Buffer {
+    for (let i = 0; i < this.free.length; i++) {
+      if (this.free[i]!.length >= size) return this.free.splice(i, 1)[0]!;
+    }
+    return Buffer.allocUnsafeSlow(size);
+  }
+
+  give(b: Buffer): void {
+    if (this.free.length < this.keep) this.free.push(b);
+    else {
+      // Keep the larger ones.
+      let smallest = 0;
+      for (let i = 1; i < this.free.length; i++) if (this.free[i]!.length < this.free[smallest]!.length) smallest = i;
+      if (this.free[smallest]!.length < b.length) this.free[smallest] = b;
+    }
+  }
 }
 
 /** A message that is not a wire message, and why (the caller skips it). */
@@ -130,8 +161,8 @@ class Out {
   buf: Buffer;
   pos: number;
 
-  constructor(size: number, start: number) {
-    this.buf = Buffer.allocUnsafe(size);
+  constructor(size: number, start: number, private readonly pool?: BufferPool) {
+    this.buf = pool ? pool.take(size) : Buffer.allocUnsafe(size);
     this.pos = start;
   }
 
@@ -139,8 +170,9 @@ class Out {
     if (this.pos + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
+    const next = this.pool ? this.pool.take(size) : Buffer.allocUnsafe(size);
     this.buf.copy(next, 0, 0, this.pos);
+    this.pool?.give(this.buf);
     this.buf = next;
   }
 
@@ -557,12 +589,12 @@ export function estimatedSpanBytes(message: Buffer): number {
  * larger (it then goes alone). A message that is not a wire message is skipped and returned in
  * `skipped`. Runs off the request path (Delivery's send).
  */
-export function encodeRequests(messages: readonly Buffer[], t: RequestTemplate, maxBytes: number, skipped: Skipped[] = []): EncodedPart[] {
+export function encodeRequests(messages: readonly Buffer[], t: RequestTemplate, maxBytes: number, skipped: Skipped[] = [], pool?: BufferPool): EncodedPart[] {
   const parts: EncodedPart[] = [];
   const headRoom = 1 + 5 + t.resource.length + 1 + 5 + t.scope.length;
   let total = 0;
   for (const m of messages) total += estimatedSpanBytes(m);
-  let out = new Out(headRoom + Math.min(total, maxBytes + 65536), headRoom);
+  let out = new Out(headRoom + Math.min(total, maxBytes + 65536), headRoom, pool);
   let sources: Buffer[] = [];
   for (const m of messages) {
     const start = out.pos;
@@ -581,17 +613,18 @@ export function encodeRequests(messages: readonly Buffer[], t: RequestTemplate, 
     }
     if (sources.length > 0 && out.pos > maxBytes) { // out.pos: the spans and room for the head
       // This span would take the request past the limit: it starts the next one.
-      const next = new Out(headRoom + Math.max(out.pos - start, Math.min(total, maxBytes + 65536)), headRoom);
+      const next = new Out(headRoom + Math.max(out.pos - start, Math.min(total, maxBytes + 65536)), headRoom, pool);
       next.ensure(out.pos - start);
       next.pos += out.buf.copy(next.buf, headRoom, start, out.pos);
       out.pos = start;
-      parts.push({ bytes: finish(out, t, headRoom), sources });
+      parts.push({ bytes: finish(out, t, headRoom), sources, memory: out.buf });
       out = next;
       sources = [];
     }
     sources.push(m);
   }
-  if (sources.length > 0) parts.push({ bytes: finish(out, t, headRoom), sources });
+  if (sources.length > 0) parts.push({ bytes: finish(out, t, headRoom), sources, memory: out.buf });
+  else pool?.give(out.buf);
   return parts;
 }
 

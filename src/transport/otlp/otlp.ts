@@ -7,7 +7,7 @@
 import type { Transport } from "../../delivery/transport.js";
 import type { ResolvedOtlp } from "./options.js";
 import { fixedResource, type Attributes, type SpanTemplate } from "./span.js";
-import { encodeRequests, estimatedSpanBytes, readPartialSuccess, requestTemplate, type Skipped } from "./encode.js";
+import { BufferPool, encodeRequests, estimatedSpanBytes, readPartialSuccess, requestTemplate, type Skipped } from "./encode.js";
 import { grpcSender, httpSender, type Sender } from "./senders.js";
 
 /** What the OTLP transport needs of the configuration. */
@@ -58,17 +58,21 @@ export async function createOtlpTransport(o: OtlpTransportOptions): Promise<Tran
   const template = requestTemplate(span);
   /** Messages already exported: Delivery retries a batch with the same Buffers. */
   const exported = new WeakSet<Buffer>();
+  const pool = new BufferPool();
   return {
     async send(messages: Buffer[]): Promise<void> {
       const fresh = messages.filter((m) => !exported.has(m));
       const skipped: Skipped[] = [];
-      const parts = encodeRequests(fresh, template, MAX_EXPORT_BYTES, skipped);
+      const parts = encodeRequests(fresh, template, MAX_EXPORT_BYTES, skipped, pool);
       for (const { message, error } of skipped) {
         exported.add(message); // not a wire message (cannot happen with the SDK's own bytes): skipped, never retried
         o.debug?.(`OTLP: skipped a message that is not a wire message (${error.message})`);
       }
       for (const part of parts) {
         const response = await sender.export(part.bytes);
+        // Sent and answered: its memory is free again. (After a failure it is left to the GC: a
+        // timed-out request's bytes may still be referenced by the socket or stream.)
+        pool.give(part.memory);
         for (const b of part.sources) exported.add(b);
         if (response.byteLength > 0 && o.debug) {
           try {
