@@ -15,9 +15,24 @@ import type { ErrorRecord, WireMessage } from "../../wire/types.js";
  * What the transport reads of a queued message: `traceparent`, `url_scheme` and `identity` (typed
  * attributes: user.*, tenant.*, session.id, the app's own) exist only in OTLP mode.
  */
-export type OtlpWireMessage = WireMessage & { traceparent?: string; url_scheme?: string; identity?: Record<string, unknown> };
+export type OtlpWireMessage = Omit<WireMessage, "request_body" | "response_body"> & {
+  /** The body's base64 text, or (./encode.ts) where that text lies in the queued message's bytes. */
+  request_body: string | ByteRange;
+  response_body: string | ByteRange;
+  traceparent?: string;
+  url_scheme?: string;
+  identity?: Record<string, unknown>;
+};
 
-export type AttributeValue = string | number | boolean | string[];
+/**
+ * A string attribute's UTF-8 bytes as they lie in a queued message (a body's base64 text, which
+ * JSON writes unescaped): ./encode.ts copies them into the span without making a string of them.
+ */
+export class ByteRange {
+  constructor(readonly source: Buffer, readonly start: number, readonly end: number) {}
+}
+
+export type AttributeValue = string | number | boolean | string[] | ByteRange;
 export type Attributes = Record<string, AttributeValue>;
 /** [seconds, nanoseconds], as OpenTelemetry's HrTime. */
 export type HrTime = [number, number];
@@ -93,9 +108,25 @@ export function spanIdOf(msgId: string): string {
 
 /** The trace id a message that starts a trace gets: its UUID's 16 bytes (a hash if it is not a UUID). */
 export function traceIdOf(msgId: string): string {
+  if (isLowerUuid(msgId)) {
+    const hex = msgId.slice(0, 8) + msgId.slice(9, 13) + msgId.slice(14, 18) + msgId.slice(19, 23) + msgId.slice(24);
+    if (hex !== ZERO32) return hex;
+  }
   const hex = msgId.replace(/-/g, "").toLowerCase();
   if (HEX32.test(hex) && hex !== ZERO32) return hex;
   return sha256Hex(msgId).slice(0, 32);
+}
+
+/** `8-4-4-4-12` lower-case hex digits (every msg_id the SDK makes): the common case of traceIdOf, without a regular expression. */
+function isLowerUuid(id: string): boolean {
+  if (id.length !== 36) return false;
+  for (let i = 0; i < 36; i++) {
+    const c = id.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 0x2d) return false;
+    } else if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+  }
+  return true;
 }
 
 /** A W3C traceparent, or undefined when it is not a valid one (unknown version 0xff, zero ids). */
@@ -144,14 +175,14 @@ function headerKey(prefix: string, name: string): string {
 }
 
 /** The message's header values as they are (arrays of strings fresh from JSON.parse); anything else as strings. */
-function headerAttributes(out: Attributes, prefix: string, headers: Record<string, string[]> | undefined): void {
+function headerAttributes(put: PutAttribute, prefix: string, headers: Record<string, string[]> | undefined): void {
   if (!headers) return;
   for (const name of Object.keys(headers)) {
     const values = headers[name];
     if (!Array.isArray(values)) continue;
     let strings = true;
     for (let i = 0; i < values.length; i++) if (typeof values[i] !== "string") strings = false;
-    out[headerKey(prefix, name)] = strings ? values : values.map(String);
+    put(headerKey(prefix, name), strings ? values : values.map(String));
   }
 }
 
@@ -187,6 +218,11 @@ function text(v: unknown): string {
   return typeof v === "string" ? v : v === undefined || v === null ? "" : String(v);
 }
 
+/** A body attribute: the base64 text (or where it lies in the message), else "". */
+function bodyOf(v: unknown): string | ByteRange {
+  return typeof v === "string" || v instanceof ByteRange ? v : "";
+}
+
 /** The scheme of a message: the one the capture saw (OTLP mode), else X-Forwarded-Proto, else http. */
 function schemeOf(m: OtlpWireMessage): string {
   if (m.url_scheme === "https" || m.url_scheme === "http") return m.url_scheme;
@@ -196,11 +232,11 @@ function schemeOf(m: OtlpWireMessage): string {
 }
 
 /** The identity attributes of a message (typed values as the app set them; numbers must be finite). */
-function identityAttributes(out: Attributes, identity: Record<string, unknown> | undefined): void {
+function identityAttributes(put: PutAttribute, identity: Record<string, unknown> | undefined): void {
   if (identity === null || typeof identity !== "object") return;
   for (const key of Object.keys(identity)) {
     const v = identity[key];
-    if (typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v))) out[key] = v;
+    if (typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v))) put(key, v);
   }
 }
 
@@ -224,14 +260,27 @@ export interface SpanTemplate {
   scope: SpanScope;
 }
 
+/** Receives a span's attributes one by one, in order. */
+export type PutAttribute = (key: string, value: AttributeValue) => void;
+
 /**
  * The span of one wire message: SERVER for an incoming request, CLIENT for an outgoing call
  * (`sdk_type` ending in `Outgoing`); start = the message's timestamp, end = start + duration;
  * status ERROR on a 5xx, a call that got no response, or recorded errors (one `exception` event
- * each). Attributes: the ones APIToolkit's server reads plus OpenTelemetry's stable HTTP ones.
- * Throws on a message that is not a wire message (the caller skips it).
+ * each). Attributes: the ones APIToolkit's server reads plus OpenTelemetry's stable HTTP ones
+ * (spanAttributes). Throws on a message that is not a wire message (the caller skips it).
  */
 export function spanOf(m: OtlpWireMessage, t: SpanTemplate): OtlpSpan {
+  const span = spanShell(m, t);
+  const a = span.attributes;
+  spanAttributes(m, (key, value) => {
+    a[key] = value;
+  });
+  return span;
+}
+
+/** The span of a message without its attributes (`attributes` is empty). Throws as spanOf does. */
+export function spanShell(m: OtlpWireMessage, t: SpanTemplate): OtlpSpan {
   if (typeof m.msg_id !== "string" || typeof m.timestamp !== "string" || typeof m.method !== "string" || typeof m.raw_url !== "string") {
     throw new TypeError("not a wire message");
   }
@@ -253,42 +302,6 @@ export function spanOf(m: OtlpWireMessage, t: SpanTemplate): OtlpSpan {
     ? { traceId, spanId: spanIdOf(parentMsgId), traceFlags, isRemote: false }
     : joined;
 
-  const q = m.raw_url.search(/[?#]/);
-  const path = q < 0 ? m.raw_url : m.raw_url.slice(0, q);
-  const a: Attributes = {
-    "http.request.method": m.method,
-    "url.path": path || "/",
-    "http.target": m.raw_url,
-    "http.response.status_code": status,
-    "network.protocol.version": m.proto_major === 2 || m.proto_major === 3 ? String(m.proto_major) : `${m.proto_major ?? 1}.${m.proto_minor ?? 1}`,
-  };
-  if (q >= 0 && m.raw_url[q] === "?") {
-    const hash = m.raw_url.indexOf("#", q);
-    a["url.query"] = m.raw_url.slice(q + 1, hash < 0 ? undefined : hash);
-  }
-  if (typeof m.host === "string" && m.host !== "") {
-    // As Pub/Sub's `host` (port included), so an endpoint hashes the same whichever delivery is used.
-    a["server.address"] = m.host;
-    const { port } = splitHost(m.host);
-    if (port !== undefined) a["server.port"] = port;
-  }
-  a["url.scheme"] = schemeOf(m);
-  a["url.full"] = `${a["url.scheme"]}://${typeof m.host === "string" ? m.host : ""}${m.raw_url.startsWith("/") ? "" : "/"}${m.raw_url}`;
-  const ua = m.request_headers?.["user-agent"]?.[0];
-  if (typeof ua === "string") a["user_agent.original"] = ua;
-  if (typeof m.url_path === "string") a["http.route"] = m.url_path;
-  a["http.request.query_params"] = JSON.stringify(m.query_params ?? {});
-  a["http.request.path_params"] = JSON.stringify(m.path_params ?? {});
-  headerAttributes(a, "http.request.header.", m.request_headers);
-  headerAttributes(a, "http.response.header.", m.response_headers);
-  a["http.request.body"] = typeof m.request_body === "string" ? m.request_body : "";
-  a["http.response.body"] = typeof m.response_body === "string" ? m.response_body : "";
-  a["apitoolkit.msg_id"] = m.msg_id; // the span's link to the same exchange's Pub/Sub msg_id
-  a["monoscope.sdk_type"] = String(m.sdk_type);
-  a["monoscope.errors"] = JSON.stringify(errors);
-  if (Array.isArray(m.tags)) a["monoscope.tags"] = m.tags.map(String);
-  identityAttributes(a, m.identity);
-
   const failed = status >= 500 || (outgoing && status === 0) || errors.length > 0;
   const first = errors[0];
   return {
@@ -303,7 +316,7 @@ export function spanOf(m: OtlpWireMessage, t: SpanTemplate): OtlpSpan {
     status: failed
       ? { code: STATUS_ERROR, message: first ? `${text(first.error_type)}: ${text(first.message)}` : status > 0 ? `HTTP ${status}` : "no response" }
       : { code: STATUS_UNSET },
-    attributes: a,
+    attributes: {},
     links: [],
     events: errorEvents(errors, endTime),
     ended: true,
@@ -314,6 +327,64 @@ export function spanOf(m: OtlpWireMessage, t: SpanTemplate): OtlpSpan {
     droppedEventsCount: 0,
     droppedLinksCount: 0,
   };
+}
+
+/**
+ * The span's attributes, in order, each given to `put` (the identity's last: in an attributes
+ * object one of its keys equal to an earlier one replaces that value, in place). The message must
+ * have passed spanShell.
+ */
+export function spanAttributes(m: OtlpWireMessage, put: PutAttribute): void {
+  const status = typeof m.status_code === "number" ? m.status_code : 0;
+  const rawUrl = m.raw_url;
+  const q = searchQueryOrHash(rawUrl);
+  put("http.request.method", m.method);
+  put("url.path", (q < 0 ? rawUrl : rawUrl.slice(0, q)) || "/");
+  put("http.target", rawUrl);
+  put("http.response.status_code", status);
+  put("network.protocol.version", m.proto_major === 2 || m.proto_major === 3 ? String(m.proto_major) : `${m.proto_major ?? 1}.${m.proto_minor ?? 1}`);
+  if (q >= 0 && rawUrl.charCodeAt(q) === 0x3f) {
+    const hash = rawUrl.indexOf("#", q);
+    put("url.query", rawUrl.slice(q + 1, hash < 0 ? undefined : hash));
+  }
+  const host = typeof m.host === "string" ? m.host : "";
+  if (host !== "") {
+    // As Pub/Sub's `host` (port included), so an endpoint hashes the same whichever delivery is used.
+    put("server.address", host);
+    const { port } = splitHost(host);
+    if (port !== undefined) put("server.port", port);
+  }
+  const scheme = schemeOf(m);
+  put("url.scheme", scheme);
+  put("url.full", scheme + "://" + host + (rawUrl.charCodeAt(0) === 0x2f ? "" : "/") + rawUrl);
+  const ua = m.request_headers?.["user-agent"]?.[0];
+  if (typeof ua === "string") put("user_agent.original", ua);
+  if (typeof m.url_path === "string") put("http.route", m.url_path);
+  put("http.request.query_params", jsonOf(m.query_params));
+  put("http.request.path_params", jsonOf(m.path_params));
+  headerAttributes(put, "http.request.header.", m.request_headers);
+  headerAttributes(put, "http.response.header.", m.response_headers);
+  put("http.request.body", bodyOf(m.request_body));
+  put("http.response.body", bodyOf(m.response_body));
+  put("apitoolkit.msg_id", m.msg_id); // the span's link to the same exchange's Pub/Sub msg_id
+  put("monoscope.sdk_type", String(m.sdk_type));
+  put("monoscope.errors", Array.isArray(m.errors) && m.errors.length > 0 ? JSON.stringify(m.errors) : "[]");
+  if (Array.isArray(m.tags)) put("monoscope.tags", m.tags.map(String));
+  identityAttributes(put, m.identity);
+}
+
+/** The first `?` or `#` of a URL, or -1. */
+function searchQueryOrHash(url: string): number {
+  for (let i = 0; i < url.length; i++) {
+    const c = url.charCodeAt(i);
+    if (c === 0x3f || c === 0x23) return i;
+  }
+  return -1;
+}
+
+/** JSON text of a parameters object (`{}` when none). */
+function jsonOf(v: unknown): string {
+  return v === undefined || v === null ? "{}" : JSON.stringify(v);
 }
 
 /** A Resource with fixed attributes, in the shape OpenTelemetry's serializers read. */
