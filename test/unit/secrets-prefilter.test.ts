@@ -61,7 +61,7 @@ test("JSON bodies: what the prefilter passes is what the detectors leave alone; 
 });
 
 test("prefilter finds each literal at every offset, across the 16-byte blocks, in text full of the literals' first bytes", () => {
-  // `b`, `e`, `y`, `J`, `A`, `P` alone everywhere: the block test pairs them (`be`, `eyJ`, `AK`, `PR`) before the scalar check.
+  // `b`, `e`, `y`, `J`, `A`, `P` alone everywhere: candidates for the block test, each ruled out by the scalar check.
   const filler = "byJ Aa Pb eJ yA bE AX PX ";
   const secrets: Array<[string, number]> = [
     ["eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln", 1], ["Bearer abcdefgh12345", 2], ["bEaReR\tabcdefgh12345", 2],

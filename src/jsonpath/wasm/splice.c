@@ -44,9 +44,7 @@ u32 json_splice(const u8 *restrict in, u32 len, const u32 *restrict cuts, u32 nc
  * its literal (`eyJ`; `AKIA`, `ASIA`, `ABIA`, `A3T`; `PRIVATE KEY`; `bearer` in any case and a
  * space or tab), all ASCII, and UTF-8 decoding keeps every ASCII byte as it is. `detectors`:
  * 1 jwt, 2 bearerToken, 4 awsAccessKey, 8 privateKey. `in` is followed by 16 zero bytes.
- * Blocks of 16 bytes are tested for the literals' first two or three bytes together (`eyJ`,
- * `be` in any case, `AK`/`AS`/`AB`/`A3`, `PR`, and `\` or `%` alone), so ordinary text, where `b`, `A`
- * or `J` alone are frequent, has almost no candidate position left for the scalar check.
+ * Blocks of 16 bytes with none of the bytes a literal starts with are passed at SIMD speed.
  */
 static inline u32 lower(u8 c) { return c | 0x20u; }
 
@@ -54,28 +52,16 @@ __attribute__((export_name("mayMatch")))
 u32 may_match(const u8 *restrict in, u32 n, u32 detectors) {
   const v128_t bs = wasm_i8x16_splat('\\');
   const v128_t pct = wasm_i8x16_splat('%');
+  const v128_t J = wasm_i8x16_splat((detectors & 1) ? 'J' : '\\');
+  const v128_t b = wasm_i8x16_splat((detectors & 2) ? 'b' : '\\');
+  const v128_t A = wasm_i8x16_splat((detectors & 4) ? 'A' : '\\');
+  const v128_t P = wasm_i8x16_splat((detectors & 8) ? 'P' : '\\');
   const v128_t x20 = wasm_i8x16_splat(0x20);
-  /* each detector's candidates, or none when it is off */
-  const v128_t onJ = wasm_i8x16_splat((detectors & 1) ? -1 : 0);
-  const v128_t onB = wasm_i8x16_splat((detectors & 2) ? -1 : 0);
-  const v128_t onA = wasm_i8x16_splat((detectors & 4) ? -1 : 0);
-  const v128_t onP = wasm_i8x16_splat((detectors & 8) ? -1 : 0);
   for (u32 i = 0; i < n; i += 16) {
-    /* in[i-2..i+16]: the bytes before `in` are the module's own memory (read, never trusted: the
-       scalar check below tests p >= 2); the 16 zero bytes after it cover i+1..i+16 */
     v128_t v = wasm_v128_load(in + i);
-    v128_t next = wasm_v128_load(in + i + 1);
-    v128_t prev = wasm_v128_load(in + i - 1);
-    v128_t prev2 = wasm_v128_load(in + i - 2);
-    v128_t jwt = wasm_v128_and(wasm_v128_and(wasm_i8x16_eq(v, wasm_i8x16_splat('J')), wasm_i8x16_eq(prev, wasm_i8x16_splat('y'))),
-                               wasm_v128_and(wasm_i8x16_eq(prev2, wasm_i8x16_splat('e')), onJ));
-    v128_t bearer = wasm_v128_and(wasm_v128_and(wasm_i8x16_eq(wasm_v128_or(v, x20), wasm_i8x16_splat('b')),
-                                                wasm_i8x16_eq(wasm_v128_or(next, x20), wasm_i8x16_splat('e'))), onB);
-    v128_t aws = wasm_v128_and(wasm_v128_and(wasm_i8x16_eq(v, wasm_i8x16_splat('A')),
-                                             wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(next, wasm_i8x16_splat('K')), wasm_i8x16_eq(next, wasm_i8x16_splat('S'))),
-                                                          wasm_v128_or(wasm_i8x16_eq(next, wasm_i8x16_splat('B')), wasm_i8x16_eq(next, wasm_i8x16_splat('3'))))), onA);
-    v128_t pem = wasm_v128_and(wasm_v128_and(wasm_i8x16_eq(v, wasm_i8x16_splat('P')), wasm_i8x16_eq(next, wasm_i8x16_splat('R'))), onP);
-    v128_t hit = wasm_v128_or(wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(v, bs), wasm_i8x16_eq(v, pct)), jwt), wasm_v128_or(wasm_v128_or(bearer, aws), pem));
+    v128_t hit = wasm_v128_or(
+      wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(v, bs), wasm_i8x16_eq(v, pct)), wasm_v128_or(wasm_i8x16_eq(v, J), wasm_i8x16_eq(wasm_v128_or(v, x20), b))),
+      wasm_v128_or(wasm_i8x16_eq(v, A), wasm_i8x16_eq(v, P)));
     u32 mask = (u32)wasm_i8x16_bitmask(hit);
     while (mask != 0) {
       u32 p = i + (u32)__builtin_ctz(mask);
