@@ -12,7 +12,8 @@
  * Stages (each timed alone on that body; "render" and "serialize" are what the SDK does):
  *   copy       the captured chunks into one buffer (bodyBytes, in reused scratch memory as when
  *              serializing); "copy (fresh)" into a new Buffer (Buffer.concat, as before)
- *   scan       JSON validation alone (isJsonBytes: what a body no rule can match costs)
+ *   scan       JSON validation alone (isJsonBytes: what a body no rule can match costs); "scan (wasm)"
+ *              the same in WebAssembly (splice.c's validate, the body copied into its memory)
  *   redact     the JSONPath redaction over the bytes (scan + splice; paths.redactBytes)
  *   splice     the splice alone (WebAssembly), and "splice (JS)" the JavaScript one it replaced
  *   detectors  the value detectors' check of the redacted body: the byte prefilter (WebAssembly);
@@ -35,7 +36,7 @@ import type { CapturedBody, Exchange } from "../src/capture/exchange.js";
 import { bodyBytes } from "../src/capture/body.js";
 import { resolveOptions } from "../src/config/options.js";
 import { isJsonBytes, spliceJs } from "../src/jsonpath/stream.js";
-import { mayMatchDetectors, spliceWasm } from "../src/jsonpath/wasm/module.js";
+import { isJsonWasm, mayMatchDetectors, spliceWasm } from "../src/jsonpath/wasm/module.js";
 import { withScratch } from "../src/jsonpath/scratch.js";
 import { renderBody } from "../src/redact/body.js";
 import type { RuleSet } from "../src/redact/rules.js";
@@ -146,11 +147,12 @@ const scratchBuf = Buffer.allocUnsafe(256 * 1024);
 const HEAD = '{"project_id":"00000000-0000-0000-0000-000000000000","msg_id":"7d3c4a5e-0b1f-4e2a-9c6d-1a2b3c4d5e6f","timestamp":"2026-12-07T17:00:00.000Z","duration":123456,"sdk_type":"JsExpress","method":"GET","host":"127.0.0.1:3000","raw_url":"/items","request_body":"';
 
 /** Stages that only a JSON body has. */
-const JSON_ONLY = new Set(["scan", "redact", "splice", "splice (JS)", "JSON.parse"]);
+const JSON_ONLY = new Set(["scan", "scan (wasm)", "redact", "splice", "splice (JS)", "JSON.parse"]);
 const STAGES: Array<[string, Stage]> = [
   ["copy", (c) => withScratch(() => c.bodies.map((b) => bodyBytes(b.body).length))],
   ["copy (fresh)", (c) => c.bodies.map((b) => Buffer.concat(b.body.chunks, b.body.keptBytes))],
   ["scan", (c) => flat.get(c)!.map((b) => isJsonBytes(b))],
+  ["scan (wasm)", (c) => flat.get(c)!.map((b) => isJsonWasm(b))],
   ["redact", (c) => c.bodies.map((b, k) => paths(b.side).redactBytes!(flat.get(c)![k]!, []))],
   ["splice", (c) => c.bodies.map((_, k) => spliceWasm(flat.get(c)![k]!, cuts.get(c)![k]!, MARKER, spliced.get(c)![k]!.length))],
   ["splice (JS)", (c) => c.bodies.map((_, k) => spliceJs(flat.get(c)![k]!, cuts.get(c)![k]!, spliced.get(c)![k]!.length))],

@@ -32,6 +32,7 @@ interface Instance {
   readonly memory: WasmMemory;
   readonly splice: (input: number, len: number, cuts: number, ncuts: number, marker: number, mlen: number, out: number) => number;
   readonly mayMatch: (input: number, len: number, detectors: number) => number;
+  readonly validate: (input: number, len: number) => number;
   readonly base: number;
   bytes: Uint8Array;
 }
@@ -49,6 +50,7 @@ function load(): Instance | null {
       memory,
       splice: exports.splice as Instance["splice"],
       mayMatch: exports.mayMatch as Instance["mayMatch"],
+      validate: exports.validate as Instance["validate"],
       base: (heapBase + 15) & ~15,
       bytes: new Uint8Array(memory.buffer),
     };
@@ -121,6 +123,27 @@ export function mayMatchDetectors(b: Uint8Array, detectors: number): boolean | u
     mem.set(b, w.base);
     mem.fill(0, w.base + n, w.base + n + 16);
     return w.mayMatch(w.base, n, detectors) !== 0;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Is `b` one valid JSON text (what isJsonBytes in ../stream.ts says, in WebAssembly: splice.c's
+ * `validate`)? Undefined when not checked here (no WebAssembly, a text over {@link MAX_SPLICED}
+ * bytes, nesting deeper than splice.c's MAX_NEST): the caller checks it in JavaScript.
+ */
+export function isJsonWasm(b: Uint8Array): boolean | undefined {
+  const n = b.length;
+  if (n > MAX_SPLICED) return undefined;
+  const w = get();
+  if (w === null) return undefined;
+  try {
+    const mem = reserve(w, w.base + n + 16);
+    mem.set(b, w.base);
+    mem.fill(0, w.base + n, w.base + n + 16);
+    const r = w.validate(w.base, n);
+    return r === 2 ? undefined : r === 1;
   } catch {
     return undefined;
   }

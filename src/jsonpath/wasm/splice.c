@@ -80,3 +80,135 @@ u32 may_match(const u8 *restrict in, u32 n, u32 detectors) {
   }
   return 0;
 }
+
+/*
+ * JSON validation (RFC 8259, as src/jsonpath/stream.ts's isJsonBytes reads it: bytes of 0x80 and
+ * above accepted inside strings only): 1 when in[0, n) is one JSON text, 0 when it is not, 2 when
+ * it nests deeper than MAX_NEST (the caller checks it in JavaScript). `in` is followed by 16 zero
+ * bytes: a read past the end meets a 0, which no rule accepts, so a text cut short is invalid.
+ * Strings are skipped 16 bytes at a time up to the first quote, backslash or control character.
+ */
+#define MAX_NEST 4096
+static u8 nest[MAX_NEST];
+
+static inline int is_ws(u8 c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+static inline int is_digit(u8 c) { return (u8)(c - '0') < 10; }
+static inline int is_hex(u8 c) { return is_digit(c) || (u8)((c | 0x20) - 'a') < 6; }
+
+/* The string whose opening quote is at i: the index after its closing quote, or 0 (invalid). */
+static inline u32 skip_string(const u8 *in, u32 i) {
+  const v128_t quote = wasm_i8x16_splat('"');
+  const v128_t bs = wasm_i8x16_splat('\\');
+  const v128_t ctl = wasm_i8x16_splat(0x20);
+  i++;
+  for (;;) {
+    v128_t v = wasm_v128_load(in + i);
+    u32 mask = (u32)wasm_i8x16_bitmask(wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(v, quote), wasm_i8x16_eq(v, bs)), wasm_u8x16_lt(v, ctl)));
+    if (mask == 0) {
+      i += 16;
+      continue;
+    }
+    i += (u32)__builtin_ctz(mask);
+    u8 c = in[i];
+    if (c == '"') return i + 1;
+    if (c != '\\') return 0; /* a control character, or the end */
+    c = in[i + 1];
+    if (c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' || c == 'n' || c == 'r' || c == 't') {
+      i += 2;
+    } else if (c == 'u' && is_hex(in[i + 2]) && is_hex(in[i + 3]) && is_hex(in[i + 4]) && is_hex(in[i + 5])) {
+      i += 6;
+    } else {
+      return 0;
+    }
+  }
+}
+
+/* The number starting at i: the index after it, or 0 (there is none). */
+static inline u32 skip_number(const u8 *in, u32 i) {
+  if (in[i] == '-') i++;
+  if (in[i] == '0') i++;
+  else if (in[i] >= '1' && in[i] <= '9') {
+    do i++;
+    while (is_digit(in[i]));
+  } else return 0;
+  if (in[i] == '.') {
+    i++;
+    if (!is_digit(in[i])) return 0;
+    do i++;
+    while (is_digit(in[i]));
+  }
+  if (in[i] == 'e' || in[i] == 'E') {
+    i++;
+    if (in[i] == '+' || in[i] == '-') i++;
+    if (!is_digit(in[i])) return 0;
+    do i++;
+    while (is_digit(in[i]));
+  }
+  return i;
+}
+
+static inline u32 skip_ws(const u8 *in, u32 i) {
+  while (is_ws(in[i])) i++;
+  return i;
+}
+
+/* A member's name at i and the colon after it: where its value starts, or 0. */
+static inline u32 skip_member_name(const u8 *in, u32 i) {
+  if (in[i] != '"') return 0;
+  i = skip_string(in, i);
+  if (i == 0) return 0;
+  i = skip_ws(in, i);
+  if (in[i] != ':') return 0;
+  return skip_ws(in, i + 1);
+}
+
+__attribute__((export_name("validate")))
+u32 validate(const u8 *restrict in, u32 n) {
+  u32 depth = 0;
+  u32 i = skip_ws(in, 0);
+  for (;;) {
+    /* A value starts at i. */
+    u8 c = in[i];
+    if (c == '"') {
+      i = skip_string(in, i);
+    } else if (c == '{' || c == '[') {
+      i = skip_ws(in, i + 1);
+      if (in[i] == (c == '{' ? '}' : ']')) {
+        i++;
+      } else {
+        if (depth == MAX_NEST) return 2;
+        nest[depth++] = c;
+        if (c == '{') i = skip_member_name(in, i);
+        if (i == 0) return 0;
+        continue;
+      }
+    } else if (c == 't') {
+      i = in[i + 1] == 'r' && in[i + 2] == 'u' && in[i + 3] == 'e' ? i + 4 : 0;
+    } else if (c == 'f') {
+      i = in[i + 1] == 'a' && in[i + 2] == 'l' && in[i + 3] == 's' && in[i + 4] == 'e' ? i + 5 : 0;
+    } else if (c == 'n') {
+      i = in[i + 1] == 'u' && in[i + 2] == 'l' && in[i + 3] == 'l' ? i + 4 : 0;
+    } else {
+      i = skip_number(in, i);
+    }
+    if (i == 0 || i > n) return 0;
+    /* After a value: separators and closing brackets. */
+    for (;;) {
+      i = skip_ws(in, i);
+      if (depth == 0) return i == n ? 1 : 0;
+      u8 d = in[i];
+      u8 open = nest[depth - 1];
+      if (d == ',') {
+        i = skip_ws(in, i + 1);
+        if (open == '{') {
+          i = skip_member_name(in, i);
+          if (i == 0) return 0;
+        }
+        break;
+      }
+      if (d != (open == '{' ? '}' : ']')) return 0;
+      i++;
+      depth--;
+    }
+  }
+}
