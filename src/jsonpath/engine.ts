@@ -12,7 +12,7 @@ import { REDACTED } from "../registry/marker.js";
 import { StateTable } from "./automaton.js";
 import { normalizedPath, normalizedPathOf } from "./normalized.js";
 import { lowerQuery, type Program } from "./program.js";
-import { isJsonBytes, redactJsonBytes, streamable } from "./stream.js";
+import { isJsonBytes, redactJsonBytesFast, streamable } from "./stream.js";
 import { includesLiteral, literal, type Literal } from "./literal.js";
 import { isJsonWasm } from "./wasm/module.js";
 import { walk, type Container } from "./walk.js";
@@ -100,7 +100,7 @@ class Engine implements CompiledPaths {
     try {
       const hints = this.hintBytes;
       if (hints !== null && !json.includes(92) && !hints.some((hint) => includesLiteral(json, hint))) return (isJsonWasm(json) ?? isJsonBytes(json)) ? json : null;
-      return redactJsonBytes(json, table, spans);
+      return redactJsonBytesFast(json, table, spans);
     } catch {
       return null;
     }

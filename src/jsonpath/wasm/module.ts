@@ -33,6 +33,7 @@ interface Instance {
   readonly splice: (input: number, len: number, cuts: number, ncuts: number, marker: number, mlen: number, out: number) => number;
   readonly mayMatch: (input: number, len: number, detectors: number) => number;
   readonly validate: (input: number, len: number) => number;
+  readonly redact: (input: number, len: number, words: number, offsets: number, names: number, cuts: number, maxCuts: number) => number;
   readonly base: number;
   bytes: Uint8Array;
 }
@@ -51,6 +52,7 @@ function load(): Instance | null {
       splice: exports.splice as Instance["splice"],
       mayMatch: exports.mayMatch as Instance["mayMatch"],
       validate: exports.validate as Instance["validate"],
+      redact: exports.redact as Instance["redact"],
       base: (heapBase + 15) & ~15,
       bytes: new Uint8Array(memory.buffer),
     };
@@ -144,6 +146,68 @@ export function isJsonWasm(b: Uint8Array): boolean | undefined {
     mem.fill(0, w.base + n, w.base + n + 16);
     const r = w.validate(w.base, n);
     return r === 2 ? undefined : r === 1;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An automaton as splice.c's `redact` reads it (built by encodeTable in ../stream.ts). */
+export interface EncodedTable {
+  /** Each set's words: flags, member set, element set, k, then k (name offset, length, set) triples. */
+  readonly words: Uint32Array;
+  /** Where each set's words start in `words`. */
+  readonly offsets: Uint32Array;
+  /** The names' UTF-8 bytes. */
+  readonly names: Uint8Array;
+}
+
+/**
+ * The redaction of the JSON text `b` by `table` in WebAssembly (splice.c's `redact`, then its
+ * splice): `b` itself when nothing is selected, the spliced bytes (in scratch memory when
+ * serializing) otherwise, null when `b` is not valid JSON; undefined when not done here (no
+ * WebAssembly, a body over {@link MAX_SPLICED} bytes, or what splice.c leaves to the JavaScript
+ * pass: an escaped or non-ASCII member name where names are compared, deep nesting). With
+ * `spans`, the [start, end) of each replaced value are appended, as redactJsonBytes does.
+ */
+export function redactWasm(b: Uint8Array, table: EncodedTable, marker: Uint8Array, spans: number[] | undefined): Buffer | Uint8Array | null | undefined {
+  const n = b.length;
+  if (n > MAX_SPLICED) return undefined;
+  const w = get();
+  if (w === null) return undefined;
+  try {
+    const markerAt = w.base;
+    const wordsAt = (markerAt + marker.length + 15) & ~15;
+    const offsetsAt = wordsAt + 4 * table.words.length;
+    const namesAt = offsetsAt + 4 * table.offsets.length;
+    const inAt = (namesAt + table.names.length + 15) & ~15;
+    const cutsAt = (inAt + n + 16 + 15) & ~15;
+    // Cuts are disjoint values separated by at least one byte: at most n + 2 words.
+    const maxCuts = n + 2;
+    let mem = reserve(w, cutsAt + 4 * maxCuts);
+    mem.set(marker, markerAt);
+    new Uint32Array(mem.buffer, wordsAt, table.words.length).set(table.words);
+    new Uint32Array(mem.buffer, offsetsAt, table.offsets.length).set(table.offsets);
+    mem.set(table.names, namesAt);
+    mem.set(b, inAt);
+    mem.fill(0, inAt + n, inAt + n + 16);
+    const ncut = w.redact(inAt, n, wordsAt, offsetsAt, namesAt, cutsAt, maxCuts);
+    if (ncut === -1) return null;
+    if (ncut < 0) return undefined;
+    if (ncut === 0) return b;
+    const cuts = new Uint32Array(w.memory.buffer, cutsAt, ncut);
+    let size = n;
+    for (let k = 0; k < ncut; k += 2) size += marker.length - (cuts[k + 1]! - cuts[k]!);
+    const outAt = (cutsAt + 4 * ncut + 15) & ~15;
+    mem = reserve(w, outAt + size);
+    const len = w.splice(inAt, n, cutsAt, ncut, markerAt, marker.length, outAt);
+    if (len !== size) return undefined;
+    if (spans !== undefined) {
+      const done = new Uint32Array(w.memory.buffer, cutsAt, ncut); // (the memory may have grown)
+      for (let k = 0; k < ncut; k++) spans.push(done[k]!);
+    }
+    const out = scratch(size) ?? Buffer.allocUnsafe(size);
+    out.set(mem.subarray(outAt, outAt + size));
+    return out;
   } catch {
     return undefined;
   }

@@ -162,10 +162,13 @@ static inline u32 skip_member_name(const u8 *in, u32 i) {
   return skip_ws(in, i + 1);
 }
 
-__attribute__((export_name("validate")))
-u32 validate(const u8 *restrict in, u32 n) {
+/* Set by skip_value when a value nests deeper than MAX_NEST (its 0 then means "not checked here"). */
+static u32 too_deep;
+
+/* The value starting at i (nested containers included): the index after it, or 0 (invalid, or
+   too_deep set). */
+static u32 skip_value(const u8 *in, u32 i) {
   u32 depth = 0;
-  u32 i = skip_ws(in, 0);
   for (;;) {
     /* A value starts at i. */
     u8 c = in[i];
@@ -176,7 +179,10 @@ u32 validate(const u8 *restrict in, u32 n) {
       if (in[i] == (c == '{' ? '}' : ']')) {
         i++;
       } else {
-        if (depth == MAX_NEST) return 2;
+        if (depth == MAX_NEST) {
+          too_deep = 1;
+          return 0;
+        }
         nest[depth++] = c;
         if (c == '{') i = skip_member_name(in, i);
         if (i == 0) return 0;
@@ -191,11 +197,11 @@ u32 validate(const u8 *restrict in, u32 n) {
     } else {
       i = skip_number(in, i);
     }
-    if (i == 0 || i > n) return 0;
+    if (i == 0) return 0;
     /* After a value: separators and closing brackets. */
     for (;;) {
+      if (depth == 0) return i;
       i = skip_ws(in, i);
-      if (depth == 0) return i == n ? 1 : 0;
       u8 d = in[i];
       u8 open = nest[depth - 1];
       if (d == ',') {
@@ -209,6 +215,140 @@ u32 validate(const u8 *restrict in, u32 n) {
       if (d != (open == '{' ? '}' : ']')) return 0;
       i++;
       depth--;
+    }
+  }
+}
+
+__attribute__((export_name("validate")))
+u32 validate(const u8 *restrict in, u32 n) {
+  too_deep = 0;
+  u32 i = skip_value(in, skip_ws(in, 0));
+  if (i == 0) return too_deep ? 2 : 0;
+  if (i > n) return 0;
+  return skip_ws(in, i) == n ? 1 : 0;
+}
+
+/*
+ * Redaction over the bytes (src/jsonpath/stream.ts's redactJsonBytes, for the automata whose
+ * array plans give every element the same states and whose object plans have no filters: what
+ * encodeTable in stream.ts accepts). The automaton is a table of u32 words: for each state set,
+ * at words[offsets[set]]: flags (1 live, 2 matched), the set every member of an object gets, the
+ * set every element of an array gets, the number k of named members, then k triples (offset of
+ * the name's UTF-8 bytes in `names`, their length, the set that member gets). Set 0 is the root's.
+ * Writes each selected value's [start, end) to cuts (at most max_cuts words). Returns the number
+ * of words written, -1 when the text is not valid JSON, -2 when it cannot tell here (a member
+ * name with an escape or a non-ASCII byte where names are compared, nesting deeper than
+ * MAX_FRAMES or MAX_NEST, more cuts than max_cuts): the caller runs the JavaScript pass.
+ */
+#define MAX_FRAMES 1024
+#define FALLBACK 0xFFFFFFFFu
+static u32 frame_set[MAX_FRAMES];
+static u8 frame_object[MAX_FRAMES];
+
+/* The member's name at i and the colon after it: where its value starts (0: invalid, FALLBACK),
+   and in *out the set that member gets from `set`'s object plan. */
+static inline u32 member_name(const u8 *in, u32 i, const u32 *w, const u8 *names, u32 at, u32 *out) {
+  if (in[i] != '"') return 0;
+  u32 start = i + 1;
+  u32 e = skip_string(in, i);
+  if (e == 0) return 0;
+  u32 k = w[at + 3];
+  u32 set = w[at + 1];
+  if (k != 0) {
+    u32 len = e - 1 - start;
+    for (u32 j = start; j < e - 1; j++) {
+      if (in[j] == '\\' || in[j] >= 0x80) return FALLBACK;
+    }
+    for (u32 m = 0; m < k; m++) {
+      const u32 *t = w + at + 4 + 3 * m;
+      if (t[1] != len) continue;
+      const u8 *name = names + t[0];
+      u32 j = 0;
+      while (j < len && name[j] == in[start + j]) j++;
+      if (j == len) {
+        set = t[2];
+        break;
+      }
+    }
+  }
+  *out = set;
+  e = skip_ws(in, e);
+  if (in[e] != ':') return 0;
+  return skip_ws(in, e + 1);
+}
+
+__attribute__((export_name("redact")))
+int redact(const u8 *restrict in, u32 n, const u32 *restrict w, const u32 *restrict offsets, const u8 *restrict names, u32 *restrict cuts, u32 max_cuts) {
+  u32 sp = 0;
+  u32 ncut = 0;
+  u32 set = 0;
+  too_deep = 0;
+  u32 i = skip_ws(in, 0);
+  for (;;) {
+    /* A value starts at i; `set` is the set active on it. */
+    u8 c = in[i];
+    u32 at = offsets[set];
+    u32 flags = w[at];
+    if (flags == 0) {
+      i = c == '"' ? skip_string(in, i) : skip_value(in, i);
+      if (i == 0) return too_deep ? -2 : -1;
+    } else if (flags & 2) {
+      u32 end = c == '"' ? skip_string(in, i) : skip_value(in, i);
+      if (end == 0) return too_deep ? -2 : -1;
+      if (ncut + 2 > max_cuts) return -2;
+      cuts[ncut++] = i;
+      cuts[ncut++] = end;
+      i = end;
+    } else if (c == '{') {
+      i = skip_ws(in, i + 1);
+      if (in[i] == '}') {
+        i++;
+      } else {
+        if (sp == MAX_FRAMES) return -2;
+        frame_set[sp] = set;
+        frame_object[sp++] = 1;
+        i = member_name(in, i, w, names, at, &set);
+        if (i == FALLBACK) return -2;
+        if (i == 0) return -1;
+        continue;
+      }
+    } else if (c == '[') {
+      i = skip_ws(in, i + 1);
+      if (in[i] == ']') {
+        i++;
+      } else {
+        if (sp == MAX_FRAMES) return -2;
+        frame_set[sp] = set;
+        frame_object[sp++] = 0;
+        set = w[at + 2];
+        continue;
+      }
+    } else {
+      i = skip_value(in, i);
+      if (i == 0) return too_deep ? -2 : -1;
+    }
+    if (i > n) return -1;
+    /* After a value: separators and closing brackets up to the next value (or the end). */
+    for (;;) {
+      i = skip_ws(in, i);
+      if (sp == 0) return i == n ? (int)ncut : -1;
+      u8 d = in[i];
+      u32 parent = frame_set[sp - 1];
+      if (d == ',') {
+        i = skip_ws(in, i + 1);
+        u32 pat = offsets[parent];
+        if (frame_object[sp - 1]) {
+          i = member_name(in, i, w, names, pat, &set);
+          if (i == FALLBACK) return -2;
+          if (i == 0) return -1;
+        } else {
+          set = w[pat + 2];
+        }
+        break;
+      }
+      if (d != (frame_object[sp - 1] ? '}' : ']')) return -1;
+      i++;
+      sp--;
     }
   }
 }
