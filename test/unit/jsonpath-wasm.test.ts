@@ -24,7 +24,9 @@ function tableOf(paths: readonly string[]): StateTable | undefined {
       const q = env.compile(p);
       return lowerQuery(q, q.environment);
     });
-    return streamable(programs) ? new StateTable(programs) : undefined;
+    if (programs.some((p) => p === null)) return undefined;
+    const lowered = programs as NonNullable<(typeof programs)[number]>[];
+    return streamable(lowered) ? new StateTable(lowered) : undefined;
   } catch {
     return undefined;
   }
