@@ -1,8 +1,10 @@
 /**
- * Two steps of the body pipeline in WebAssembly (splice.c beside this file): the splice of the
- * JSON redaction (the body with each selected value replaced by the marker, one memory.copy per
- * span instead of one runtime call per span from JavaScript), and the prefilter of the default
- * value detectors over the bytes (no decoded string when nothing can match). Measured in
+ * The body pipeline's byte work in WebAssembly (splice.c beside this file): the JSON redaction
+ * over the bytes for the common path shapes ({@link redactWasm}: validation, member names, cuts
+ * and splice in one call), validation alone ({@link isJsonWasm}), the splice of the JavaScript
+ * pass's cuts (one memory.copy per span instead of one runtime call per span from JavaScript),
+ * and the prefilter of the default value detectors over the bytes (no decoded string when
+ * nothing can match). Measured in
  * docs/benchmarks.md, "Body pipeline". Loaded synchronously, once,
  * on first use; when WebAssembly is not available (e.g. `node --jitless`) or fails to load,
  * {@link spliceWasm} says so and the caller splices in JavaScript.

@@ -1,6 +1,9 @@
 /*
- * Two steps of the body pipeline in WebAssembly: the splice of the JSON redaction
- * (src/jsonpath/stream.ts) and the prefilter of the value detectors (src/redact/body.ts).
+ * The body pipeline's byte work in WebAssembly: the JSON redaction over the bytes for the common
+ * path shapes (`redact`: validation, the automaton's member-name tests, the cuts; the JavaScript
+ * pass in src/jsonpath/stream.ts does the rest and is the reference), validation alone
+ * (`validate`, for bodies no path can match), the splice of the markers, and the prefilter of
+ * the value detectors (src/redact/body.ts).
  *
  * Splice: a redacted body is
  * its bytes with each selected value replaced by the marker, one copy per span; from JavaScript
