@@ -369,8 +369,10 @@ function isWordByte(c: number | undefined): boolean {
  * decoded tail holds them and the 16 characters before them (at most 64 bytes) that the `bearer`
  * check reads.
  */
+const BEGIN = literal("BEGIN");
+
 function cutTailBytes(bytes: Buffer, values: ValueRules): Buffer | undefined | null {
-  if (values.rules.includes("value:privateKey") && bytes.includes("BEGIN")) return null;
+  if (values.rules.includes("value:privateKey") && includesLiteral(bytes, BEGIN)) return null;
   let i = bytes.length;
   while (i > 0 && isWordByte(bytes[i - 1])) i--;
   for (;;) {
