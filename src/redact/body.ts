@@ -361,6 +361,9 @@ function isWordByte(c: number | undefined): boolean {
   return c !== undefined && ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 43 || c === 47 || c === 61 || c === 95 || c === 46 || c === 126 || c === 64 || c === 37 || c === 45);
 }
 
+/** "BEGIN" of a PEM block, searched by its rarest byte. */
+const BEGIN = literal("BEGIN");
+
 /**
  * cutTail over the bytes of a UTF-8 text, decoding only its end when nothing is cut: what
  * `Buffer.from(cutTail(text))` gives, undefined when nothing is cut, null when it
@@ -369,8 +372,6 @@ function isWordByte(c: number | undefined): boolean {
  * decoded tail holds them and the 16 characters before them (at most 64 bytes) that the `bearer`
  * check reads.
  */
-const BEGIN = literal("BEGIN");
-
 function cutTailBytes(bytes: Buffer, values: ValueRules): Buffer | undefined | null {
   if (values.rules.includes("value:privateKey") && includesLiteral(bytes, BEGIN)) return null;
   let i = bytes.length;

@@ -11,8 +11,10 @@
  *
  * One module instance, reused by every call (single-threaded, synchronous); the result is copied
  * out (into scratch memory when serializing: ../scratch.ts).
- * Its memory grows to about twice the largest body spliced plus its cuts, so bodies above
- * {@link MAX_SPLICED} bytes are left to the JavaScript splice.
+ * Its memory grows to hold the largest body handled, its cuts and its redacted copy, and stays
+ * (about 5x the body with the default rules: ~350 KB with the default maxBodyBytes); bodies
+ * above {@link MAX_SPLICED} bytes, more cuts than {@link MAX_CUT_WORDS} and outputs over twice
+ * that are left to JavaScript, so it stays under ~5 MiB.
  */
 import { SPLICE_WASM } from "./bytes.js";
 import { scratch } from "../scratch.js";
@@ -153,6 +155,9 @@ export function isJsonWasm(b: Uint8Array): boolean | undefined {
   }
 }
 
+/** At most this many cut offsets per body in {@link redactWasm} (1 MiB of them). */
+const MAX_CUT_WORDS = 256 * 1024;
+
 /** An automaton as splice.c's `redact` reads it (built by encodeTable in ../stream.ts). */
 export interface EncodedTable {
   /** Each set's words: flags, member set, element set, k, then k (name offset, length, set) triples. */
@@ -183,8 +188,9 @@ export function redactWasm(b: Uint8Array, table: EncodedTable, marker: Uint8Arra
     const namesAt = offsetsAt + 4 * table.offsets.length;
     const inAt = (namesAt + table.names.length + 15) & ~15;
     const cutsAt = (inAt + n + 16 + 15) & ~15;
-    // Cuts are disjoint values separated by at least one byte: at most n + 2 words.
-    const maxCuts = n + 2;
+    // Cuts are disjoint values separated by at least one byte: at most n + 2 words; more than
+    // MAX_CUT_WORDS are left to the JavaScript pass (the memory never shrinks).
+    const maxCuts = Math.min(n + 2, MAX_CUT_WORDS);
     let mem = reserve(w, cutsAt + 4 * maxCuts);
     mem.set(marker, markerAt);
     new Uint32Array(mem.buffer, wordsAt, table.words.length).set(table.words);
@@ -199,6 +205,7 @@ export function redactWasm(b: Uint8Array, table: EncodedTable, marker: Uint8Arra
     const cuts = new Uint32Array(w.memory.buffer, cutsAt, ncut);
     let size = n;
     for (let k = 0; k < ncut; k += 2) size += marker.length - (cuts[k + 1]! - cuts[k]!);
+    if (size > 2 * MAX_SPLICED) return undefined;
     const outAt = (cutsAt + 4 * ncut + 15) & ~15;
     mem = reserve(w, outAt + size);
     const len = w.splice(inAt, n, cutsAt, ncut, markerAt, marker.length, outAt);
