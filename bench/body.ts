@@ -12,7 +12,8 @@
  * Stages (each timed alone on that body; "render" and "serialize" are what the SDK does):
  *   copy       the captured chunks into one buffer (bodyBytes, in reused scratch memory as when
  *              serializing); "copy (fresh)" into a new Buffer (Buffer.concat, as before)
- *   scan       JSON validation alone (isJsonBytes: what a body no rule can match costs)
+ *   scan       JSON validation alone (isJsonBytes: what a body no rule can match costs); "scan (wasm)"
+ *              the same in WebAssembly (splice.c's validate, the body copied into its memory)
  *   redact     the JSONPath redaction over the bytes (scan + splice; paths.redactBytes)
  *   splice     the splice alone (WebAssembly), and "splice (JS)" the JavaScript one it replaced
  *   detectors  the value detectors' check of the redacted body: the byte prefilter (WebAssembly);
@@ -35,7 +36,7 @@ import type { CapturedBody, Exchange } from "../src/capture/exchange.js";
 import { bodyBytes } from "../src/capture/body.js";
 import { resolveOptions } from "../src/config/options.js";
 import { isJsonBytes, spliceJs } from "../src/jsonpath/stream.js";
-import { mayMatchDetectors, spliceWasm } from "../src/jsonpath/wasm/module.js";
+import { isJsonWasm, mayMatchDetectors, spliceWasm } from "../src/jsonpath/wasm/module.js";
 import { withScratch } from "../src/jsonpath/scratch.js";
 import { renderBody } from "../src/redact/body.js";
 import type { RuleSet } from "../src/redact/rules.js";
@@ -77,13 +78,13 @@ function captured(buf: Buffer, chunkBytes = 16 * 1024): CapturedBody {
   return b;
 }
 
-function exchange(method: string, reqBody: Buffer | undefined, resBody: Buffer): Exchange {
+function exchange(method: string, reqBody: Buffer | undefined, resBody: Buffer, contentType = "application/json; charset=utf-8", totalBytes = resBody.length): Exchange {
   return {
     sdkType: "JsExpress", msgId: "7d3c4a5e-0b1f-4e2a-9c6d-1a2b3c4d5e6f", startEpochMs: Date.now(), durationNs: 123456, method, host: "127.0.0.1:3000",
     rawUrl: "/items", urlPath: "/items", pathParams: {}, protoMajor: 1, protoMinor: 1, statusCode: 200,
     requestHeaders: ["Host", "127.0.0.1:3000", "Authorization", "Bearer abc", "User-Agent", "autocannon", ...(reqBody ? ["Content-Type", "application/json"] : [])],
-    responseHeaders: { "content-type": "application/json; charset=utf-8", "content-length": String(resBody.length) },
-    requestBody: reqBody ? captured(reqBody) : { chunks: [], keptBytes: 0, totalBytes: 0 }, responseBody: captured(resBody), errors: [],
+    responseHeaders: { "content-type": contentType, "content-length": String(totalBytes) },
+    requestBody: reqBody ? captured(reqBody) : { chunks: [], keptBytes: 0, totalBytes: 0 }, responseBody: { ...captured(resBody), totalBytes }, errors: [],
   };
 }
 
@@ -107,7 +108,15 @@ const CASES: Case[] = [
   makeCase("20 KB array `$[*].secret`", exchange("GET", undefined, arrayOf(20 * 1024))),
   makeCase("64 KiB array", exchange("GET", undefined, arrayOf(64 * 1024))),
   makeCase("1 KB echo `$.password`", exchange("POST", echo, echo)),
+  // GET /stream: 1 MiB of text/plain, the first 64 KiB kept (cut at maxBodyBytes), 64 KiB chunks.
+  makeCase("64 KiB of a 1 MiB text stream", exchange("GET", undefined, Buffer.alloc(64 * 1024, "streamed-bytes;"), "text/plain; charset=utf-8", 1024 * 1024)),
 ];
+/** The response's content type (set by exchange() as an object of headers). */
+function resType(c: Case): string {
+  return String((c.ex.responseHeaders as Record<string, unknown>)["content-type"]);
+}
+/** The JSON cases (the text stream has no JSON stage). */
+const isJson = (c: Case): boolean => resType(c).includes("json");
 
 type Stage = (c: Case) => unknown;
 type Serialize = typeof serializeExchange;
@@ -117,36 +126,40 @@ const base = baseDir === undefined ? undefined : {
   render: (await import(path.resolve(baseDir, "src/redact/body.ts"))).renderBody as Render,
   cfg: ((await import(path.resolve(baseDir, "src/config/options.ts"))).resolveOptions as typeof resolveOptions)(OPTIONS),
 };
+const typeOf = (c: Case, side: "request" | "response"): string => (side === "request" ? "application/json" : resType(c));
 const paths = (side: "request" | "response") => rules[side];
 const bodyRules = (side: "request" | "response") => ({ values: rules.values, named: rules.named?.[side], tally });
 
 // Precomputed inputs of each stage (what the stage before it would hand over).
 const flat = new Map<Case, Buffer[]>(CASES.map((c) => [c, c.bodies.map((b) => bodyBytes(b.body))]));
-const redacted = new Map<Case, Buffer[]>(CASES.map((c) => [c, c.bodies.map((b, k) => paths(b.side).redactBytes!(flat.get(c)![k]!) ?? Buffer.alloc(0))]));
+const redacted = new Map<Case, Buffer[]>(CASES.map((c) => [c, c.bodies.map((b, k) => (isJson(c) ? paths(b.side).redactBytes!(flat.get(c)![k]!) : flat.get(c)![k]!) ?? Buffer.alloc(0))]));
 /** The spans the redaction replaces in each body, and the spliced bodies. */
 const cuts = new Map<Case, number[][]>(CASES.map((c) => [c, c.bodies.map((b, k) => {
   const spans: number[] = [];
-  paths(b.side).redactBytes!(flat.get(c)![k]!, spans);
+  if (isJson(c)) paths(b.side).redactBytes!(flat.get(c)![k]!, spans);
   return spans;
 })]));
 const MARKER = Buffer.from('"[CLIENT_REDACTED]"');
 const spliced = redacted;
-const rendered = new Map<Case, Buffer[]>(CASES.map((c) => [c, c.bodies.map((b) => renderBody(b.body, "application/json", undefined, paths(b.side), cfg.maxBodyBytes, bodyRules(b.side)))]));
+const rendered = new Map<Case, Buffer[]>(CASES.map((c) => [c, c.bodies.map((b) => renderBody(b.body, typeOf(c, b.side), undefined, paths(b.side), cfg.maxBodyBytes, bodyRules(b.side)))]));
 const b64 = new Map<Case, string[]>(CASES.map((c) => [c, rendered.get(c)!.map((r) => r.toString("base64"))]));
 const scratchBuf = Buffer.allocUnsafe(256 * 1024);
 const HEAD = '{"project_id":"00000000-0000-0000-0000-000000000000","msg_id":"7d3c4a5e-0b1f-4e2a-9c6d-1a2b3c4d5e6f","timestamp":"2026-12-07T17:00:00.000Z","duration":123456,"sdk_type":"JsExpress","method":"GET","host":"127.0.0.1:3000","raw_url":"/items","request_body":"';
 
+/** Stages that only a JSON body has. */
+const JSON_ONLY = new Set(["scan", "scan (wasm)", "redact", "splice", "splice (JS)", "JSON.parse"]);
 const STAGES: Array<[string, Stage]> = [
   ["copy", (c) => withScratch(() => c.bodies.map((b) => bodyBytes(b.body).length))],
   ["copy (fresh)", (c) => c.bodies.map((b) => Buffer.concat(b.body.chunks, b.body.keptBytes))],
   ["scan", (c) => flat.get(c)!.map((b) => isJsonBytes(b))],
+  ["scan (wasm)", (c) => flat.get(c)!.map((b) => isJsonWasm(b))],
   ["redact", (c) => c.bodies.map((b, k) => paths(b.side).redactBytes!(flat.get(c)![k]!, []))],
   ["splice", (c) => c.bodies.map((_, k) => spliceWasm(flat.get(c)![k]!, cuts.get(c)![k]!, MARKER, spliced.get(c)![k]!.length))],
   ["splice (JS)", (c) => c.bodies.map((_, k) => spliceJs(flat.get(c)![k]!, cuts.get(c)![k]!, spliced.get(c)![k]!.length))],
   ["detectors", (c) => redacted.get(c)!.map((r) => mayMatchDetectors(r, rules.values!.prefilter) ?? rules.values!.mayMatch(r.toString("utf8")))],
   ["detectors (text)", (c) => redacted.get(c)!.map((r) => rules.values!.mayMatch(r.toString("utf8")))],
-  ["render", (c) => c.bodies.map((b) => renderBody(b.body, "application/json", undefined, paths(b.side), cfg.maxBodyBytes, bodyRules(b.side)))],
-  ...(base === undefined ? [] : [["render (base)", (c: Case) => c.bodies.map((b) => base.render(b.body, "application/json", undefined, base.cfg.redaction[b.side], cfg.maxBodyBytes, { values: base.cfg.redaction.values, named: base.cfg.redaction.named?.[b.side], tally }))]] as Array<[string, Stage]>),
+  ["render", (c) => c.bodies.map((b) => renderBody(b.body, typeOf(c, b.side), undefined, paths(b.side), cfg.maxBodyBytes, bodyRules(b.side)))],
+  ...(base === undefined ? [] : [["render (base)", (c: Case) => c.bodies.map((b) => base.render(b.body, typeOf(c, b.side), undefined, base.cfg.redaction[b.side], cfg.maxBodyBytes, { values: base.cfg.redaction.values, named: base.cfg.redaction.named?.[b.side], tally }))]] as Array<[string, Stage]>),
   ["base64", (c) => rendered.get(c)!.map((r) => r.toString("base64"))],
   ["frame", (c) => {
     const parts = b64.get(c)!;
@@ -201,16 +214,18 @@ function median(xs: number[]): number {
 // Check what is measured: the redaction does something, nothing fails closed.
 for (const c of CASES) {
   for (const r of rendered.get(c)!) {
-    if (r.length < 10 || r.toString().includes('"[CLIENT_REDACTED]"') === false) throw new Error(`${c.name}: body not redacted as expected`);
+    if (isJson(c) && (r.length < 10 || r.toString().includes('"[CLIENT_REDACTED]"') === false)) throw new Error(`${c.name}: body not redacted as expected`);
   }
 }
 
 // Warm-up, then rounds with every variant alternated.
-for (const c of CASES) for (const [, fn] of STAGES) time(() => fn(c), 30);
+const runs = (c: Case, stage: string): boolean => isJson(c) || !JSON_ONLY.has(stage);
+for (const c of CASES) for (const [stage, fn] of STAGES) if (runs(c, stage)) time(() => fn(c), 30);
 const samples = new Map<string, number[]>();
 for (let r = 0; r < ROUNDS; r++) {
   for (const c of CASES) {
     for (const [stage, fn] of STAGES) {
+      if (!runs(c, stage)) continue;
       const key = `${c.name}\0${stage}`;
       const ns = time(() => fn(c), ROUND_MS / CASES.length);
       (samples.get(key) ?? samples.set(key, []).get(key)!).push(ns / c.bytes);
@@ -219,7 +234,7 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 
 const heads = ["stage", ...CASES.map((c) => `${c.name} (${c.bytes.toLocaleString("en-US")} B)`)];
-const rows = STAGES.map(([stage]) => [stage, ...CASES.map((c) => median(samples.get(`${c.name}\0${stage}`)!).toFixed(2))]);
+const rows = STAGES.map(([stage]) => [stage, ...CASES.map((c) => (runs(c, stage) ? median(samples.get(`${c.name}\0${stage}`)!).toFixed(2) : "-"))]);
 const title = `Body pipeline, CPU ns per body byte, Node ${process.version}, median of ${ROUNDS} rounds (${process.arch}; sink ${sink % 7})`;
 if (markdown) {
   process.stdout.write([title, "", `| ${heads.join(" | ")} |`, `|---|${CASES.map(() => "---:").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n") + "\n");

@@ -12,8 +12,9 @@ import { REDACTED } from "../registry/marker.js";
 import { StateTable } from "./automaton.js";
 import { normalizedPath, normalizedPathOf } from "./normalized.js";
 import { lowerQuery, type Program } from "./program.js";
-import { isJsonBytes, redactJsonBytes, streamable } from "./stream.js";
+import { isJsonBytes, redactJsonBytesFast, streamable } from "./stream.js";
 import { includesLiteral, literal, type Literal } from "./literal.js";
+import { isJsonWasm } from "./wasm/module.js";
 import { walk, type Container } from "./walk.js";
 import type { CompiledPaths } from "./types.js";
 
@@ -98,8 +99,8 @@ class Engine implements CompiledPaths {
   private redactJson(json: Buffer, table: StateTable, spans: number[] | undefined): Buffer | null {
     try {
       const hints = this.hintBytes;
-      if (hints !== null && !json.includes(92) && !hints.some((hint) => includesLiteral(json, hint))) return isJsonBytes(json) ? json : null;
-      return redactJsonBytes(json, table, spans);
+      if (hints !== null && !json.includes(92) && !hints.some((hint) => includesLiteral(json, hint))) return (isJsonWasm(json) ?? isJsonBytes(json)) ? json : null;
+      return redactJsonBytesFast(json, table, spans);
     } catch {
       return null;
     }

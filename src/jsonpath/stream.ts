@@ -29,7 +29,7 @@ import { REDACTED } from "../registry/marker.js";
 import type { ArrayPlan, ObjectPlan, StateSet, StateTable } from "./automaton.js";
 import type { Program, Selector } from "./program.js";
 import { MAX_DEPTH } from "./walk.js";
-import { spliceWasm } from "./wasm/module.js";
+import { redactWasm, spliceWasm, type EncodedTable } from "./wasm/module.js";
 import { scratch } from "./scratch.js";
 
 /** A selected value's replacement, as JSON text. */
@@ -151,6 +151,81 @@ export function redactJsonBytes(bytes: Buffer, table: StateTable, spans?: number
       top = stack[stack.length - 1];
     }
   }
+}
+
+/** At most this many state sets are handed to the WebAssembly pass (more: the JavaScript one runs). */
+const MAX_ENCODED_SETS = 256;
+
+const encoded = new WeakMap<StateTable, EncodedTable | null>();
+
+/**
+ * The automaton of `table` as splice.c's `redact` reads it, every set reachable from the root
+ * planned (once per table); null when some plan needs more than a name per member and one set
+ * for every element (indexes, slices, filters), or there are too many sets: those stay in
+ * JavaScript.
+ */
+export function encodeTable(table: StateTable): EncodedTable | null {
+  let enc = encoded.get(table);
+  if (enc !== undefined) return enc;
+  enc = buildTable(table);
+  encoded.set(table, enc);
+  return enc;
+}
+
+function buildTable(table: StateTable): EncodedTable | null {
+  const ids = new Map<StateSet, number>();
+  const order: StateSet[] = [];
+  const id = (s: StateSet): number => {
+    let k = ids.get(s);
+    if (k === undefined) {
+      k = order.length;
+      ids.set(s, k);
+      order.push(s);
+    }
+    return k;
+  };
+  id(table.root);
+  const words: number[] = [];
+  const offsets: number[] = [];
+  const names: Buffer[] = [];
+  let namesLength = 0;
+  for (let q = 0; q < order.length; q++) {
+    if (order.length > MAX_ENCODED_SETS) return null;
+    const s = order[q]!;
+    offsets.push(words.length);
+    if (s.matched || !s.live) {
+      words.push(s.matched ? 2 : 0, 0, 0, 0);
+      continue;
+    }
+    const op = table.planObject(s);
+    const ap = table.planArray(s);
+    if (op.filters.length > 0 || ap.filters.length > 0 || ap.indexes.length > 0 || ap.slices.length > 0) return null;
+    words.push(1, id(op.all), id(ap.all), op.named.size);
+    for (const [name, next] of op.named) {
+      const bytes = Buffer.from(name);
+      words.push(namesLength, bytes.length, id(next));
+      names.push(bytes);
+      namesLength += bytes.length;
+    }
+  }
+  if (order.length > MAX_ENCODED_SETS) return null;
+  return { words: Uint32Array.from(words), offsets: Uint32Array.from(offsets), names: Buffer.concat(names) };
+}
+
+/**
+ * {@link redactJsonBytes} in WebAssembly when it can be done there (splice.c's `redact`): the same
+ * result, spans and lastCutDeep; otherwise the JavaScript pass.
+ */
+export function redactJsonBytesFast(bytes: Buffer, table: StateTable, spans?: number[]): Buffer | null {
+  const enc = encodeTable(table);
+  if (enc !== null) {
+    const out = redactWasm(bytes, enc, MARKER, spans);
+    if (out !== undefined) {
+      cutDeep = false; // deep containers are left to the JavaScript pass
+      return out === null ? null : (out as Buffer);
+    }
+  }
+  return redactJsonBytes(bytes, table, spans);
 }
 
 /** Did the last {@link redactJsonBytes} replace a container for its depth (not because a path selected it)? */

@@ -287,8 +287,30 @@ function reportValues(text: string, values: ValueRules, tally: Tally | undefined
   return true;
 }
 
+/**
+ * Does the text start (after white space) with `[`, `{` or `"`? Told from the bytes when its first
+ * byte that is not ASCII white space is ASCII; undefined when it is not (a BOM, U+00A0 or another
+ * space that `\s` also skips: the caller decodes and looks).
+ */
+function looksJson(bytes: Buffer): boolean | undefined {
+  let i = 0;
+  while (i < bytes.length && (bytes[i] === 32 || (bytes[i]! >= 9 && bytes[i]! <= 13))) i++;
+  if (i === bytes.length) return false;
+  const c = bytes[i]!;
+  if (c >= 0x80) return undefined;
+  return c === 91 || c === 123 || c === 34;
+}
+
 /** A body that is neither JSON nor a form (plain text, HTML, XML, CSV...): the detectors over its text. */
-function redactText(bytes: Buffer, values: ValueRules, rules: BodyRules, truncated: boolean, text: string = bytes.toString("utf8")): Buffer {
+function redactText(bytes: Buffer, values: ValueRules, rules: BodyRules, truncated: boolean, text?: string): Buffer {
+  // Nothing any default detector could match in the bytes (exact: the prefilter): the text is not
+  // decoded, only a body cut at the limit has its tail looked at.
+  if (rules.report !== true && values.prefilter !== 0 && mayMatchDetectors(bytes, values.prefilter) === false) {
+    if (!truncated) return bytes;
+    const cut = cutTailBytes(bytes, values);
+    if (cut !== null) return cut ?? bytes;
+  }
+  text ??= bytes.toString("utf8");
   let red = redactValue(text, values, rules.tally, rules.report === true ? "$" : undefined);
   if (truncated) red = cutTail(red ?? text, values) ?? red;
   return red === undefined ? bytes : Buffer.from(red);
@@ -332,6 +354,43 @@ function cutTail(text: string, values: ValueRules | undefined): string | undefin
     (on("awsAccessKey") && /^(AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)/.test(tail)) ||
     (on("bearerToken") && /bearer\s+$/i.test(text.slice(Math.max(0, i - 16), i)));
   return couldBeSecret ? text.slice(0, i) + REDACTED : undefined;
+}
+
+/** Word characters of cutTail (ASCII only). */
+function isWordByte(c: number | undefined): boolean {
+  return c !== undefined && ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 43 || c === 47 || c === 61 || c === 95 || c === 46 || c === 126 || c === 64 || c === 37 || c === 45);
+}
+
+/** "BEGIN" of a PEM block, searched by its rarest byte. */
+const BEGIN = literal("BEGIN");
+
+/**
+ * cutTail over the bytes of a UTF-8 text, decoding only its end when nothing is cut: what
+ * `Buffer.from(cutTail(text))` gives, undefined when nothing is cut, null when it
+ * cannot tell without the whole text (an open PEM block may be there). The trailing word and
+ * digit groups are ASCII, which UTF-8 keeps byte for byte, so they are found on the bytes; the
+ * decoded tail holds them and the 16 characters before them (at most 64 bytes) that the `bearer`
+ * check reads.
+ */
+function cutTailBytes(bytes: Buffer, values: ValueRules): Buffer | undefined | null {
+  if (values.rules.includes("value:privateKey") && includesLiteral(bytes, BEGIN)) return null;
+  let i = bytes.length;
+  while (i > 0 && isWordByte(bytes[i - 1])) i--;
+  for (;;) {
+    const sep = bytes[i - 1];
+    const before = bytes[i - 2];
+    if ((sep !== 32 && sep !== 45) || before === undefined || !(before >= 48 && before <= 57)) break;
+    i -= 2;
+    while (i > 0 && bytes[i - 1]! >= 48 && bytes[i - 1]! <= 57) i--;
+  }
+  if (bytes.length - i < 4) return undefined;
+  const tail = bytes.toString("utf8", Math.max(0, i - 68));
+  const cut = cutTail(tail, values);
+  if (cut === undefined) return undefined;
+  // (Decoded and encoded again, as Buffer.from(cutTail(text)) does: invalid UTF-8 before the cut
+  // becomes U+FFFD alike. Only when something is cut: rare.)
+  const kept = bytes.length - (tail.length - (cut.length - REDACTED.length));
+  return Buffer.from(bytes.toString("utf8", 0, kept) + REDACTED);
 }
 
 /** The stats names of the built-in detectors (a user RegExp could match any tail). */
@@ -507,6 +566,10 @@ function render(
   if (fromParsed.json) return truncated && paths.size > 0 ? UNCHECKABLE_MARKER : json(bytes, undefined, paths, rules, truncated);
   if (kind === "form") return truncated && paths.size > 0 ? UNCHECKABLE_MARKER : redactForm(bytes, paths, rules, truncated);
   if (kind === "opaque") return values === undefined ? bytes : redactText(bytes, values, rules!, truncated);
+  // Plain text that is not JSON (its first non-space character is none of `[{"`): the detectors
+  // over it. Told from the bytes when the text starts with ASCII (not decoded for nothing).
+  const looks = kind === "json" ? true : looksJson(bytes);
+  if (looks === false) return values === undefined ? bytes : redactText(bytes, values, rules!, truncated);
   const text = kind === "json" ? undefined : bytes.toString("utf8");
   if (text !== undefined && !/^\s*[[{"]/.test(text)) return values === undefined ? bytes : redactText(bytes, values, rules!, truncated, text); // plain text that is not JSON
   if (truncated && paths.size > 0) return UNCHECKABLE_MARKER;

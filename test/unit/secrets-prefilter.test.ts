@@ -59,3 +59,22 @@ test("JSON bodies: what the prefilter passes is what the detectors leave alone; 
   }
   assert.equal(render('{"password":"x","a":"plain"}'), '{"password":"[CLIENT_REDACTED]","a":"plain"}');
 });
+
+test("prefilter finds each literal at every offset, across the 16-byte blocks, in text full of the literals' first bytes", () => {
+  // `b`, `e`, `y`, `J`, `A`, `P` alone everywhere: candidates for the block test, each ruled out by the scalar check.
+  const filler = "byJ Aa Pb eJ yA bE AX PX ";
+  const secrets: Array<[string, number]> = [
+    ["eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln", 1], ["Bearer abcdefgh12345", 2], ["bEaReR\tabcdefgh12345", 2],
+    ["AKIAABCDEFGHIJKLMNOP", 4], ["ASIAABCDEFGHIJKLMNOP", 4], ["ABIAABCDEFGHIJKLMNOP", 4], ["A3TXABCDEFGHIJKLMNOP", 4],
+    ["-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----", 8], ["\\u0041", 15], ["%41", 15],
+  ];
+  for (let at = 0; at < 40; at++) {
+    const head = filler.repeat(3).slice(0, at);
+    assert.equal(mayMatchDetectors(Buffer.from(head + filler.repeat(4)), 15), false, `filler alone at ${at}`);
+    for (const [secret, bits] of secrets) {
+      const text = head + secret + filler.repeat(2);
+      assert.equal(mayMatchDetectors(Buffer.from(text), bits), true, `${JSON.stringify(secret)} at ${at}`);
+      if (bits !== 15) assert.equal(compileValues(NAMES.filter((n) => (bits & PREFILTERED[n as keyof typeof PREFILTERED]) !== 0)).mayMatch(text), true, "a real secret");
+    }
+  }
+});

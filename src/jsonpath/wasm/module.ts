@@ -1,16 +1,20 @@
 /**
- * Two steps of the body pipeline in WebAssembly (splice.c beside this file): the splice of the
- * JSON redaction (the body with each selected value replaced by the marker, one memory.copy per
- * span instead of one runtime call per span from JavaScript), and the prefilter of the default
- * value detectors over the bytes (no decoded string when nothing can match). Measured in
+ * The body pipeline's byte work in WebAssembly (splice.c beside this file): the JSON redaction
+ * over the bytes for the common path shapes ({@link redactWasm}: validation, member names, cuts
+ * and splice in one call), validation alone ({@link isJsonWasm}), the splice of the JavaScript
+ * pass's cuts (one memory.copy per span instead of one runtime call per span from JavaScript),
+ * and the prefilter of the default value detectors over the bytes (no decoded string when
+ * nothing can match). Measured in
  * docs/benchmarks.md, "Body pipeline". Loaded synchronously, once,
  * on first use; when WebAssembly is not available (e.g. `node --jitless`) or fails to load,
  * {@link spliceWasm} says so and the caller splices in JavaScript.
  *
  * One module instance, reused by every call (single-threaded, synchronous); the result is copied
  * out (into scratch memory when serializing: ../scratch.ts).
- * Its memory grows to about twice the largest body spliced plus its cuts, so bodies above
- * {@link MAX_SPLICED} bytes are left to the JavaScript splice.
+ * Its memory grows to hold the largest body handled, its cuts and its redacted copy, and stays
+ * (about 5x the body with the default rules: ~350 KB with the default maxBodyBytes); bodies
+ * above {@link MAX_SPLICED} bytes, more cuts than {@link MAX_CUT_WORDS} and outputs over twice
+ * that are left to JavaScript, so it stays under ~5 MiB.
  */
 import { SPLICE_WASM } from "./bytes.js";
 import { scratch } from "../scratch.js";
@@ -32,6 +36,8 @@ interface Instance {
   readonly memory: WasmMemory;
   readonly splice: (input: number, len: number, cuts: number, ncuts: number, marker: number, mlen: number, out: number) => number;
   readonly mayMatch: (input: number, len: number, detectors: number) => number;
+  readonly validate: (input: number, len: number) => number;
+  readonly redact: (input: number, len: number, words: number, offsets: number, names: number, cuts: number, maxCuts: number) => number;
   readonly base: number;
   bytes: Uint8Array;
 }
@@ -49,6 +55,8 @@ function load(): Instance | null {
       memory,
       splice: exports.splice as Instance["splice"],
       mayMatch: exports.mayMatch as Instance["mayMatch"],
+      validate: exports.validate as Instance["validate"],
+      redact: exports.redact as Instance["redact"],
       base: (heapBase + 15) & ~15,
       bytes: new Uint8Array(memory.buffer),
     };
@@ -121,6 +129,94 @@ export function mayMatchDetectors(b: Uint8Array, detectors: number): boolean | u
     mem.set(b, w.base);
     mem.fill(0, w.base + n, w.base + n + 16);
     return w.mayMatch(w.base, n, detectors) !== 0;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Is `b` one valid JSON text (what isJsonBytes in ../stream.ts says, in WebAssembly: splice.c's
+ * `validate`)? Undefined when not checked here (no WebAssembly, a text over {@link MAX_SPLICED}
+ * bytes, nesting deeper than splice.c's MAX_NEST): the caller checks it in JavaScript.
+ */
+export function isJsonWasm(b: Uint8Array): boolean | undefined {
+  const n = b.length;
+  if (n > MAX_SPLICED) return undefined;
+  const w = get();
+  if (w === null) return undefined;
+  try {
+    const mem = reserve(w, w.base + n + 16);
+    mem.set(b, w.base);
+    mem.fill(0, w.base + n, w.base + n + 16);
+    const r = w.validate(w.base, n);
+    return r === 2 ? undefined : r === 1;
+  } catch {
+    return undefined;
+  }
+}
+
+/** At most this many cut offsets per body in {@link redactWasm} (1 MiB of them). */
+const MAX_CUT_WORDS = 256 * 1024;
+
+/** An automaton as splice.c's `redact` reads it (built by encodeTable in ../stream.ts). */
+export interface EncodedTable {
+  /** Each set's words: flags, member set, element set, k, then k (name offset, length, set) triples. */
+  readonly words: Uint32Array;
+  /** Where each set's words start in `words`. */
+  readonly offsets: Uint32Array;
+  /** The names' UTF-8 bytes. */
+  readonly names: Uint8Array;
+}
+
+/**
+ * The redaction of the JSON text `b` by `table` in WebAssembly (splice.c's `redact`, then its
+ * splice): `b` itself when nothing is selected, the spliced bytes (in scratch memory when
+ * serializing) otherwise, null when `b` is not valid JSON; undefined when not done here (no
+ * WebAssembly, a body over {@link MAX_SPLICED} bytes, or what splice.c leaves to the JavaScript
+ * pass: an escaped or non-ASCII member name where names are compared, deep nesting). With
+ * `spans`, the [start, end) of each replaced value are appended, as redactJsonBytes does.
+ */
+export function redactWasm(b: Uint8Array, table: EncodedTable, marker: Uint8Array, spans: number[] | undefined): Buffer | Uint8Array | null | undefined {
+  const n = b.length;
+  if (n > MAX_SPLICED) return undefined;
+  const w = get();
+  if (w === null) return undefined;
+  try {
+    const markerAt = w.base;
+    const wordsAt = (markerAt + marker.length + 15) & ~15;
+    const offsetsAt = wordsAt + 4 * table.words.length;
+    const namesAt = offsetsAt + 4 * table.offsets.length;
+    const inAt = (namesAt + table.names.length + 15) & ~15;
+    const cutsAt = (inAt + n + 16 + 15) & ~15;
+    // Cuts are disjoint values separated by at least one byte: at most n + 2 words; more than
+    // MAX_CUT_WORDS are left to the JavaScript pass (the memory never shrinks).
+    const maxCuts = Math.min(n + 2, MAX_CUT_WORDS);
+    let mem = reserve(w, cutsAt + 4 * maxCuts);
+    mem.set(marker, markerAt);
+    new Uint32Array(mem.buffer, wordsAt, table.words.length).set(table.words);
+    new Uint32Array(mem.buffer, offsetsAt, table.offsets.length).set(table.offsets);
+    mem.set(table.names, namesAt);
+    mem.set(b, inAt);
+    mem.fill(0, inAt + n, inAt + n + 16);
+    const ncut = w.redact(inAt, n, wordsAt, offsetsAt, namesAt, cutsAt, maxCuts);
+    if (ncut === -1) return null;
+    if (ncut < 0) return undefined;
+    if (ncut === 0) return b;
+    const cuts = new Uint32Array(w.memory.buffer, cutsAt, ncut);
+    let size = n;
+    for (let k = 0; k < ncut; k += 2) size += marker.length - (cuts[k + 1]! - cuts[k]!);
+    if (size > 2 * MAX_SPLICED) return undefined;
+    const outAt = (cutsAt + 4 * ncut + 15) & ~15;
+    mem = reserve(w, outAt + size);
+    const len = w.splice(inAt, n, cutsAt, ncut, markerAt, marker.length, outAt);
+    if (len !== size) return undefined;
+    if (spans !== undefined) {
+      const done = new Uint32Array(w.memory.buffer, cutsAt, ncut); // (the memory may have grown)
+      for (let k = 0; k < ncut; k++) spans.push(done[k]!);
+    }
+    const out = scratch(size) ?? Buffer.allocUnsafe(size);
+    out.set(mem.subarray(outAt, outAt + size));
+    return out;
   } catch {
     return undefined;
   }

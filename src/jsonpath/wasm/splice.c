@@ -1,6 +1,9 @@
 /*
- * Two steps of the body pipeline in WebAssembly: the splice of the JSON redaction
- * (src/jsonpath/stream.ts) and the prefilter of the value detectors (src/redact/body.ts).
+ * The body pipeline's byte work in WebAssembly: the JSON redaction over the bytes for the common
+ * path shapes (`redact`: validation, the automaton's member-name tests, the cuts; the JavaScript
+ * pass in src/jsonpath/stream.ts does the rest and is the reference), validation alone
+ * (`validate`, for bodies no path can match), the splice of the markers, and the prefilter of
+ * the value detectors (src/redact/body.ts).
  *
  * Splice: a redacted body is
  * its bytes with each selected value replaced by the marker, one copy per span; from JavaScript
@@ -79,4 +82,276 @@ u32 may_match(const u8 *restrict in, u32 n, u32 detectors) {
     }
   }
   return 0;
+}
+
+/*
+ * JSON validation (RFC 8259, as src/jsonpath/stream.ts's isJsonBytes reads it: bytes of 0x80 and
+ * above accepted inside strings only): 1 when in[0, n) is one JSON text, 0 when it is not, 2 when
+ * it nests deeper than MAX_NEST (the caller checks it in JavaScript). `in` is followed by 16 zero
+ * bytes: a read past the end meets a 0, which no rule accepts, so a text cut short is invalid.
+ * Strings are skipped 16 bytes at a time up to the first quote, backslash or control character.
+ */
+#define MAX_NEST 4096
+static u8 nest[MAX_NEST];
+
+static inline int is_ws(u8 c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+static inline int is_digit(u8 c) { return (u8)(c - '0') < 10; }
+static inline int is_hex(u8 c) { return is_digit(c) || (u8)((c | 0x20) - 'a') < 6; }
+
+/* The string whose opening quote is at i: the index after its closing quote, or 0 (invalid). */
+static inline u32 skip_string(const u8 *in, u32 i) {
+  const v128_t quote = wasm_i8x16_splat('"');
+  const v128_t bs = wasm_i8x16_splat('\\');
+  const v128_t ctl = wasm_i8x16_splat(0x20);
+  i++;
+  for (;;) {
+    v128_t v = wasm_v128_load(in + i);
+    u32 mask = (u32)wasm_i8x16_bitmask(wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(v, quote), wasm_i8x16_eq(v, bs)), wasm_u8x16_lt(v, ctl)));
+    if (mask == 0) {
+      i += 16;
+      continue;
+    }
+    i += (u32)__builtin_ctz(mask);
+    u8 c = in[i];
+    if (c == '"') return i + 1;
+    if (c != '\\') return 0; /* a control character, or the end */
+    c = in[i + 1];
+    if (c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' || c == 'n' || c == 'r' || c == 't') {
+      i += 2;
+    } else if (c == 'u' && is_hex(in[i + 2]) && is_hex(in[i + 3]) && is_hex(in[i + 4]) && is_hex(in[i + 5])) {
+      i += 6;
+    } else {
+      return 0;
+    }
+  }
+}
+
+/* The number starting at i: the index after it, or 0 (there is none). */
+static inline u32 skip_number(const u8 *in, u32 i) {
+  if (in[i] == '-') i++;
+  if (in[i] == '0') i++;
+  else if (in[i] >= '1' && in[i] <= '9') {
+    do i++;
+    while (is_digit(in[i]));
+  } else return 0;
+  if (in[i] == '.') {
+    i++;
+    if (!is_digit(in[i])) return 0;
+    do i++;
+    while (is_digit(in[i]));
+  }
+  if (in[i] == 'e' || in[i] == 'E') {
+    i++;
+    if (in[i] == '+' || in[i] == '-') i++;
+    if (!is_digit(in[i])) return 0;
+    do i++;
+    while (is_digit(in[i]));
+  }
+  return i;
+}
+
+static inline u32 skip_ws(const u8 *in, u32 i) {
+  while (is_ws(in[i])) i++;
+  return i;
+}
+
+/* A member's name at i and the colon after it: where its value starts, or 0. */
+static inline u32 skip_member_name(const u8 *in, u32 i) {
+  if (in[i] != '"') return 0;
+  i = skip_string(in, i);
+  if (i == 0) return 0;
+  i = skip_ws(in, i);
+  if (in[i] != ':') return 0;
+  return skip_ws(in, i + 1);
+}
+
+/* Set by skip_value when a value nests deeper than MAX_NEST (its 0 then means "not checked here"). */
+static u32 too_deep;
+
+/* The value starting at i (nested containers included): the index after it, or 0 (invalid, or
+   too_deep set). */
+static u32 skip_value(const u8 *in, u32 i) {
+  u32 depth = 0;
+  for (;;) {
+    /* A value starts at i. */
+    u8 c = in[i];
+    if (c == '"') {
+      i = skip_string(in, i);
+    } else if (c == '{' || c == '[') {
+      i = skip_ws(in, i + 1);
+      if (in[i] == (c == '{' ? '}' : ']')) {
+        i++;
+      } else {
+        if (depth == MAX_NEST) {
+          too_deep = 1;
+          return 0;
+        }
+        nest[depth++] = c;
+        if (c == '{') i = skip_member_name(in, i);
+        if (i == 0) return 0;
+        continue;
+      }
+    } else if (c == 't') {
+      i = in[i + 1] == 'r' && in[i + 2] == 'u' && in[i + 3] == 'e' ? i + 4 : 0;
+    } else if (c == 'f') {
+      i = in[i + 1] == 'a' && in[i + 2] == 'l' && in[i + 3] == 's' && in[i + 4] == 'e' ? i + 5 : 0;
+    } else if (c == 'n') {
+      i = in[i + 1] == 'u' && in[i + 2] == 'l' && in[i + 3] == 'l' ? i + 4 : 0;
+    } else {
+      i = skip_number(in, i);
+    }
+    if (i == 0) return 0;
+    /* After a value: separators and closing brackets. */
+    for (;;) {
+      if (depth == 0) return i;
+      i = skip_ws(in, i);
+      u8 d = in[i];
+      u8 open = nest[depth - 1];
+      if (d == ',') {
+        i = skip_ws(in, i + 1);
+        if (open == '{') {
+          i = skip_member_name(in, i);
+          if (i == 0) return 0;
+        }
+        break;
+      }
+      if (d != (open == '{' ? '}' : ']')) return 0;
+      i++;
+      depth--;
+    }
+  }
+}
+
+__attribute__((export_name("validate")))
+u32 validate(const u8 *restrict in, u32 n) {
+  too_deep = 0;
+  u32 i = skip_value(in, skip_ws(in, 0));
+  if (i == 0) return too_deep ? 2 : 0;
+  if (i > n) return 0;
+  return skip_ws(in, i) == n ? 1 : 0;
+}
+
+/*
+ * Redaction over the bytes (src/jsonpath/stream.ts's redactJsonBytes, for the automata whose
+ * array plans give every element the same states and whose object plans have no filters: what
+ * encodeTable in stream.ts accepts). The automaton is a table of u32 words: for each state set,
+ * at words[offsets[set]]: flags (1 live, 2 matched), the set every member of an object gets, the
+ * set every element of an array gets, the number k of named members, then k triples (offset of
+ * the name's UTF-8 bytes in `names`, their length, the set that member gets). Set 0 is the root's.
+ * Writes each selected value's [start, end) to cuts (at most max_cuts words). Returns the number
+ * of words written, -1 when the text is not valid JSON, -2 when it cannot tell here (a member
+ * name with an escape or a non-ASCII byte where names are compared, nesting deeper than
+ * MAX_FRAMES or MAX_NEST, more cuts than max_cuts): the caller runs the JavaScript pass.
+ */
+#define MAX_FRAMES 1024
+#define FALLBACK 0xFFFFFFFFu
+static u32 frame_set[MAX_FRAMES];
+static u8 frame_object[MAX_FRAMES];
+
+/* The member's name at i and the colon after it: where its value starts (0: invalid, FALLBACK),
+   and in *out the set that member gets from `set`'s object plan. */
+static inline u32 member_name(const u8 *in, u32 i, const u32 *w, const u8 *names, u32 at, u32 *out) {
+  if (in[i] != '"') return 0;
+  u32 start = i + 1;
+  u32 e = skip_string(in, i);
+  if (e == 0) return 0;
+  u32 k = w[at + 3];
+  u32 set = w[at + 1];
+  if (k != 0) {
+    u32 len = e - 1 - start;
+    for (u32 j = start; j < e - 1; j++) {
+      if (in[j] == '\\' || in[j] >= 0x80) return FALLBACK;
+    }
+    for (u32 m = 0; m < k; m++) {
+      const u32 *t = w + at + 4 + 3 * m;
+      if (t[1] != len) continue;
+      const u8 *name = names + t[0];
+      u32 j = 0;
+      while (j < len && name[j] == in[start + j]) j++;
+      if (j == len) {
+        set = t[2];
+        break;
+      }
+    }
+  }
+  *out = set;
+  e = skip_ws(in, e);
+  if (in[e] != ':') return 0;
+  return skip_ws(in, e + 1);
+}
+
+__attribute__((export_name("redact")))
+int redact(const u8 *restrict in, u32 n, const u32 *restrict w, const u32 *restrict offsets, const u8 *restrict names, u32 *restrict cuts, u32 max_cuts) {
+  u32 sp = 0;
+  u32 ncut = 0;
+  u32 set = 0;
+  too_deep = 0;
+  u32 i = skip_ws(in, 0);
+  for (;;) {
+    /* A value starts at i; `set` is the set active on it. */
+    u8 c = in[i];
+    u32 at = offsets[set];
+    u32 flags = w[at];
+    if (flags == 0) {
+      i = c == '"' ? skip_string(in, i) : skip_value(in, i);
+      if (i == 0) return too_deep ? -2 : -1;
+    } else if (flags & 2) {
+      u32 end = c == '"' ? skip_string(in, i) : skip_value(in, i);
+      if (end == 0) return too_deep ? -2 : -1;
+      if (ncut + 2 > max_cuts) return -2;
+      cuts[ncut++] = i;
+      cuts[ncut++] = end;
+      i = end;
+    } else if (c == '{') {
+      i = skip_ws(in, i + 1);
+      if (in[i] == '}') {
+        i++;
+      } else {
+        if (sp == MAX_FRAMES) return -2;
+        frame_set[sp] = set;
+        frame_object[sp++] = 1;
+        i = member_name(in, i, w, names, at, &set);
+        if (i == FALLBACK) return -2;
+        if (i == 0) return -1;
+        continue;
+      }
+    } else if (c == '[') {
+      i = skip_ws(in, i + 1);
+      if (in[i] == ']') {
+        i++;
+      } else {
+        if (sp == MAX_FRAMES) return -2;
+        frame_set[sp] = set;
+        frame_object[sp++] = 0;
+        set = w[at + 2];
+        continue;
+      }
+    } else {
+      i = skip_value(in, i);
+      if (i == 0) return too_deep ? -2 : -1;
+    }
+    if (i > n) return -1;
+    /* After a value: separators and closing brackets up to the next value (or the end). */
+    for (;;) {
+      i = skip_ws(in, i);
+      if (sp == 0) return i == n ? (int)ncut : -1;
+      u8 d = in[i];
+      u32 parent = frame_set[sp - 1];
+      if (d == ',') {
+        i = skip_ws(in, i + 1);
+        u32 pat = offsets[parent];
+        if (frame_object[sp - 1]) {
+          i = member_name(in, i, w, names, pat, &set);
+          if (i == FALLBACK) return -2;
+          if (i == 0) return -1;
+        } else {
+          set = w[pat + 2];
+        }
+        break;
+      }
+      if (d != (frame_object[sp - 1] ? '}' : ']')) return -1;
+      i++;
+      sp--;
+    }
+  }
 }
