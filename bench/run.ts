@@ -260,7 +260,7 @@ async function runFramework(shared: Shared, mode: Mode, node: { bin: string; maj
   const servers: ServerChild[] = [];
   const result: FrameworkRun = {
     mode, node: node.version, framework: fw.key, variants: variants.map((v) => v.key),
-    routes: {}, delivery: {}, peakRssBytes: {}, peakRssAfterRoute: {}, exitedOnItsOwn: {}, gc: {},
+    routes: {}, delivery: {}, peakRssBytes: {}, peakRssAfterRoute: {}, queuePeakBytes: {}, queuePeakAfterRoute: {}, memPeak: {}, exitedOnItsOwn: {}, gc: {},
   };
   try {
     await measureFramework(shared, mode, node, fw, variants, servers, result);
@@ -303,11 +303,15 @@ async function measureFramework(shared: Shared, mode: Mode, node: { bin: string;
       const d = deliveryOf(route, s, { sample: start.samples[i]!, counts: start.counts }, { sample: end.samples[i]!, counts: end.counts });
       if (d) result.delivery[route.key]![s.variant.key] = d;
       (result.peakRssAfterRoute[s.variant.key] ??= {})[route.key] = end.samples[i]!.maxRssBytes;
+      const q = end.samples[i]!.stats?.queuePeakBytes;
+      if (q !== undefined) (result.queuePeakAfterRoute![s.variant.key] ??= {})[route.key] = q;
     });
   }
   for (const s of servers) {
     const closed = await s.child.closeAndWait<Sample>(15_000);
     result.peakRssBytes[s.variant.key] = closed.result.maxRssBytes;
+    if (closed.result.stats?.queuePeakBytes !== undefined) result.queuePeakBytes![s.variant.key] = closed.result.stats.queuePeakBytes;
+    if (closed.result.memPeak) result.memPeak![s.variant.key] = closed.result.memPeak;
     result.exitedOnItsOwn[s.variant.key] = closed.exitedOnItsOwn;
     if (s.gc) result.gc[s.variant.key] = { ...s.gc, served: closed.result.served };
     if (s.sub) await counterOf(shared, s).ask("unwatch", s.sub);

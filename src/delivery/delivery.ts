@@ -192,8 +192,10 @@ export class Delivery {
   }
 
   private updateGauges(): void {
-    this.o.stats.queueBytes = this.bytes;
-    this.o.stats.queueItems = this.ready.length + this.inFlight;
+    const s = this.o.stats;
+    s.queueBytes = this.bytes;
+    if (this.bytes > s.queuePeakBytes) s.queuePeakBytes = this.bytes;
+    s.queueItems = this.ready.length + this.inFlight;
   }
 
   private schedule(delayMs: number): void {
