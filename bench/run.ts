@@ -218,7 +218,8 @@ async function startServer(shared: Shared, mode: Mode, node: { bin: string; majo
     await shared.counter.ask("watch", subName);
     sub = subName;
   }
-  const nodeArgs: string[] = [];
+  // BENCH_NODE_ARGS: extra Node options of every server child, for attribution runs by hand (e.g. --trace-gc).
+  const nodeArgs: string[] = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
   let gc: GcSummary | undefined;
   if (profile) {
     const dir = path.join(ROOT, ".tmp/prof", mode, `node${node.major}`, fw.key);
