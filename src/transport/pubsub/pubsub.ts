@@ -12,7 +12,7 @@
 import http from "node:http";
 import https from "node:https";
 import type { ClientMetadata } from "../../wire/types.js";
-import type { Transport } from "../../delivery/transport.js";
+import type { ReleasingTransport } from "../../delivery/transport.js";
 import { untraced } from "../untraced.js";
 import { agentFor, proxyRefusal } from "../proxy.js";
 import { serviceAccountAuthorizer, type Authorizer } from "./auth.js";
@@ -86,7 +86,7 @@ function emulatorEndpoint(host: string): string {
  * The Pub/Sub transport for the topic client_metadata named. Never throws: a service account that
  * cannot sign makes every send reject with a permanent error (dropped as `rejected`, warned once).
  */
-export function createPubSubTransport(metadata: ClientMetadata, publishTimeoutMs: number, internals: PubSubTransportInternals = {}): Transport {
+export function createPubSubTransport(metadata: ClientMetadata, publishTimeoutMs: number, internals: PubSubTransportInternals = {}): ReleasingTransport {
   const emulator = internals.endpoint === undefined ? process.env.PUBSUB_EMULATOR_HOST : undefined;
   const base = internals.endpoint ?? (emulator ? emulatorEndpoint(emulator) : GOOGLE_ENDPOINT);
   const url = new URL(`${base}/v1/projects/${encodeURIComponent(metadata.pubsub_project_id)}/topics/${encodeURIComponent(metadata.topic_id)}:publish`);
@@ -152,6 +152,8 @@ export function createPubSubTransport(metadata: ClientMetadata, publishTimeoutMs
   }
 
   return {
+    // Each body is a copy (encodePublishBody): once send settles, the messages' bytes are not read again.
+    releasesMessages: true,
     send(messages: Buffer[]): Promise<void> {
       if (closed) return Promise.reject(new Error("the Pub/Sub transport is closed"));
       if (unusableProxy) return Promise.reject(unusableProxy);
