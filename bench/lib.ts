@@ -298,6 +298,9 @@ export async function createTopic(host: string, prefix: string): Promise<{ topic
 export interface DeliveryStats {
   captured: number;
   published: number;
+  /** The SDK's highest queueBytes so far (stats().queuePeakBytes); absent in peers. */
+  queuePeakBytes?: number;
+  queueBytes?: number;
   dropped: Record<string, number>;
   state: string;
 }
@@ -312,6 +315,19 @@ export interface Sample {
   maxRssBytes: number;
   flushed?: boolean;
   stats?: DeliveryStats;
+  /** process.memoryUsage() and V8's heap spaces (space_size) when RSS was at its highest so far. */
+  memPeak?: MemoryAtPeak;
+}
+
+export interface MemoryAtPeak {
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  spaces: Record<string, number>;
+  /** The SDK's queueBytes at that moment. */
+  queueBytes?: number;
 }
 
 export function median(xs: number[]): number {

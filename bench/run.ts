@@ -218,7 +218,8 @@ async function startServer(shared: Shared, mode: Mode, node: { bin: string; majo
     await shared.counter.ask("watch", subName);
     sub = subName;
   }
-  const nodeArgs: string[] = [];
+  // BENCH_NODE_ARGS: extra Node options of every server child, for attribution runs by hand (e.g. --trace-gc).
+  const nodeArgs: string[] = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
   let gc: GcSummary | undefined;
   if (profile) {
     const dir = path.join(ROOT, ".tmp/prof", mode, `node${node.major}`, fw.key);
@@ -260,7 +261,7 @@ async function runFramework(shared: Shared, mode: Mode, node: { bin: string; maj
   const servers: ServerChild[] = [];
   const result: FrameworkRun = {
     mode, node: node.version, framework: fw.key, variants: variants.map((v) => v.key),
-    routes: {}, delivery: {}, peakRssBytes: {}, peakRssAfterRoute: {}, exitedOnItsOwn: {}, gc: {},
+    routes: {}, delivery: {}, peakRssBytes: {}, peakRssAfterRoute: {}, queuePeakBytes: {}, queuePeakAfterRoute: {}, memPeak: {}, exitedOnItsOwn: {}, gc: {},
   };
   try {
     await measureFramework(shared, mode, node, fw, variants, servers, result);
@@ -303,11 +304,15 @@ async function measureFramework(shared: Shared, mode: Mode, node: { bin: string;
       const d = deliveryOf(route, s, { sample: start.samples[i]!, counts: start.counts }, { sample: end.samples[i]!, counts: end.counts });
       if (d) result.delivery[route.key]![s.variant.key] = d;
       (result.peakRssAfterRoute[s.variant.key] ??= {})[route.key] = end.samples[i]!.maxRssBytes;
+      const q = end.samples[i]!.stats?.queuePeakBytes;
+      if (q !== undefined) (result.queuePeakAfterRoute![s.variant.key] ??= {})[route.key] = q;
     });
   }
   for (const s of servers) {
     const closed = await s.child.closeAndWait<Sample>(15_000);
     result.peakRssBytes[s.variant.key] = closed.result.maxRssBytes;
+    if (closed.result.stats?.queuePeakBytes !== undefined) result.queuePeakBytes![s.variant.key] = closed.result.stats.queuePeakBytes;
+    if (closed.result.memPeak) result.memPeak![s.variant.key] = closed.result.memPeak;
     result.exitedOnItsOwn[s.variant.key] = closed.exitedOnItsOwn;
     if (s.gc) result.gc[s.variant.key] = { ...s.gc, served: closed.result.served };
     if (s.sub) await counterOf(shared, s).ask("unwatch", s.sub);

@@ -1,5 +1,6 @@
 import type { Exchange } from "../capture/exchange.js";
-import type { Transport } from "./transport.js";
+import type { ReleasingTransport, Transport } from "./transport.js";
+import { Arena } from "./arena.js";
 import { isPermanentError, retryDelayMs } from "./transport.js";
 import type { DropReason, Stats } from "./stats.js";
 
@@ -76,6 +77,8 @@ export class Delivery {
   /** For each message that was in a failed batch: batches published before that first failure. */
   private firstFailure = new WeakMap<Buffer, number>();
   private waiters: Array<{ target: number; resolve: (done: boolean) => void }> = [];
+  /** Where queued messages are copied, when the transport lets go of their bytes once sent. */
+  private arena: Arena | undefined;
 
   constructor(private readonly o: DeliveryOptions) {}
 
@@ -98,6 +101,7 @@ export class Delivery {
     if (this.bytes + data.length > this.o.maxQueueBytes) return this.drop("queue_full", 1);
     s.captured++;
     if (data.length > MAX_MESSAGE_BYTES) return this.drop("too_large", 1);
+    if (this.arena !== undefined) data = this.arena.hold(data);
     this.enqueued++;
     this.bytes += data.length;
     this.readyBytes += data.length;
@@ -112,6 +116,7 @@ export class Delivery {
   start(transport: Transport, projectId: string): void {
     if (this.state !== "waiting") return;
     this.transport = transport;
+    if ((transport as Partial<ReleasingTransport>).releasesMessages === true) this.arena = new Arena();
     this.projectId = projectId;
     this.state = "ready";
     this.schedule(0);
@@ -168,6 +173,7 @@ export class Delivery {
   private dropQueued(reason: DropReason): void {
     const queued = this.ready.length;
     this.bytes -= this.readyBytes; // what is in flight stays counted until it returns
+    this.forget(this.ready);
     this.ready = [];
     this.readyBytes = 0;
     if (queued) {
@@ -175,6 +181,12 @@ export class Delivery {
       this.settle(queued);
     }
     this.updateGauges();
+  }
+
+  /** `messages` are settled (published or dropped): their memory may be reused. */
+  private forget(messages: readonly Buffer[]): void {
+    const arena = this.arena;
+    if (arena !== undefined) for (const m of messages) arena.release(m);
   }
 
   private drop(reason: DropReason, count: number, detail?: unknown): void {
@@ -192,8 +204,10 @@ export class Delivery {
   }
 
   private updateGauges(): void {
-    this.o.stats.queueBytes = this.bytes;
-    this.o.stats.queueItems = this.ready.length + this.inFlight;
+    const s = this.o.stats;
+    s.queueBytes = this.bytes;
+    if (this.bytes > s.queuePeakBytes) s.queuePeakBytes = this.bytes;
+    s.queueItems = this.ready.length + this.inFlight;
   }
 
   private schedule(delayMs: number): void {
@@ -291,6 +305,7 @@ export class Delivery {
     if (this.state === "closed" || this.state === "disabled") {
       // Shutdown (or disable) already dropped what was queued; this batch's fate is known now.
       this.bytes -= bytes;
+      this.forget(batch);
       if (error) this.drop(this.state === "closed" ? "shutdown" : this.disabledReason, batch.length, error);
       else this.o.stats.published += batch.length;
       this.settle(batch.length);
@@ -299,6 +314,7 @@ export class Delivery {
     }
     if (!error) {
       this.bytes -= bytes;
+      this.forget(batch);
       this.retryAttempt = 0;
       this.publishedBatches++;
       this.o.stats.published += batch.length;
@@ -307,10 +323,12 @@ export class Delivery {
       this.settle(batch.length);
     } else if (isPermanentError(error)) {
       this.bytes -= bytes;
+      this.forget(batch);
       this.drop("rejected", batch.length, error);
       this.settle(batch.length);
     } else if (this.giveUp(batch)) {
       this.bytes -= bytes;
+      this.forget(batch);
       this.drop("retries_exhausted", batch.length, error);
       this.settle(batch.length);
     } else {

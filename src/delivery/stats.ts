@@ -16,6 +16,8 @@ export interface Stats {
   queueBytes: number;
   /** Exchanges or messages currently held by the queue. */
   queueItems: number;
+  /** The highest `queueBytes` so far (at most maxQueueBytes): what memory the queue asked for at its peak. */
+  queuePeakBytes: number;
   /** Publish calls (or OTLP exports) retried after a transient failure. */
   retries: number;
   /** Publish calls (or OTLP exports) that succeeded: each batch is one call (Transport.fits). */
@@ -42,6 +44,7 @@ export function newStats(): Stats {
     dropped: Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>,
     queueBytes: 0,
     queueItems: 0,
+    queuePeakBytes: 0,
     retries: 0,
     batches: 0,
     errorsOutsideRequest: 0,

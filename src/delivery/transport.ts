@@ -20,6 +20,14 @@ export interface Transport {
    */
   fits?(messages: readonly Buffer[], max: number): number;
 }
+/**
+ * Not public: a built-in transport that is done with a message's bytes once `send` settled (it
+ * copied them), so Delivery may keep queued messages in reused memory (./arena.ts).
+ */
+export interface ReleasingTransport extends Transport {
+  readonly releasesMessages: true;
+}
+
 /** Creates the transport once client_metadata is known. */
 export type TransportFactory = (metadata: ClientMetadata) => Transport | Promise<Transport>;
 

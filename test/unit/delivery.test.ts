@@ -89,6 +89,40 @@ describe("drops are settled and counted", () => {
     }
   });
 
+  test("queuePeakBytes keeps the highest queueBytes, never above maxQueueBytes, after the queue drains", async () => {
+    // A transport held until released: the queue fills to its budget, the rest is queue_full.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const sent: Buffer[] = [];
+    const transport: Transport = { send: async (m) => { await held; sent.push(...m); }, close: async () => undefined };
+    const a = new APIToolkit({ transport: () => transport, logger: recordingLogger(), monitorOutgoing: false, publishIntervalMs: 10, maxQueueBytes: 64 * 1024 });
+    const srv = await serve(a);
+    try {
+      const body = JSON.stringify({ pad: "x".repeat(8000) });
+      let highest = 0;
+      for (let i = 0; i < 20; i++) {
+        const r = await fetch(`${srv.url}/echo`, { method: "POST", headers: { "content-type": "application/json" }, body });
+        assert.equal(r.status, 200);
+        await r.text();
+        highest = Math.max(highest, a.stats().queueBytes);
+      }
+      const full = a.stats();
+      assert.ok(full.dropped.queue_full > 0, "the budget was reached");
+      assert.ok(highest > 32 * 1024, `the queue filled (${highest} bytes)`);
+      assert.ok(full.queuePeakBytes >= highest && full.queuePeakBytes <= 64 * 1024, `peak ${full.queuePeakBytes}, highest seen ${highest}`);
+      release();
+      assert.equal(await a.flush(5000), true);
+      const after = a.stats();
+      assert.equal(after.queueBytes, 0);
+      assert.equal(after.queuePeakBytes, full.queuePeakBytes, "the peak stays after the queue drains");
+      assert.equal(sent.length, full.captured, "everything the budget held was delivered");
+    } finally {
+      release();
+      await a.close(500);
+      await srv.close();
+    }
+  });
+
   test("a request in flight when close() is called is counted as a shutdown drop, its response unchanged", async () => {
     const mem = memoryTransport();
     const a = new APIToolkit({ transport: mem.factory, logger: recordingLogger(), monitorOutgoing: false, publishIntervalMs: 10 });

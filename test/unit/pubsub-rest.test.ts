@@ -12,7 +12,7 @@ import { APIToolkit, type WireMessage } from "../../src/index.js";
 import { expressMiddleware } from "../../src/integrations/express/index.js";
 import { isPermanentError, retryDelayMs } from "../../src/delivery/transport.js";
 import { serviceAccountAuthorizer, PUBSUB_AUDIENCE } from "../../src/transport/pubsub/auth.js";
-import { encodePublishBodies, encodePublishBody, fittingCount, MAX_REQUEST_BYTES } from "../../src/transport/pubsub/encode.js";
+import { encodePublishBodies, encodePublishBody, fittingCount, MAX_REQUEST_BYTES, publishBodyBytes } from "../../src/transport/pubsub/encode.js";
 import { Delivery, MAX_MESSAGE_BYTES } from "../../src/delivery/delivery.js";
 import { newStats } from "../../src/delivery/stats.js";
 import type { Exchange } from "../../src/capture/exchange.js";
@@ -106,6 +106,22 @@ describe("publish body", () => {
       assert.deepEqual(decode(body), messages);
       assert.equal(body.toString("utf8"), JSON.stringify({ messages: messages.map((m) => ({ data: m.toString("base64") })) }));
     }));
+  });
+
+  test("written into a reused buffer (stale bytes, larger than needed): the same body, in that buffer's memory; too small: a new one", () => {
+    const reused = Buffer.alloc(64 * 1024, 0x7a);
+    fc.assert(fc.property(fc.array(fc.uint8Array({ maxLength: 3000 }), { minLength: 1, maxLength: 15 }), (arrays) => {
+      const messages = arrays.map((a) => Buffer.from(a));
+      const fresh = encodePublishBody(messages);
+      assert.equal(publishBodyBytes(messages), fresh.length);
+      const body = encodePublishBody(messages, reused);
+      assert.deepEqual(body, fresh);
+      assert.equal(body.buffer, reused.buffer, "written into the reused buffer");
+    }));
+    const small = Buffer.alloc(10);
+    const body = encodePublishBody([Buffer.alloc(100, 1)], small);
+    assert.notEqual(body.buffer, small.buffer);
+    assert.deepEqual(decode(body), [Buffer.alloc(100, 1)]);
   });
 
   test("a batch whose JSON passes the request limit is split into bodies that fit, in order", () => {

@@ -36,11 +36,20 @@ export function fittingCount(messages: readonly Buffer[], max: number, maxBytes 
   return n;
 }
 
-/** One publish body holding `messages`, in order. */
-export function encodePublishBody(messages: readonly Buffer[]): Buffer {
+/** The exact length of the publish body holding `messages`. Arithmetic only. */
+export function publishBodyBytes(messages: readonly Buffer[]): number {
   let size = FIXED + Math.max(0, messages.length - 1);
   for (const m of messages) size += PER_MESSAGE + base64Length(m.length);
-  const out = Buffer.allocUnsafe(size);
+  return size;
+}
+
+/**
+ * One publish body holding `messages`, in order: written into `into` when it has room (the
+ * transport's reused buffer; the body is then its first bytes), else into a new Buffer.
+ */
+export function encodePublishBody(messages: readonly Buffer[], into?: Buffer): Buffer {
+  const size = publishBodyBytes(messages);
+  const out = into !== undefined && into.length >= size ? into.subarray(0, size) : Buffer.allocUnsafe(size);
   let at = out.write(PREFIX, 0, "latin1");
   for (let i = 0; i < messages.length; i++) {
     if (i > 0) out[at++] = 0x2c; // ,
