@@ -100,10 +100,10 @@ function installHooks(): void {
     if (c !== undefined) c.responseWrite(chunk, encoding);
     return origEnd.apply(this, arguments as unknown as unknown[]);
   };
-  res.writeHead = function apitoolkitWriteHead(this: Slot, ...args: unknown[]): unknown {
+  res.writeHead = function apitoolkitWriteHead(this: Slot): unknown {
     const c = this[NODE_CAPTURE];
-    if (c !== undefined) c.responseHead(args[args.length - 1]);
-    return origWriteHead.apply(this, args);
+    if (c !== undefined) c.responseHead(arguments[arguments.length - 1]);
+    return origWriteHead.apply(this, arguments as unknown as unknown[]);
   };
   res.emit = function apitoolkitResponseEmit(this: Slot, event: unknown): unknown {
     if (event === "finish" || event === "close") {

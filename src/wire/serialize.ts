@@ -82,15 +82,17 @@ function headerList(raw: RawHeaders | undefined): HeaderList {
   if (!raw) return { names, values };
   if (Array.isArray(raw)) {
     for (let i = 0; i + 1 < raw.length; i += 2) {
-      names.push(String(raw[i]).toLowerCase());
-      values.push(String(raw[i + 1]));
+      const name = raw[i]!;
+      const value = raw[i + 1]!;
+      names.push(lowerName(typeof name === "string" ? name : String(name)));
+      values.push(typeof value === "string" ? value : String(value));
     }
     return { names, values };
   }
   for (const name of Object.keys(raw)) {
     const v = (raw as Record<string, unknown>)[name];
     if (v === undefined) continue;
-    const lower = name.toLowerCase();
+    const lower = lowerName(name);
     if (Array.isArray(v)) {
       for (const one of v) {
         names.push(lower);
@@ -102,6 +104,18 @@ function headerList(raw: RawHeaders | undefined): HeaderList {
     }
   }
   return { names, values };
+}
+
+/** Header names seen, by their spelling on the wire: a service sends a few dozen distinct names. */
+const lowerNames = new Map<string, string>();
+/** A header name in lower case, remembered (a name that is lower case already is its own entry). */
+function lowerName(name: string): string {
+  let lower = lowerNames.get(name);
+  if (lower === undefined) {
+    if (lowerNames.size >= 1024) lowerNames.clear();
+    lowerNames.set(name, (lower = name.toLowerCase()));
+  }
+  return lower;
 }
 
 /** The first value of a header (`name` in lower case). */
@@ -165,13 +179,13 @@ function headersJson(h: HeaderList, redact: ReadonlySet<string>, tally?: Tally, 
     const name = names[i]!;
     if (names.indexOf(name) < i) continue; // already written with its first occurrence
     if (out.length > 1) out += ",";
-    out += str(name);
+    out += nameJson(name);
     if (redact.has(name)) {
       out += ":" + REDACTED_LIST;
       if (tally !== undefined) {
         let count = 1;
         for (let j = i + 1; j < n; j++) if (names[j] === name) count++;
-        tally(ruleName("header:", name), count);
+        tally(headerRule(name), count);
       }
       continue;
     }
@@ -182,6 +196,26 @@ function headersJson(h: HeaderList, redact: ReadonlySet<string>, tally?: Tally, 
     out += "]";
   }
   return out + "}";
+}
+
+/** Lower-case header names as JSON text, and the stats key of each redacted one, made once per name. */
+const namesJson = new Map<string, string>();
+const headerRules = new Map<string, string>();
+function nameJson(name: string): string {
+  let json = namesJson.get(name);
+  if (json === undefined) {
+    if (namesJson.size >= 1024) namesJson.clear();
+    namesJson.set(name, (json = str(name)));
+  }
+  return json;
+}
+function headerRule(name: string): string {
+  let rule = headerRules.get(name);
+  if (rule === undefined) {
+    if (headerRules.size >= 1024) headerRules.clear();
+    headerRules.set(name, (rule = ruleName("header:", name)));
+  }
+  return rule;
 }
 
 /** The wire JSON of one side's headers (what serializeExchange writes for them). */
