@@ -151,15 +151,21 @@ function headerValueOut(name: string, value: string, urls: PairRules | undefined
 function valueProbe(ex: Exchange, reqH: HeaderList, resH: HeaderList, redact: ReadonlySet<string>): string {
   let out = ex.rawUrl + "\n" + (ex.urlPath ?? "");
   for (const k of Object.keys(ex.pathParams)) out += "\n" + ex.pathParams[k]!;
-  for (const h of [reqH, resH]) {
-    for (let i = 0; i < h.names.length; i++) if (!redact.has(h.names[i]!)) out += "\n" + h.values[i]!;
-  }
+  out = probeValues(out, reqH, redact);
+  out = probeValues(out, resH, redact);
   for (const e of ex.errors) {
     for (const key of ERROR_TEXTS) {
       const v = e[key];
       if (typeof v === "string") out += "\n" + v;
     }
   }
+  return out;
+}
+
+/** `out` with the values of `h` not redacted by name, each after a "\n". */
+function probeValues(out: string, h: HeaderList, redact: ReadonlySet<string>): string {
+  const { names, values } = h;
+  for (let i = 0; i < names.length; i++) if (!redact.has(names[i]!)) out += "\n" + values[i]!;
   return out;
 }
 
