@@ -4,8 +4,9 @@
  * by name), bodies are redacted, base64-encoded and copied in, the rest are fixed keys. This runs
  * when the response finishes, so that nothing of the request outlives it but these bytes.
  *
- * `project_id` is the first key, written as a placeholder of the same length (a UUID), so bytes
- * serialized before bootstrap learnt the project can be stamped in place ({@link stampProjectId}).
+ * `project_id` is the first key: the project's id once bootstrap has learnt it, before that a
+ * placeholder of the same length (a UUID), so bytes serialized earlier can be stamped in place
+ * ({@link stampProjectId}).
  */
 import type { Exchange, RawHeaders } from "../capture/exchange.js";
 import type { ErrorRecord } from "./types.js";
@@ -299,12 +300,12 @@ function identityJson(identity: Identity, options: SerializeOptions, values: Val
  * everywhere), with the project id placeholder in front. Every redaction is counted into `tally`
  * by rule. Throws only on an internal error (the caller counts it as `build_failed`).
  */
-export function serializeExchange(ex: Exchange, options: SerializeOptions, rules: RuleSet, tally?: Tally): Buffer {
+export function serializeExchange(ex: Exchange, options: SerializeOptions, rules: RuleSet, tally?: Tally, projectId?: string): Buffer {
   // The bodies' joined chunks and splices live in reused scratch memory until the message is written.
-  return withScratch(() => serialize(ex, options, rules, tally));
+  return withScratch(() => serialize(ex, options, rules, tally, projectId));
 }
 
-function serialize(ex: Exchange, options: SerializeOptions, rules: RuleSet, tally: Tally | undefined): Buffer {
+function serialize(ex: Exchange, options: SerializeOptions, rules: RuleSet, tally: Tally | undefined, projectId: string | undefined): Buffer {
   const limit = options.maxBodyBytes;
   const values = rules.values !== undefined && rules.values.size > 0 ? rules.values : undefined;
   const names = rules.query !== undefined && rules.query.size > 0 ? rules.query : undefined;
@@ -358,7 +359,8 @@ function serialize(ex: Exchange, options: SerializeOptions, rules: RuleSet, tall
     if (ex.errors.length > 0) errors = errorsOut(ex.errors, values, tally);
   }
 
-  let head = HEAD + PROJECT_ID_PLACEHOLDER +
+  // The project id when already known (a UUID: 36 ASCII characters, as stampProjectId writes it), else the placeholder.
+  let head = HEAD + (projectId !== undefined && projectId.length === 36 ? projectId : PROJECT_ID_PLACEHOLDER) +
     '","msg_id":' + str(ex.msgId) +
     ',"timestamp":"' + isoTimestamp(ex.startEpochMs) +
     '","duration":' + Math.max(0, Math.round(ex.durationNs)) +
