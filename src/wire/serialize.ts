@@ -225,6 +225,25 @@ function headerRule(name: string): string {
   return rule;
 }
 
+/** A few distinct words per process (SDK types, methods) as JSON text, made once each. */
+const wordsJson = new Map<string, string>();
+function wordJson(word: string): string {
+  let json = wordsJson.get(word);
+  if (json === undefined) {
+    if (wordsJson.size >= 1024) wordsJson.clear();
+    wordsJson.set(word, (json = str(word)));
+  }
+  return json;
+}
+
+/** The protocol keys of HTTP/1.1, the common case, as one constant. */
+const HTTP_11 = ',"proto_major":1,"proto_minor":1';
+
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
+}
+
 /** The wire JSON of one side's headers (what serializeExchange writes for them). */
 export function headersOnWire(raw: RawHeaders | undefined, redact: ReadonlySet<string>): string {
   return headersJson(headerList(raw), redact);
@@ -334,7 +353,7 @@ function serialize(ex: Exchange, options: SerializeOptions, rules: RuleSet, tall
     if (urls !== undefined && (rawUrl.indexOf("?") >= 0 || rawUrl.indexOf("#") >= 0)) rawUrl = redactUrl(rawUrl, urls, pairs);
     else if (rawUrl.indexOf("?") >= 0) redactUrl(rawUrl, {}, pairs);
     query = pairsJson(pairs);
-    if (urls !== undefined) ({ params, raw: rawUrl } = redactRouteParams(params, rawUrl, urls));
+    if (urls !== undefined && hasKeys(params)) ({ params, raw: rawUrl } = redactRouteParams(params, rawUrl, urls));
   }
   let paramsOut = paramsJson(params);
   let reqHeaders = headersJson(reqH, rules.headers, tally, urls);
@@ -364,11 +383,11 @@ function serialize(ex: Exchange, options: SerializeOptions, rules: RuleSet, tall
     '","msg_id":' + str(ex.msgId) +
     ',"timestamp":"' + isoTimestamp(ex.startEpochMs) +
     '","duration":' + Math.max(0, Math.round(ex.durationNs)) +
-    ',"sdk_type":' + str(ex.sdkType) +
-    ',"method":' + str(ex.method.toUpperCase()) +
+    ',"sdk_type":' + wordJson(ex.sdkType) +
+    ',"method":' + wordJson(ex.method.toUpperCase()) +
     ',"host":' + str(ex.host) +
     ',"raw_url":' + str(rawUrl) +
-    ',"proto_major":' + ex.protoMajor + ',"proto_minor":' + ex.protoMinor +
+    (ex.protoMajor === 1 && ex.protoMinor === 1 ? HTTP_11 : ',"proto_major":' + ex.protoMajor + ',"proto_minor":' + ex.protoMinor) +
     ',"status_code":' + ex.statusCode +
     ',"path_params":' + paramsOut +
     ',"query_params":' + query +
