@@ -74,6 +74,73 @@ export interface Variant {
 
 const quiet = { info() {}, warn: (m: string) => process.stderr.write(`sdk warning: ${m}\n`), error() {} };
 
+/**
+ * The floor plus delivery (`floor-publish`): the floor's record per request, kept as bytes, batched
+ * and POSTed as Pub/Sub REST publish bodies to the stand-in (PUBSUB_EMULATOR_HOST, topic = the key
+ * the harness registered). Counts captured / published for the harness's delivery check.
+ */
+async function setupFloorPublish(env: VariantEnv): Promise<VariantInstance> {
+  const http = await import("node:http");
+  const als = new AsyncLocalStorage<object>();
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+  const url = `http://${process.env.PUBSUB_EMULATOR_HOST}/v1/projects/bench/topics/${env.apiKey.slice("key-".length)}:publish`;
+  const counts = { captured: 0, published: 0, failed: 0 };
+  let batch: Buffer[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let inFlight = 0;
+  const post = (messages: Buffer[]): void => {
+    let body = '{"messages":[';
+    for (let i = 0; i < messages.length; i++) body += (i ? ',{"data":"' : '{"data":"') + messages[i]!.toString("base64") + '"}';
+    const bytes = Buffer.from(body + "]}");
+    inFlight++;
+    const req = http.request(url, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": String(bytes.length) } }, (res) => {
+      res.resume();
+      res.on("end", () => {
+        inFlight--;
+        if (res.statusCode === 200) counts.published += messages.length;
+        else counts.failed += messages.length;
+      });
+    });
+    req.on("error", () => {
+      inFlight--;
+      counts.failed += messages.length;
+    });
+    req.end(bytes);
+  };
+  const send = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (batch.length === 0) return;
+    const messages = batch;
+    batch = [];
+    post(messages);
+  };
+  const middleware = (req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, next: () => void): void => {
+    const start = performance.now();
+    res.on("finish", () => {
+      const record = { method: req.method, url: req.originalUrl ?? req.url, status: res.statusCode, request: req.headers, response: res.getHeaders(), ms: performance.now() - start };
+      counts.captured++;
+      if (batch.push(Buffer.from(JSON.stringify(record))) >= 500) send();
+      else timer ??= setTimeout(send, 200);
+    });
+    als.run({ req }, next);
+  };
+  const stats = (): DeliveryStats => ({ captured: counts.captured, published: counts.published, dropped: { send_failed: counts.failed }, state: "ready" });
+  return {
+    mount: { kind: "sdk", integration: { expressMiddleware: () => middleware }, client: {} },
+    stats,
+    flush: async () => {
+      send();
+      for (let i = 0; i < 600 && (inFlight > 0 || counts.published + counts.failed < counts.captured); i++) await sleep(50);
+      return counts.published + counts.failed >= counts.captured;
+    },
+    close: async () => {
+      send();
+      agent.destroy();
+    },
+  };
+}
+
 /** The SDK's options in every SDK variant: the redaction rules, default options otherwise. */
 function sdkOptions(env: VariantEnv): APIToolkitOptions {
   // BENCH_SDK_OPTIONS (JSON): extra options for attribution runs by hand (e.g. {"sampleRate":0}).
@@ -228,6 +295,17 @@ export const VARIANTS: Variant[] = [
       };
       return { mount: { kind: "sdk", integration: { expressMiddleware: () => middleware }, client: {} }, stats: () => undefined, flush: async () => true, close: async () => undefined };
     },
+  },
+  {
+    key: "floor-publish",
+    label: "floor-publish",
+    frameworks: ["express4", "express5"],
+    publishes: "standin",
+    judged: false,
+    onlyAsked: true,
+    capturesFetch: false,
+    description: "a calibration, not an SDK: the floor's capture (the same record, JSON.stringify'd per request), each record's bytes kept as a message and delivered as the SDK delivers: batched (500 messages or 200 ms, the SDK's defaults), one Pub/Sub REST `topics.publish` POST per batch (`{\"messages\":[{\"data\":\"<base64>\"},...]}`) over a keep-alive agent to the publish stand-in `sdk-standin` uses: what capturing and delivering anything costs at least",
+    setup: setupFloorPublish,
   },
 ];
 

@@ -100,10 +100,10 @@ function installHooks(): void {
     if (c !== undefined) c.responseWrite(chunk, encoding);
     return origEnd.apply(this, arguments as unknown as unknown[]);
   };
-  res.writeHead = function apitoolkitWriteHead(this: Slot, ...args: unknown[]): unknown {
+  res.writeHead = function apitoolkitWriteHead(this: Slot): unknown {
     const c = this[NODE_CAPTURE];
-    if (c !== undefined) c.responseHead(args[args.length - 1]);
-    return origWriteHead.apply(this, args);
+    if (c !== undefined) c.responseHead(arguments[arguments.length - 1]);
+    return origWriteHead.apply(this, arguments as unknown as unknown[]);
   };
   res.emit = function apitoolkitResponseEmit(this: Slot, event: unknown): unknown {
     if (event === "finish" || event === "close") {
@@ -170,6 +170,19 @@ function sentHeaders(res: ServerResponse, passed: unknown): RawHeaders {
   for (const _ in set) return set as RawHeaders;
   if (!Array.isArray(passed)) return passed as RawHeaders;
   return (Array.isArray(passed[0]) ? (passed as unknown[][]).flat() : passed).map(String);
+}
+
+/**
+ * The `{}` a body parser leaves on a request that had no body (Express's `express.json()` sets it on
+ * every GET), on a request without a content type: the message says no body, as the body
+ * pipeline would decide for it (redact/body.ts), without running it for every bodiless request.
+ */
+function noBody(parsed: unknown, req: IncomingMessage): boolean {
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return false;
+  const proto = Object.getPrototypeOf(parsed) as unknown;
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const _ in parsed) return false;
+  return req.headers["content-type"] === undefined;
 }
 
 /** One request in flight: the adapter's handle, the request context and the hooks' target in one object. */
@@ -263,8 +276,8 @@ class Capture implements NodeCapture, RequestContext, HookTarget {
       ex.responseHeaders = sentHeaders(res, this.passedHeaders);
       const readers = this.readers;
       if (this.requestBody.totalBytes === 0) {
-        if (this.parsedBody) this.requestBody.parsed = this.parsedBody();
-        else if (readers?.parsedBody) this.requestBody.parsed = readers.parsedBody(this.source);
+        const parsed = this.parsedBody ? this.parsedBody() : readers?.parsedBody ? readers.parsedBody(this.source) : undefined;
+        if (parsed !== undefined && !noBody(parsed, this.req!)) this.requestBody.parsed = parsed;
       }
       if (this.route) applyRoute(ex, this.route());
       else if (readers?.route) applyRoute(ex, readers.route(this.source));

@@ -36,9 +36,12 @@ export interface DeliveryOptions {
   maxBatchMessages: number;
   maxBatchBytes: number;
   publishIntervalMs: number;
-  /** Turns an exchange into the bytes of its message; throws on failure (counted as build_failed). */
-  build(ex: Exchange): Buffer;
-  /** Called on every batch just before it is sent, with the project id bootstrap gave (stamps it in). */
+  /**
+   * Turns an exchange into the bytes of its message, with `projectId` in it when bootstrap has given
+   * it (undefined before: `stamp` writes it in later); throws on failure (counted as build_failed).
+   */
+  build(ex: Exchange, projectId: string | undefined): Buffer;
+  /** Writes the project id bootstrap gave into a message built before it was known (once, at start). */
   stamp(message: Buffer, projectId: string): void;
   stats: Stats;
   onDrop(reason: DropReason, count: number, detail?: unknown): void;
@@ -93,7 +96,7 @@ export class Delivery {
     if (this.bytes >= this.o.maxQueueBytes) return this.drop("queue_full", 1); // full: do not even build
     let data: Buffer;
     try {
-      data = this.o.build(ex);
+      data = this.o.build(ex, this.state === "ready" ? this.projectId : undefined);
     } catch (err) {
       s.captured++;
       return this.drop("build_failed", 1, err);
@@ -119,6 +122,8 @@ export class Delivery {
     if ((transport as Partial<ReleasingTransport>).releasesMessages === true) this.arena = new Arena();
     this.projectId = projectId;
     this.state = "ready";
+    // Messages built before the project was known carry the placeholder; those built from now on carry the id.
+    for (const m of this.ready) this.o.stamp(m, projectId);
     this.schedule(0);
   }
 
@@ -294,7 +299,6 @@ export class Delivery {
     const transport = this.transport!;
     let error: unknown;
     try {
-      for (const m of batch) this.o.stamp(m, this.projectId);
       await transport.send(batch);
     } catch (err) {
       error = err ?? new Error("publish failed");

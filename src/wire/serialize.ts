@@ -4,8 +4,9 @@
  * by name), bodies are redacted, base64-encoded and copied in, the rest are fixed keys. This runs
  * when the response finishes, so that nothing of the request outlives it but these bytes.
  *
- * `project_id` is the first key, written as a placeholder of the same length (a UUID), so bytes
- * serialized before bootstrap learnt the project can be stamped in place ({@link stampProjectId}).
+ * `project_id` is the first key: the project's id once bootstrap has learnt it, before that a
+ * placeholder of the same length (a UUID), so bytes serialized earlier can be stamped in place
+ * ({@link stampProjectId}).
  */
 import type { Exchange, RawHeaders } from "../capture/exchange.js";
 import type { ErrorRecord } from "./types.js";
@@ -82,15 +83,17 @@ function headerList(raw: RawHeaders | undefined): HeaderList {
   if (!raw) return { names, values };
   if (Array.isArray(raw)) {
     for (let i = 0; i + 1 < raw.length; i += 2) {
-      names.push(String(raw[i]).toLowerCase());
-      values.push(String(raw[i + 1]));
+      const name = raw[i]!;
+      const value = raw[i + 1]!;
+      names.push(lowerName(typeof name === "string" ? name : String(name)));
+      values.push(typeof value === "string" ? value : String(value));
     }
     return { names, values };
   }
   for (const name of Object.keys(raw)) {
     const v = (raw as Record<string, unknown>)[name];
     if (v === undefined) continue;
-    const lower = name.toLowerCase();
+    const lower = lowerName(name);
     if (Array.isArray(v)) {
       for (const one of v) {
         names.push(lower);
@@ -102,6 +105,18 @@ function headerList(raw: RawHeaders | undefined): HeaderList {
     }
   }
   return { names, values };
+}
+
+/** Header names seen, by their spelling on the wire: a service sends a few dozen distinct names. */
+const lowerNames = new Map<string, string>();
+/** A header name in lower case, remembered (a name that is lower case already is its own entry). */
+function lowerName(name: string): string {
+  let lower = lowerNames.get(name);
+  if (lower === undefined) {
+    if (lowerNames.size >= 1024) lowerNames.clear();
+    lowerNames.set(name, (lower = name.toLowerCase()));
+  }
+  return lower;
 }
 
 /** The first value of a header (`name` in lower case). */
@@ -137,15 +152,21 @@ function headerValueOut(name: string, value: string, urls: PairRules | undefined
 function valueProbe(ex: Exchange, reqH: HeaderList, resH: HeaderList, redact: ReadonlySet<string>): string {
   let out = ex.rawUrl + "\n" + (ex.urlPath ?? "");
   for (const k of Object.keys(ex.pathParams)) out += "\n" + ex.pathParams[k]!;
-  for (const h of [reqH, resH]) {
-    for (let i = 0; i < h.names.length; i++) if (!redact.has(h.names[i]!)) out += "\n" + h.values[i]!;
-  }
+  out = probeValues(out, reqH, redact);
+  out = probeValues(out, resH, redact);
   for (const e of ex.errors) {
     for (const key of ERROR_TEXTS) {
       const v = e[key];
       if (typeof v === "string") out += "\n" + v;
     }
   }
+  return out;
+}
+
+/** `out` with the values of `h` not redacted by name, each after a "\n". */
+function probeValues(out: string, h: HeaderList, redact: ReadonlySet<string>): string {
+  const { names, values } = h;
+  for (let i = 0; i < names.length; i++) if (!redact.has(names[i]!)) out += "\n" + values[i]!;
   return out;
 }
 
@@ -165,13 +186,13 @@ function headersJson(h: HeaderList, redact: ReadonlySet<string>, tally?: Tally, 
     const name = names[i]!;
     if (names.indexOf(name) < i) continue; // already written with its first occurrence
     if (out.length > 1) out += ",";
-    out += str(name);
+    out += nameJson(name);
     if (redact.has(name)) {
       out += ":" + REDACTED_LIST;
       if (tally !== undefined) {
         let count = 1;
         for (let j = i + 1; j < n; j++) if (names[j] === name) count++;
-        tally(ruleName("header:", name), count);
+        tally(headerRule(name), count);
       }
       continue;
     }
@@ -182,6 +203,45 @@ function headersJson(h: HeaderList, redact: ReadonlySet<string>, tally?: Tally, 
     out += "]";
   }
   return out + "}";
+}
+
+/** Lower-case header names as JSON text, and the stats key of each redacted one, made once per name. */
+const namesJson = new Map<string, string>();
+const headerRules = new Map<string, string>();
+function nameJson(name: string): string {
+  let json = namesJson.get(name);
+  if (json === undefined) {
+    if (namesJson.size >= 1024) namesJson.clear();
+    namesJson.set(name, (json = str(name)));
+  }
+  return json;
+}
+function headerRule(name: string): string {
+  let rule = headerRules.get(name);
+  if (rule === undefined) {
+    if (headerRules.size >= 1024) headerRules.clear();
+    headerRules.set(name, (rule = ruleName("header:", name)));
+  }
+  return rule;
+}
+
+/** A few distinct words per process (SDK types, methods) as JSON text, made once each. */
+const wordsJson = new Map<string, string>();
+function wordJson(word: string): string {
+  let json = wordsJson.get(word);
+  if (json === undefined) {
+    if (wordsJson.size >= 1024) wordsJson.clear();
+    wordsJson.set(word, (json = str(word)));
+  }
+  return json;
+}
+
+/** The protocol keys of HTTP/1.1, the common case, as one constant. */
+const HTTP_11 = ',"proto_major":1,"proto_minor":1';
+
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
 }
 
 /** The wire JSON of one side's headers (what serializeExchange writes for them). */
@@ -259,12 +319,12 @@ function identityJson(identity: Identity, options: SerializeOptions, values: Val
  * everywhere), with the project id placeholder in front. Every redaction is counted into `tally`
  * by rule. Throws only on an internal error (the caller counts it as `build_failed`).
  */
-export function serializeExchange(ex: Exchange, options: SerializeOptions, rules: RuleSet, tally?: Tally): Buffer {
+export function serializeExchange(ex: Exchange, options: SerializeOptions, rules: RuleSet, tally?: Tally, projectId?: string): Buffer {
   // The bodies' joined chunks and splices live in reused scratch memory until the message is written.
-  return withScratch(() => serialize(ex, options, rules, tally));
+  return withScratch(() => serialize(ex, options, rules, tally, projectId));
 }
 
-function serialize(ex: Exchange, options: SerializeOptions, rules: RuleSet, tally: Tally | undefined): Buffer {
+function serialize(ex: Exchange, options: SerializeOptions, rules: RuleSet, tally: Tally | undefined, projectId: string | undefined): Buffer {
   const limit = options.maxBodyBytes;
   const values = rules.values !== undefined && rules.values.size > 0 ? rules.values : undefined;
   const names = rules.query !== undefined && rules.query.size > 0 ? rules.query : undefined;
@@ -293,7 +353,7 @@ function serialize(ex: Exchange, options: SerializeOptions, rules: RuleSet, tall
     if (urls !== undefined && (rawUrl.indexOf("?") >= 0 || rawUrl.indexOf("#") >= 0)) rawUrl = redactUrl(rawUrl, urls, pairs);
     else if (rawUrl.indexOf("?") >= 0) redactUrl(rawUrl, {}, pairs);
     query = pairsJson(pairs);
-    if (urls !== undefined) ({ params, raw: rawUrl } = redactRouteParams(params, rawUrl, urls));
+    if (urls !== undefined && hasKeys(params)) ({ params, raw: rawUrl } = redactRouteParams(params, rawUrl, urls));
   }
   let paramsOut = paramsJson(params);
   let reqHeaders = headersJson(reqH, rules.headers, tally, urls);
@@ -318,15 +378,16 @@ function serialize(ex: Exchange, options: SerializeOptions, rules: RuleSet, tall
     if (ex.errors.length > 0) errors = errorsOut(ex.errors, values, tally);
   }
 
-  let head = HEAD + PROJECT_ID_PLACEHOLDER +
+  // The project id when already known (a UUID: 36 ASCII characters, as stampProjectId writes it), else the placeholder.
+  let head = HEAD + (projectId !== undefined && projectId.length === 36 ? projectId : PROJECT_ID_PLACEHOLDER) +
     '","msg_id":' + str(ex.msgId) +
     ',"timestamp":"' + isoTimestamp(ex.startEpochMs) +
     '","duration":' + Math.max(0, Math.round(ex.durationNs)) +
-    ',"sdk_type":' + str(ex.sdkType) +
-    ',"method":' + str(ex.method.toUpperCase()) +
+    ',"sdk_type":' + wordJson(ex.sdkType) +
+    ',"method":' + wordJson(ex.method.toUpperCase()) +
     ',"host":' + str(ex.host) +
     ',"raw_url":' + str(rawUrl) +
-    ',"proto_major":' + ex.protoMajor + ',"proto_minor":' + ex.protoMinor +
+    (ex.protoMajor === 1 && ex.protoMinor === 1 ? HTTP_11 : ',"proto_major":' + ex.protoMajor + ',"proto_minor":' + ex.protoMinor) +
     ',"status_code":' + ex.statusCode +
     ',"path_params":' + paramsOut +
     ',"query_params":' + query +
