@@ -176,10 +176,10 @@ describe("the OTLP encoder writes what OpenTelemetry's serializer writes", () =>
     const plain = fc.sample(exchangeArb, { numRuns: 1, seed: 7 })[0]!;
     const base: Drawn = {
       ...plain, outgoing: false, errors: [], identity: undefined, traceparent: undefined, tags: undefined, serviceVersion: undefined,
-      host: "example.com", rawUrl: "/a?b=1", urlPath: "/a", pathParams: {}, requestHeaders: ["User-Agent", "ua"], responseHeaders: [],
+      host: "example.com", rawUrl: "/a?b=1", urlPath: "/users/:id", pathParams: {}, requestHeaders: ["User-Agent", "ua"], responseHeaders: [],
       startEpochMs: 1_764_583_200_123,
     };
-    const cases: Array<[string, Partial<Drawn>, "scanned" | "parsed"]> = [
+    const cases: Array<[string, Record<string, unknown>, "scanned" | "parsed"]> = [
       ["the common shape", {}, "scanned"],
       ["unicode everywhere", { host: "ex.ü.com:99", rawUrl: "/ü/ä?q=€#😀", urlPath: "/ü", pathParams: { ü: "ä😀" }, requestHeaders: ["x-ü", "Mozilla/5.0 ü", "User-Agent", "é"], tags: ["ü", ""], serviceVersion: "1.ü" }, "scanned"],
       ["an outgoing call with its parent, a 5xx, X-Forwarded-Proto", { outgoing: true, status: 503, requestHeaders: ["X-Forwarded-Proto", " HTTPS , http"] }, "scanned"],
@@ -203,9 +203,11 @@ describe("the OTLP encoder writes what OpenTelemetry's serializer writes", () =>
       ["an identity", { identity: { user: { id: "u1" } } }, "parsed"],
       ["an empty identity", { identity: {} }, "scanned"],
       ["a long duration", { durationNs: 10 ** 12 + 999_999_999 }, "scanned"],
+      ["a msg_id that is not a UUID, its parent a zero UUID", { outgoing: true, msgId: "not-a-uuid", parentId: "00000000-0000-0000-0000-000000000000" }, "scanned"],
+      ["an upper-case UUID", { msgId: "0AF76519-16CD-43DD-8448-EB211C80319C" }, "scanned"],
     ];
     for (const [name, change, path] of cases) {
-      const m = messageOf({ ...base, ...change });
+      const m = messageOf({ ...base, ...change } as Drawn);
       const before = { ...headStats };
       const [part] = encodeRequests([m], OURS, LIMIT);
       assert.equal(headStats[path] - before[path], 1, `${name}: ${path}`);

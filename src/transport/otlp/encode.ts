@@ -19,7 +19,8 @@
  * The bytes are those OpenTelemetry's own serializer (@opentelemetry/otlp-transformer) writes for
  * the same span (test/unit/otlp-encode.test.ts compares both, decoded, over varied messages).
  */
-import { ByteRange, parseTraceparent, SPAN_KIND_CLIENT, SPAN_KIND_SERVER, spanAttributes, spanIdOf, spanShell, STATUS_ERROR, STATUS_UNSET, traceIdOf, type Attributes, type AttributeValue, type HrTime, type OtlpSpan, type OtlpWireMessage, type SpanTemplate } from "./span.js";
+import * as crypto from "node:crypto";
+import { ByteRange, parseTraceparent, SPAN_KIND_CLIENT, SPAN_KIND_SERVER, spanAttributes, spanShell, STATUS_ERROR, STATUS_UNSET, traceIdOf, type Attributes, type AttributeValue, type HrTime, type OtlpSpan, type OtlpWireMessage, type SpanTemplate } from "./span.js";
 
 /** One export request and the queued messages it carries. */
 export interface EncodedPart {
@@ -1023,6 +1024,55 @@ function urlFull(out: Out, scheme: string): void {
   copyRange(out, urlS, urlE);
 }
 
+/** SHA-256 of bytes: the one-shot `crypto.hash` where Node has it (Node 20.12, 21.7), else a Hash object. */
+const sha256: (data: Uint8Array) => Buffer = typeof (crypto as { hash?: unknown }).hash === "function"
+  ? (data) => (crypto as unknown as { hash(alg: string, data: Uint8Array, enc: "buffer"): Buffer }).hash("sha256", data, "buffer")
+  : (data) => crypto.createHash("sha256").update(data).digest();
+
+/**
+ * The span id of the msg_id at s..e, as span.ts's spanIdOf (the first 8 bytes of the SHA-256 of
+ * its UTF-8, which these bytes are; never all zero), written.
+ */
+function spanIdAt(out: Out, s: number, e: number): void {
+  const h = sha256(src.subarray(s, e));
+  let zero = true;
+  for (let i = 0; i < 8; i++) if ((out.buf[out.pos + i] = h[i]!) !== 0) zero = false;
+  if (zero) out.buf[out.pos + 7] = 1;
+  out.pos += 8;
+}
+
+/** The trace id of the msg_id at s..e, as span.ts's traceIdOf: a lower-case UUID's 16 bytes straight from its hex digits. */
+function traceIdAt(out: Out, s: number, e: number): void {
+  if (e - s === 36) {
+    const buf = out.buf;
+    let p = out.pos;
+    let zero = true;
+    let ok = true;
+    for (let i = s; i < e; i += 2) {
+      if (i - s === 8 || i - s === 13 || i - s === 18 || i - s === 23) {
+        if (src[i] !== 0x2d) ok = false;
+        i--;
+        continue;
+      }
+      const a = lowerHex(src[i]!), b = lowerHex(src[i + 1]!);
+      if (a < 0 || b < 0) {
+        ok = false;
+        break;
+      }
+      if ((buf[p++] = (a << 4) | b) !== 0) zero = false;
+    }
+    if (ok && !zero) {
+      out.pos = p;
+      return;
+    }
+  }
+  out.hex(traceIdOf(src.toString("utf8", s, e)));
+}
+
+function lowerHex(c: number): number {
+  return c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1;
+}
+
 /** The port of the Host header at hostS..hostE (as span.ts's splitHost), or -1; a long one as its text in `portText`. */
 function hostPort(): number {
   if (src[hostS] === 0x5b) {
@@ -1065,12 +1115,8 @@ function writeScannedSpan(out: Out, m: Buffer, headEnd: number, t: RequestTempla
   if (!Number.isFinite(startMs)) return false;
   const port = hostS === hostE ? -1 : hostPort();
   if (port === -2) return false; // a port the fallback writes as it must (a double, or [v6]x)
-  const msgId = m.toString("utf8", msgS, msgE);
-  const parentId = parentE > parentS ? m.toString("utf8", parentS, parentE) : undefined;
+  const hasParent = parentE > parentS;
   const joined = tpS >= 0 ? parseTraceparent(m.toString("utf8", tpS, tpE)) : undefined;
-  const traceId = joined?.traceId ?? traceIdOf(parentId ?? msgId);
-  const spanId = spanIdOf(msgId);
-  const parentSpanId = parentId !== undefined ? spanIdOf(parentId) : joined?.spanId;
   const outgoing = sdkE - sdkS >= OUTGOING.length && holds(m, OUTGOING, sdkE - OUTGOING.length);
 
   const reserve = varintSize(estimate);
@@ -1078,14 +1124,20 @@ function writeScannedSpan(out: Out, m: Buffer, headEnd: number, t: RequestTempla
   out.ensure(2 + 16 + 2 + 8 + 2 + 8 + t.name.length + 2 + 9 + 9);
   out.buf[out.pos++] = 0x0a;
   out.buf[out.pos++] = 16;
-  out.hex(traceId);
+  if (joined !== undefined) out.hex(joined.traceId);
+  else if (hasParent) traceIdAt(out, parentS, parentE);
+  else traceIdAt(out, msgS, msgE);
   out.buf[out.pos++] = 0x12;
   out.buf[out.pos++] = 8;
-  out.hex(spanId);
-  if (parentSpanId) {
+  spanIdAt(out, msgS, msgE);
+  if (hasParent) {
     out.buf[out.pos++] = 0x22;
     out.buf[out.pos++] = 8;
-    out.hex(parentSpanId);
+    spanIdAt(out, parentS, parentE);
+  } else if (joined !== undefined) {
+    out.buf[out.pos++] = 0x22;
+    out.buf[out.pos++] = 8;
+    out.hex(joined.spanId);
   }
   out.raw(t.name);
   out.buf[out.pos++] = 0x30;
