@@ -7,8 +7,12 @@
  * - a body is not parsed out of its message: the base64 text between `"request_body":"` (or
  *   `"response_body":"`) and the closing quote, which JSON writes with no escape, is exactly the
  *   UTF-8 of the attribute's string, so it is copied from the message into the span (one native
- *   copy); only the message's head (everything before the bodies, a few hundred bytes) goes
- *   through JSON.parse;
+ *   copy);
+ * - the message's head (everything before the bodies, a few hundred bytes) is read byte by byte
+ *   in the key order src/wire/serialize.ts writes, and its text copied into the span's
+ *   attributes as it lies (a head without a backslash has no escape, so each string's bytes are
+ *   its UTF-8); a head of any other shape (an escape, errors, an identity, a key out of place)
+ *   goes through JSON.parse and spanShell/spanAttributes, to the same bytes;
  * - a span's attributes are written as spanAttributes derives them, with no attributes object;
  * - every length is computed before its field is written (strings measured once, natively when
  *   long; short ASCII ones written in one pass), so nothing is shifted afterwards, and long
