@@ -51,8 +51,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) main();
 function main(): void {
   const ours = requestTemplate(template);
   console.log(`Node ${process.version}, us per message`);
-  console.log("| exchange | message bytes | OpenTelemetry path: parse | span | encode | total | ours: parse head | span | encode | **total** | Pub/Sub base64 |");
-  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  console.log("| exchange | message bytes | OpenTelemetry path: parse | span | encode | total | head parsed: parse head | span | encode | total | **head scanned: total** | Pub/Sub base64 |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const [name, ex] of BENCH_EXCHANGES) {
     const messages = messagesOf(ex, BATCH);
     const parsed = messages.map((m) => JSON.parse(m.toString("utf8")) as OtlpWireMessage);
@@ -68,7 +68,8 @@ function main(): void {
     // As the transport does: each request's memory back to the pool once it is sent.
     const pool = new BufferPool();
     const all = best(() => encodeRequests(messages, ours, 4 << 20, [], pool).forEach((p) => pool.give(p.memory)), BATCH);
-    const write = Math.max(0, Number(all) - Number(head) - Number(headSpan)).toFixed(1);
-    console.log(`| ${name} | ${messages[0]!.length.toLocaleString("en-US")} | ${parse} | ${span} | ${encode} | ${total} | ${head} | ${headSpan} | ${write} | **${all}** | ${base64} |`);
+    const parsedAll = best(() => encodeRequests(messages, ours, 4 << 20, [], pool, false).forEach((p) => pool.give(p.memory)), BATCH);
+    const write = Math.max(0, Number(parsedAll) - Number(head) - Number(headSpan)).toFixed(1);
+    console.log(`| ${name} | ${messages[0]!.length.toLocaleString("en-US")} | ${parse} | ${span} | ${encode} | ${total} | ${head} | ${headSpan} | ${write} | ${parsedAll} | **${all}** | ${base64} |`);
   }
 }

@@ -16,7 +16,7 @@ import type { Exchange } from "../../src/capture/exchange.js";
 import { resolveOptions } from "../../src/config/options.js";
 import { serializeExchange } from "../../src/wire/serialize.js";
 import { fixedResource, spanOf, type OtlpSpan, type OtlpWireMessage, type SpanTemplate } from "../../src/transport/otlp/span.js";
-import { BufferPool, encodeRequests, parseMessage, readPartialSuccess, requestTemplate, type Skipped } from "../../src/transport/otlp/encode.js";
+import { BufferPool, encodeRequests, headStats, parseMessage, readPartialSuccess, requestTemplate, type Skipped } from "../../src/transport/otlp/encode.js";
 import { decodeExport, protoDir } from "../helpers/otlp-receiver.js";
 
 const { ProtobufTraceSerializer } = (await import("@opentelemetry/otlp-transformer")) as unknown as {
@@ -101,6 +101,17 @@ const exchangeArb = fc.record({
   serviceVersion: fc.option(text, { nil: undefined }),
 });
 
+/** Text JSON writes without an escape (the head the encoder scans from its bytes). */
+const plainText = fc.oneof(fc.string({ maxLength: 30 }), fc.string({ unit: "grapheme", maxLength: 30 })).filter((t) => JSON.stringify(t) === `"${t}"`);
+/** Exchanges whose head has no escape, no errors and no identity: the messages the scan writes. */
+const plainExchangeArb = fc.record({
+  pathParams: fc.dictionary(fc.constantFrom("id", "name", "ü"), plainText, { maxKeys: 2 }),
+  requestHeaders: fc.array(fc.tuple(fc.constantFrom("Host", "User-Agent", "X-Forwarded-Proto", "x-ü", "Set-Cookie"), plainText), { maxLength: 6 }).map((p) => p.flat()),
+  responseHeaders: fc.array(fc.tuple(fc.constantFrom("Content-Type", "x-custom", "Set-Cookie"), plainText), { maxLength: 6 }).map((p) => p.flat()),
+  tags: fc.option(fc.array(plainText, { maxLength: 3 }), { nil: undefined }),
+  serviceVersion: fc.option(plainText, { nil: undefined }),
+}).chain((plain) => exchangeArb.map((d) => ({ ...d, ...plain, errors: [], identity: undefined })));
+
 type Drawn = typeof exchangeArb extends fc.Arbitrary<infer T> ? T : never;
 
 function messageOf(d: Drawn): Buffer {
@@ -145,6 +156,65 @@ describe("the OTLP encoder writes what OpenTelemetry's serializer writes", () =>
       assert.deepEqual(decodeExport(parts[0]!.bytes), decodeExport(expected));
       assert.ok(parts[0]!.bytes.equals(expected), "byte for byte");
     }), { numRuns: 300 });
+  });
+
+  test("the head scanned from the bytes writes what the head parsed writes, and anything unusual takes the parse", () => {
+    const before = { ...headStats };
+    fc.assert(fc.property(fc.array(fc.oneof(exchangeArb, plainExchangeArb), { minLength: 1, maxLength: 4 }), (drawn) => {
+      const messages = drawn.map(messageOf);
+      const expected = reference(messages);
+      const [scanned] = encodeRequests(messages, OURS, LIMIT);
+      const [parsed] = encodeRequests(messages, OURS, LIMIT, [], undefined, false);
+      assert.ok(scanned!.bytes.equals(parsed!.bytes));
+      assert.ok(scanned!.bytes.equals(expected));
+    }), { numRuns: 300 });
+    assert.ok(headStats.scanned - before.scanned > 100, `scanned ${headStats.scanned - before.scanned}`);
+    assert.ok(headStats.parsed - before.parsed > 100, `parsed ${headStats.parsed - before.parsed}`);
+  });
+
+  test("each unusual head: the same span as OpenTelemetry's serializer writes, by the path it must take", () => {
+    const plain = fc.sample(exchangeArb, { numRuns: 1, seed: 7 })[0]!;
+    const base: Drawn = {
+      ...plain, outgoing: false, errors: [], identity: undefined, traceparent: undefined, tags: undefined, serviceVersion: undefined,
+      host: "example.com", rawUrl: "/a?b=1", urlPath: "/users/:id", pathParams: {}, requestHeaders: ["User-Agent", "ua"], responseHeaders: [],
+      startEpochMs: 1_764_583_200_123,
+    };
+    const cases: Array<[string, Record<string, unknown>, "scanned" | "parsed"]> = [
+      ["the common shape", {}, "scanned"],
+      ["unicode everywhere", { host: "ex.ü.com:99", rawUrl: "/ü/ä?q=€#😀", urlPath: "/ü", pathParams: { ü: "ä😀" }, requestHeaders: ["x-ü", "Mozilla/5.0 ü", "User-Agent", "é"], tags: ["ü", ""], serviceVersion: "1.ü" }, "scanned"],
+      ["an outgoing call with its parent, a 5xx, X-Forwarded-Proto", { outgoing: true, status: 503, requestHeaders: ["X-Forwarded-Proto", " HTTPS , http"] }, "scanned"],
+      ["no response", { outgoing: true, status: 0 }, "scanned"],
+      ["a traceparent and a captured scheme", { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", scheme: "https" }, "scanned"],
+      ["an invalid traceparent", { traceparent: "ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" }, "scanned"],
+      ["empty URL, host and headers", { rawUrl: "", host: "", urlPath: undefined, requestHeaders: [], responseHeaders: [] }, "scanned"],
+      ["IPv6 hosts", { host: "[::1]:8080" }, "scanned"],
+      ["IPv6 without a port", { host: "[::1]" }, "scanned"],
+      ["a bracket not closed", { host: "[ab:80" }, "parsed"],
+      ["text after the bracket", { host: "[ab]x:80" }, "parsed"],
+      ["a port too long for the scan", { host: "h:12345678901" }, "parsed"],
+      ["odd hosts", { host: ":80" }, "scanned"],
+      ["repeated headers, empty values, a ] in a value", { requestHeaders: ["A", "1", "a", "", "B", "x]y,[z}:{"] }, "scanned"],
+      ["a header value with an escape", { requestHeaders: ["A", 'say "hi"'] }, "parsed"],
+      ["a header named by digits (an object reorders it)", { responseHeaders: ["x", "1", "123", "2"] }, "parsed"],
+      ["query keys that are digits", { rawUrl: "/?2=b&1=a" }, "parsed"],
+      ["a route parameter", { pathParams: { id: "42", name: "x" } }, "scanned"],
+      ["a date before 1970 is not written (out of range): a timestamp in the year 2100", { startEpochMs: 4_102_444_800_000 }, "scanned"],
+      ["errors", { errors: [{ when: "2026-12-01T10:00:00.123Z", error_type: "E", root_error_type: "R", root_error_message: "m", message: "m", stack_trace: "s" }] }, "parsed"],
+      ["an identity", { identity: { user: { id: "u1" } } }, "parsed"],
+      ["an empty identity", { identity: {} }, "scanned"],
+      ["a long duration", { durationNs: 10 ** 12 + 999_999_999 }, "scanned"],
+      ["a msg_id that is not a UUID, its parent a zero UUID", { outgoing: true, msgId: "not-a-uuid", parentId: "00000000-0000-0000-0000-000000000000" }, "scanned"],
+      ["an upper-case UUID", { msgId: "0AF76519-16CD-43DD-8448-EB211C80319C" }, "scanned"],
+    ];
+    for (const [name, change, path] of cases) {
+      const m = messageOf({ ...base, ...change } as Drawn);
+      const before = { ...headStats };
+      const [part] = encodeRequests([m], OURS, LIMIT);
+      assert.equal(headStats[path] - before[path], 1, `${name}: ${path}`);
+      const expected = reference([m]);
+      assert.deepEqual(decodeExport(part!.bytes), decodeExport(expected), name);
+      assert.ok(part!.bytes.equals(expected), `${name}: byte for byte`);
+    }
   });
 
   test("bodies are copied from the message, the head parsed; a message of another shape is parsed whole, to the same span", () => {

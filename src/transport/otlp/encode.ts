@@ -7,8 +7,12 @@
  * - a body is not parsed out of its message: the base64 text between `"request_body":"` (or
  *   `"response_body":"`) and the closing quote, which JSON writes with no escape, is exactly the
  *   UTF-8 of the attribute's string, so it is copied from the message into the span (one native
- *   copy); only the message's head (everything before the bodies, a few hundred bytes) goes
- *   through JSON.parse;
+ *   copy);
+ * - the message's head (everything before the bodies, a few hundred bytes) is read byte by byte
+ *   in the key order src/wire/serialize.ts writes, and its text copied into the span's
+ *   attributes as it lies (a head without a backslash has no escape, so each string's bytes are
+ *   its UTF-8); a head of any other shape (an escape, errors, an identity, a key out of place)
+ *   goes through JSON.parse and spanShell/spanAttributes, to the same bytes;
  * - a span's attributes are written as spanAttributes derives them, with no attributes object;
  * - every length is computed before its field is written (strings measured once, natively when
  *   long; short ASCII ones written in one pass), so nothing is shifted afterwards, and long
@@ -19,7 +23,8 @@
  * The bytes are those OpenTelemetry's own serializer (@opentelemetry/otlp-transformer) writes for
  * the same span (test/unit/otlp-encode.test.ts compares both, decoded, over varied messages).
  */
-import { ByteRange, spanAttributes, spanShell, type Attributes, type AttributeValue, type HrTime, type OtlpSpan, type OtlpWireMessage, type SpanTemplate } from "./span.js";
+import * as crypto from "node:crypto";
+import { ByteRange, parseTraceparent, SPAN_KIND_CLIENT, SPAN_KIND_SERVER, spanAttributes, spanShell, STATUS_ERROR, STATUS_UNSET, traceIdOf, type Attributes, type AttributeValue, type HrTime, type OtlpSpan, type OtlpWireMessage, type SpanTemplate } from "./span.js";
 
 /** One export request and the queued messages it carries. */
 export interface EncodedPart {
@@ -85,6 +90,22 @@ function holds(m: Buffer, key: Buffer, at: number): boolean {
  * shape (or a body holding an escape) is parsed whole, as before.
  */
 export function parseMessage(m: Buffer): OtlpWireMessage {
+  if (findBodies(m)) {
+    const head = JSON.parse(m.toString("utf8", 0, headEnd) + "}") as OtlpWireMessage;
+    if (head !== null && typeof head === "object") {
+      head.request_body = new ByteRange(m, reqS, reqE);
+      head.response_body = new ByteRange(m, resS, resE);
+      return head;
+    }
+  }
+  return JSON.parse(m.toString("utf8")) as OtlpWireMessage;
+}
+
+/** Where findBodies found the head's end and the two bodies' base64 text. */
+let headEnd = 0, reqS = 0, reqE = 0, resS = 0, resE = 0;
+
+/** Whether `m` ends with its two bodies, unescaped (their bounds and the head's end noted). */
+function findBodies(m: Buffer): boolean {
   const n = m.length;
   if (n > 64 && m[n - 1] === 0x7d && m[n - 2] === QUOTE) {
     const resEnd = n - 2;
@@ -94,16 +115,16 @@ export function parseMessage(m: Buffer): OtlpWireMessage {
       const reqQuote = m.lastIndexOf(QUOTE, resKey - 1);
       const reqKey = reqQuote - (REQ_KEY.length - 1);
       if (holds(m, REQ_KEY, reqKey) && noBackslash(m, reqQuote + 1, resKey) && noBackslash(m, resQuote + 1, resEnd)) {
-        const head = JSON.parse(m.toString("utf8", 0, reqKey) + "}") as OtlpWireMessage;
-        if (head !== null && typeof head === "object") {
-          head.request_body = new ByteRange(m, reqQuote + 1, resKey);
-          head.response_body = new ByteRange(m, resQuote + 1, resEnd);
-          return head;
-        }
+        headEnd = reqKey;
+        reqS = reqQuote + 1;
+        reqE = resKey;
+        resS = resQuote + 1;
+        resE = resEnd;
+        return true;
       }
     }
   }
-  return JSON.parse(m.toString("utf8")) as OtlpWireMessage;
+  return false;
 }
 
 function noBackslash(m: Buffer, start: number, end: number): boolean {
@@ -212,9 +233,12 @@ class Out {
 
   /** Nanoseconds since the epoch of an HrTime, as fixed64, exactly (no product past 2^53). */
   hrTime(t: HrTime): void {
-    const seconds = t[0];
+    this.hrTime2(t[0], t[1]);
+  }
+
+  hrTime2(seconds: number, nanos: number): void {
     const high16 = Math.floor(seconds / 0x10000) * 1e9; // < 2^48
-    const low = (high16 % 0x10000) * 0x10000 + (seconds % 0x10000) * 1e9 + t[1]; // < 2^47
+    const low = (high16 % 0x10000) * 0x10000 + (seconds % 0x10000) * 1e9 + nanos; // < 2^47
     const buf = this.buf;
     buf.writeUInt32LE(low % 0x100000000, this.pos);
     buf.writeUInt32LE((Math.floor(high16 / 0x10000) + Math.floor(low / 0x100000000)) >>> 0, this.pos + 4);
@@ -589,16 +613,41 @@ export function estimatedSpanBytes(message: Buffer): number {
  * larger (it then goes alone). A message that is not a wire message is skipped and returned in
  * `skipped`. Runs off the request path (Delivery's send).
  */
-export function encodeRequests(messages: readonly Buffer[], t: RequestTemplate, maxBytes: number, skipped: Skipped[] = [], pool?: BufferPool): EncodedPart[] {
+export function encodeRequests(messages: readonly Buffer[], t: RequestTemplate, maxBytes: number, skipped: Skipped[] = [], pool?: BufferPool, scan = true): EncodedPart[] {
   const parts: EncodedPart[] = [];
   const headRoom = 1 + 5 + t.resource.length + 1 + 5 + t.scope.length;
   let total = 0;
   for (const m of messages) total += estimatedSpanBytes(m);
   let out = new Out(headRoom + Math.min(total, maxBytes + 65536), headRoom, pool);
   let sources: Buffer[] = [];
+  /** The span from `start` would take the request past the limit: it starts the next one. */
+  const split = (full: Out, start: number): Out => {
+    const next = new Out(headRoom + Math.max(full.pos - start, Math.min(total, maxBytes + 65536)), headRoom, pool);
+    next.ensure(full.pos - start);
+    next.pos += full.buf.copy(next.buf, headRoom, start, full.pos);
+    full.pos = start;
+    parts.push({ bytes: finish(full, t, headRoom), sources, memory: full.buf });
+    sources = [];
+    return next;
+  };
   for (const m of messages) {
     const start = out.pos;
     try {
+      if (scan && findBodies(m)) {
+        let written = false;
+        try {
+          written = writeScannedSpan(out, m, headEnd, t, estimatedSpanBytes(m), reqS, reqE, resS, resE);
+        } catch {
+          out.pos = start; // written by the general path below
+        }
+        if (written) {
+          headStats.scanned++;
+          if (sources.length > 0 && out.pos > maxBytes) out = split(out, start);
+          sources.push(m);
+          continue;
+        }
+      }
+      headStats.parsed++;
       const parsed = parseMessage(m);
       const span = spanShell(parsed, t.span);
       const direct = streamable(parsed);
@@ -611,16 +660,7 @@ export function encodeRequests(messages: readonly Buffer[], t: RequestTemplate, 
       skipped.push({ message: m, error: err as Error });
       continue;
     }
-    if (sources.length > 0 && out.pos > maxBytes) { // out.pos: the spans and room for the head
-      // This span would take the request past the limit: it starts the next one.
-      const next = new Out(headRoom + Math.max(out.pos - start, Math.min(total, maxBytes + 65536)), headRoom, pool);
-      next.ensure(out.pos - start);
-      next.pos += out.buf.copy(next.buf, headRoom, start, out.pos);
-      out.pos = start;
-      parts.push({ bytes: finish(out, t, headRoom), sources, memory: out.buf });
-      out = next;
-      sources = [];
-    }
+    if (sources.length > 0 && out.pos > maxBytes) out = split(out, start); // out.pos: the spans and room for the head
     sources.push(m);
   }
   if (sources.length > 0) parts.push({ bytes: finish(out, t, headRoom), sources, memory: out.buf });
@@ -644,6 +684,549 @@ function finish(out: Out, t: RequestTemplate, headRoom: number): Buffer {
   out.varint(scopeSpans);
   out.raw(t.scope);
   return out.buf.subarray(start, end);
+}
+
+// ---- the common message, written from its bytes -------------------------------------------------
+
+/**
+ * The head as src/wire/serialize.ts writes it: these keys in this order, no whitespace. A head
+ * holding no backslash has no escape, so each string's bytes between its quotes are its UTF-8 and
+ * are copied into the span as they are; the parameter objects' JSON text is what JSON.stringify
+ * writes of them once parsed (no key starts with a digit, which would reorder them). Anything
+ * else (an escape, a key out of place, errors, an identity) goes through parseMessage + spanShell.
+ */
+const K = (s: string): Buffer => Buffer.from(s, "latin1");
+const K_PROJECT = K('{"project_id":"');
+const K_MSG = K('","msg_id":"');
+const K_TS = K('","timestamp":"');
+const K_DURATION = K('","duration":');
+const K_SDK = K(',"sdk_type":"');
+const K_METHOD = K('","method":"');
+const K_HOST = K('","host":"');
+const K_URL = K('","raw_url":"');
+const K_MAJOR = K('","proto_major":');
+const K_MINOR = K(',"proto_minor":');
+const K_STATUS = K(',"status_code":');
+const K_PATH_PARAMS = K(',"path_params":');
+const K_QUERY = K(',"query_params":');
+const K_REFERER = K(',"referer":"');
+const K_REQ_H = K('","request_headers":');
+const K_RES_H = K(',"response_headers":');
+const K_ERRORS = K(',"errors":[]');
+const K_URL_PATH = K(',"url_path":"');
+const K_PARENT = K(',"parent_id":"');
+const K_TRACEPARENT = K(',"traceparent":"');
+const K_SCHEME = K(',"url_scheme":"');
+const K_VERSION = K(',"service_version":"');
+const K_TAGS = K(',"tags":');
+const K_IDENTITY = K(',"identity":{}');
+const OUTGOING = K("Outgoing");
+const USER_AGENT = K("user-agent");
+const FORWARDED_PROTO = K("x-forwarded-proto");
+const REQ_PREFIX = K("http.request.header.");
+const RES_PREFIX = K("http.response.header.");
+
+/** How many messages took each path (tests read it). */
+export const headStats = { scanned: 0, parsed: 0 };
+
+/** Positions found by scanHead (start, end pairs; -1 when absent). */
+let src: Buffer = Buffer.alloc(0);
+let msgS = 0, msgE = 0, tsS = 0, tsE = 0, sdkS = 0, sdkE = 0, methS = 0, methE = 0, hostS = 0, hostE = 0, urlS = 0, urlE = 0;
+let duration = 0, major = 0, minor = 0, status = 0;
+let ppS = 0, ppE = 0, qpS = 0, qpE = 0, reqHS = 0, reqHE = 0, resHS = 0, resHE = 0;
+let routeS = -1, routeE = -1, parentS = -1, parentE = -1, tpS = -1, tpE = -1, schemeS = -1, schemeE = -1, tagsS = -1, tagsE = -1;
+let uaS = -1, uaE = -1, xfpS = -1, xfpE = -1;
+
+/** The closing quote of the string whose content starts at `p`, before `limit`; -1 when none. */
+function closing(p: number, limit: number): number {
+  const q = quoteFrom(p, limit);
+  return q >= limit ? -1 : q;
+}
+
+/** The first quote at or after `p` (before `limit`, else `limit`): a loop, cheaper than Buffer.indexOf's call for the short strings of a head. */
+function quoteFrom(p: number, limit: number): number {
+  const b = src;
+  while (p < limit && b[p] !== QUOTE) p++;
+  return p;
+}
+
+/** A non-negative integer of at most 15 digits at `p` (no leading zero); its end, the value in `intValue`; -1 when not one. */
+let intValue = 0;
+function integer(p: number, limit: number): number {
+  let v = 0;
+  const start = p;
+  while (p < limit && src[p]! >= 0x30 && src[p]! <= 0x39 && p - start < 15) v = v * 10 + (src[p++]! - 0x30);
+  if (p === start || (src[start] === 0x30 && p - start > 1) || (p < limit && src[p]! >= 0x30 && src[p]! <= 0x39)) return -1;
+  intValue = v;
+  return p;
+}
+
+/** `["a","b",...]` at `p` (strings only); its end, or -1. */
+function stringArray(p: number, limit: number): number {
+  if (src[p] !== 0x5b) return -1;
+  p++;
+  if (src[p] === 0x5d) return p + 1;
+  for (;;) {
+    if (src[p] !== QUOTE) return -1;
+    const q = closing(p + 1, limit);
+    if (q < 0) return -1;
+    p = q + 1;
+    if (src[p] === 0x5d) return p + 1;
+    if (src[p] !== 0x2c) return -1;
+    p++;
+  }
+}
+
+function equalsAt(s: number, e: number, key: Buffer): boolean {
+  return e - s === key.length && holds(src, key, s);
+}
+
+/**
+ * `{"key":value,...}` at `p`, values strings (`arrays` false) or arrays of strings; keys not
+ * starting with a digit. Its end, or -1. With `find`, the first value of the user-agent and
+ * x-forwarded-proto arrays are noted.
+ */
+function object(p: number, limit: number, arrays: boolean, find: boolean): number {
+  if (src[p] !== 0x7b) return -1;
+  p++;
+  if (src[p] === 0x7d) return p + 1;
+  for (;;) {
+    if (src[p] !== QUOTE) return -1;
+    const ks = p + 1;
+    const ke = closing(ks, limit);
+    if (ke < 0 || (src[ks]! >= 0x30 && src[ks]! <= 0x39) || src[ke + 1] !== 0x3a) return -1;
+    p = ke + 2;
+    if (arrays) {
+      const e = stringArray(p, limit);
+      if (e < 0) return -1;
+      if (find && e - p > 2) {
+        if (uaS < 0 && equalsAt(ks, ke, USER_AGENT)) {
+          uaS = p + 2;
+          uaE = closing(uaS, limit);
+        } else if (xfpS < 0 && equalsAt(ks, ke, FORWARDED_PROTO)) {
+          xfpS = p + 2;
+          xfpE = closing(xfpS, limit);
+        }
+      }
+      p = e;
+    } else {
+      if (src[p] !== QUOTE) return -1;
+      const q = closing(p + 1, limit);
+      if (q < 0) return -1;
+      p = q + 1;
+    }
+    if (src[p] === 0x7d) return p + 1;
+    if (src[p] !== 0x2c) return -1;
+    p++;
+  }
+}
+
+/** `key` at `p`, then a string: its end quote's position (start = p + key.length), or -1. */
+function keyString(p: number, key: Buffer, limit: number): number {
+  return holds(src, key, p) ? closing(p + key.length, limit) : -1;
+}
+
+/** Whether the head of `m` (before `headEnd`) is the common shape; its positions noted. */
+function scanHead(m: Buffer, headEnd: number): boolean {
+  src = m;
+  if (m.subarray(0, headEnd).indexOf(BACKSLASH) >= 0) return false;
+  let q = keyString(0, K_PROJECT, headEnd);
+  if (q < 0) return false;
+  msgS = q + K_MSG.length;
+  if ((q = keyString(q, K_MSG, headEnd)) < 0) return false;
+  msgE = q;
+  tsS = q + K_TS.length;
+  if ((q = keyString(q, K_TS, headEnd)) < 0) return false;
+  tsE = q;
+  if (!holds(m, K_DURATION, q) || (q = integer(q + K_DURATION.length, headEnd)) < 0) return false;
+  duration = intValue;
+  sdkS = q + K_SDK.length;
+  if ((q = keyString(q, K_SDK, headEnd)) < 0) return false;
+  sdkE = q;
+  methS = q + K_METHOD.length;
+  if ((q = keyString(q, K_METHOD, headEnd)) < 0) return false;
+  methE = q;
+  hostS = q + K_HOST.length;
+  if ((q = keyString(q, K_HOST, headEnd)) < 0) return false;
+  hostE = q;
+  urlS = q + K_URL.length;
+  if ((q = keyString(q, K_URL, headEnd)) < 0) return false;
+  urlE = q;
+  if (!holds(m, K_MAJOR, q) || (q = integer(q + K_MAJOR.length, headEnd)) < 0) return false;
+  major = intValue;
+  if (!holds(m, K_MINOR, q) || (q = integer(q + K_MINOR.length, headEnd)) < 0) return false;
+  minor = intValue;
+  if (!holds(m, K_STATUS, q) || (q = integer(q + K_STATUS.length, headEnd)) < 0) return false;
+  status = intValue;
+  if (!holds(m, K_PATH_PARAMS, q)) return false;
+  ppS = q + K_PATH_PARAMS.length;
+  if ((q = ppE = object(ppS, headEnd, false, false)) < 0 || !holds(m, K_QUERY, q)) return false;
+  qpS = q + K_QUERY.length;
+  if ((q = qpE = object(qpS, headEnd, true, false)) < 0) return false;
+  if ((q = keyString(q, K_REFERER, headEnd)) < 0 || !holds(m, K_REQ_H, q)) return false;
+  reqHS = q + K_REQ_H.length;
+  uaS = uaE = xfpS = xfpE = -1;
+  if ((q = reqHE = object(reqHS, headEnd, true, true)) < 0 || !holds(m, K_RES_H, q)) return false;
+  resHS = q + K_RES_H.length;
+  if ((q = resHE = object(resHS, headEnd, true, false)) < 0 || !holds(m, K_ERRORS, q)) return false;
+  q += K_ERRORS.length;
+  routeS = routeE = parentS = parentE = tpS = tpE = schemeS = schemeE = tagsS = tagsE = -1;
+  let e: number;
+  if ((e = keyString(q, K_URL_PATH, headEnd)) >= 0) {
+    routeS = q + K_URL_PATH.length;
+    routeE = e;
+    q = e + 1;
+  }
+  if ((e = keyString(q, K_PARENT, headEnd)) >= 0) {
+    parentS = q + K_PARENT.length;
+    parentE = e;
+    q = e + 1;
+  }
+  if ((e = keyString(q, K_TRACEPARENT, headEnd)) >= 0) {
+    tpS = q + K_TRACEPARENT.length;
+    tpE = e;
+    q = e + 1;
+  }
+  if ((e = keyString(q, K_SCHEME, headEnd)) >= 0) {
+    schemeS = q + K_SCHEME.length;
+    schemeE = e;
+    q = e + 1;
+  }
+  if ((e = keyString(q, K_VERSION, headEnd)) >= 0) q = e + 1;
+  if (holds(m, K_TAGS, q)) {
+    tagsS = q + K_TAGS.length;
+    if ((q = tagsE = stringArray(tagsS, headEnd)) < 0) return false;
+  }
+  if (holds(m, K_IDENTITY, q)) q += K_IDENTITY.length;
+  return q === headEnd;
+}
+
+/** The last timestamp's text up to its seconds, and its epoch milliseconds. */
+const tsSeconds = Buffer.alloc(19, 0xff);
+let tsSecondsMs = NaN;
+
+/** Epoch milliseconds of the timestamp (`YYYY-MM-DDTHH:MM:SS.mmmZ`, as Date.parse reads it). */
+function timestampMs(): number {
+  if (tsE - tsS === 24 && src[tsS + 19] === 0x2e && src[tsS + 23] === 0x5a) {
+    const a = src[tsS + 20]! - 0x30, b = src[tsS + 21]! - 0x30, c = src[tsS + 22]! - 0x30;
+    if (a >= 0 && a <= 9 && b >= 0 && b <= 9 && c >= 0 && c <= 9) {
+      if (src.compare(tsSeconds, 0, 19, tsS, tsS + 19) !== 0) {
+        const ms = Date.parse(src.toString("latin1", tsS, tsS + 19) + ".000Z");
+        if (!Number.isFinite(ms)) return NaN;
+        src.copy(tsSeconds, 0, tsS, tsS + 19);
+        tsSecondsMs = ms;
+      }
+      return tsSecondsMs + a * 100 + b * 10 + c;
+    }
+  }
+  return Date.parse(src.toString("utf8", tsS, tsE));
+}
+
+/** A string attribute whose UTF-8 lies in the message (s..e), as field 9 of the span. */
+function rangeAttribute(out: Out, kf: Buffer, s: number, e: number): void {
+  const b = e - s;
+  const anySize = 1 + varintSize(b) + b;
+  const kvSize = kf.length + 1 + varintSize(anySize) + anySize;
+  out.ensure(1 + 5 + kvSize);
+  out.buf[out.pos++] = 0x4a;
+  out.varint(kvSize);
+  out.raw(kf);
+  out.buf[out.pos++] = 0x12;
+  out.varint(anySize);
+  out.buf[out.pos++] = 0x0a;
+  out.varint(b);
+  copyRange(out, s, e);
+}
+
+function copyRange(out: Out, s: number, e: number): void {
+  if (e - s <= 32) {
+    const buf = out.buf;
+    let p = out.pos;
+    for (let i = s; i < e; i++) buf[p++] = src[i]!;
+    out.pos = p;
+  } else out.pos += src.copy(out.buf, out.pos, s, e);
+}
+
+/** A string-array attribute of the JSON array at s..e (strings without escapes); the key is `prefix` + the bytes ks..ke (or `kf`). */
+function arrayAttribute(out: Out, kf: Buffer | undefined, prefix: Buffer, ks: number, ke: number, s: number, e: number): void {
+  let content = 0;
+  for (let p = s + 1; p < e - 1;) {
+    const q = quoteFrom(p + 1, e);
+    const b = q - p - 1;
+    const item = 1 + varintSize(b) + b;
+    content += 1 + varintSize(item) + item;
+    p = q + 2;
+  }
+  const anySize = 1 + varintSize(content) + content;
+  const keyLen = kf === undefined ? prefix.length + ke - ks : 0;
+  const keySize = kf === undefined ? 1 + varintSize(keyLen) + keyLen : kf.length;
+  const kvSize = keySize + 1 + varintSize(anySize) + anySize;
+  out.ensure(1 + 5 + kvSize);
+  out.buf[out.pos++] = 0x4a;
+  out.varint(kvSize);
+  if (kf === undefined) {
+    out.buf[out.pos++] = 0x0a;
+    out.varint(keyLen);
+    out.raw(prefix);
+    copyRange(out, ks, ke);
+  } else out.raw(kf);
+  out.buf[out.pos++] = 0x12;
+  out.varint(anySize);
+  out.buf[out.pos++] = 0x2a;
+  out.varint(content);
+  for (let p = s + 1; p < e - 1;) {
+    const q = quoteFrom(p + 1, e);
+    const b = q - p - 1;
+    out.buf[out.pos++] = 0x0a;
+    out.varint(1 + varintSize(b) + b);
+    out.buf[out.pos++] = 0x0a;
+    out.varint(b);
+    copyRange(out, p + 1, q);
+    p = q + 2;
+  }
+}
+
+/** One attribute per header of the object at s..e (checked by scanHead). */
+function headerRangeAttributes(out: Out, prefix: Buffer, s: number, e: number): void {
+  for (let p = s + 1; p < e - 1;) {
+    const ke = quoteFrom(p + 1, e);
+    const vs = ke + 2;
+    const ve = stringArray(vs, e);
+    arrayAttribute(out, undefined, prefix, p + 1, ke, vs, ve);
+    p = ve + 1;
+  }
+}
+
+const KF_METHOD = keyField("http.request.method");
+const KF_PATH = keyField("url.path");
+const KF_TARGET = keyField("http.target");
+const KF_QUERY = keyField("url.query");
+const KF_ADDRESS = keyField("server.address");
+const KF_UA = keyField("user_agent.original");
+const KF_ROUTE = keyField("http.route");
+const KF_QUERY_PARAMS = keyField("http.request.query_params");
+const KF_PATH_PARAMS = keyField("http.request.path_params");
+const KF_MSG_ID = keyField("apitoolkit.msg_id");
+const KF_SDK = keyField("monoscope.sdk_type");
+const KF_TAGS = keyField("monoscope.tags");
+const KF_REQ_BODY = keyField("http.request.body");
+const KF_RES_BODY = keyField("http.response.body");
+const KF_URL_FULL = keyField("url.full");
+const SCHEME_SEP = K("://");
+
+/** url.full: scheme + "://" + host + ("/" unless the URL starts with one) + the URL, from the message's bytes. */
+function urlFull(out: Out, scheme: string): void {
+  const slash = urlE === urlS || src[urlS] !== 0x2f ? 1 : 0;
+  const b = scheme.length + 3 + (hostE - hostS) + slash + (urlE - urlS);
+  const anySize = 1 + varintSize(b) + b;
+  const kvSize = KF_URL_FULL.length + 1 + varintSize(anySize) + anySize;
+  out.ensure(1 + 5 + kvSize);
+  out.buf[out.pos++] = 0x4a;
+  out.varint(kvSize);
+  out.raw(KF_URL_FULL);
+  out.buf[out.pos++] = 0x12;
+  out.varint(anySize);
+  out.buf[out.pos++] = 0x0a;
+  out.varint(b);
+  out.str(scheme, scheme.length);
+  out.raw(SCHEME_SEP);
+  copyRange(out, hostS, hostE);
+  if (slash) out.buf[out.pos++] = 0x2f;
+  copyRange(out, urlS, urlE);
+}
+
+/**
+ * SHA-256 of bytes, in hex: the one-shot `crypto.hash` where Node has it (Node 20.12, 21.7), else
+ * a Hash object. (Hex, not a Buffer: `crypto.hash(..., "buffer")` measured 2.5x slower on Node 20 and 24.)
+ */
+const sha256Hex: (data: Uint8Array) => string = typeof (crypto as { hash?: unknown }).hash === "function"
+  ? (data) => (crypto as unknown as { hash(alg: string, data: Uint8Array, enc: "hex"): string }).hash("sha256", data, "hex")
+  : (data) => crypto.createHash("sha256").update(data).digest("hex");
+
+/**
+ * The span id of the msg_id at s..e, as span.ts's spanIdOf (the first 8 bytes of the SHA-256 of
+ * its UTF-8, which these bytes are; never all zero), written.
+ */
+function spanIdAt(out: Out, s: number, e: number): void {
+  const h = sha256Hex(src.subarray(s, e));
+  const buf = out.buf;
+  let zero = true;
+  for (let i = 0; i < 8; i++) if ((buf[out.pos + i] = (nibble(h.charCodeAt(2 * i)) << 4) | nibble(h.charCodeAt(2 * i + 1))) !== 0) zero = false;
+  if (zero) buf[out.pos + 7] = 1;
+  out.pos += 8;
+}
+
+/** The trace id of the msg_id at s..e, as span.ts's traceIdOf: a lower-case UUID's 16 bytes straight from its hex digits. */
+function traceIdAt(out: Out, s: number, e: number): void {
+  if (e - s === 36) {
+    const buf = out.buf;
+    let p = out.pos;
+    let zero = true;
+    let ok = true;
+    for (let i = s; i < e; i += 2) {
+      if (i - s === 8 || i - s === 13 || i - s === 18 || i - s === 23) {
+        if (src[i] !== 0x2d) ok = false;
+        i--;
+        continue;
+      }
+      const a = lowerHex(src[i]!), b = lowerHex(src[i + 1]!);
+      if (a < 0 || b < 0) {
+        ok = false;
+        break;
+      }
+      if ((buf[p++] = (a << 4) | b) !== 0) zero = false;
+    }
+    if (ok && !zero) {
+      out.pos = p;
+      return;
+    }
+  }
+  out.hex(traceIdOf(src.toString("utf8", s, e)));
+}
+
+function lowerHex(c: number): number {
+  return c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1;
+}
+
+/** The port of the Host header at hostS..hostE (as span.ts's splitHost), or -1; a long one as its text in `portText`. */
+function hostPort(): number {
+  if (src[hostS] === 0x5b) {
+    const close = src.indexOf(0x5d, hostS);
+    if (close < 0 || close >= hostE) return -2;
+    if (close + 1 === hostE || src[close + 1] !== 0x3a) return close + 1 === hostE ? -1 : -2;
+    return digitsAt(close + 2, hostE);
+  }
+  let colon = -1;
+  for (let i = hostS + 1; i < hostE; i++) {
+    if (src[i] === 0x3a) {
+      if (colon >= 0) return -1;
+      colon = i;
+    }
+  }
+  if (src[hostS] === 0x3a) return -1;
+  return colon < 0 ? -1 : digitsAt(colon + 1, hostE);
+}
+
+/** The number of the digits s..e (at least one, at most 9), -2 for longer ones, -1 when not all digits. */
+function digitsAt(s: number, e: number): number {
+  if (e <= s) return -1;
+  let v = 0;
+  for (let i = s; i < e; i++) {
+    const c = src[i]!;
+    if (c < 0x30 || c > 0x39) return -1;
+    v = v * 10 + c - 0x30;
+  }
+  return e - s > 9 ? -2 : v;
+}
+
+/**
+ * The span of a message of the common shape, written from its bytes (the same bytes writeSpan
+ * writes for spanShell + spanAttributes of the parsed message); false, with `out` as it was, when
+ * the message is not of that shape.
+ */
+function writeScannedSpan(out: Out, m: Buffer, headEnd: number, t: RequestTemplate, estimate: number, reqS: number, reqE: number, resS: number, resE: number): boolean {
+  if (!scanHead(m, headEnd)) return false;
+  const startMs = timestampMs();
+  if (!Number.isFinite(startMs)) return false;
+  const port = hostS === hostE ? -1 : hostPort();
+  if (port === -2) return false; // a port the fallback writes as it must (a double, or [v6]x)
+  const hasParent = parentE > parentS;
+  const joined = tpS >= 0 ? parseTraceparent(m.toString("utf8", tpS, tpE)) : undefined;
+  const outgoing = sdkE - sdkS >= OUTGOING.length && holds(m, OUTGOING, sdkE - OUTGOING.length);
+
+  const reserve = varintSize(estimate);
+  const at = begin(out, 0x12, reserve);
+  out.ensure(2 + 16 + 2 + 8 + 2 + 8 + t.name.length + 2 + 9 + 9);
+  out.buf[out.pos++] = 0x0a;
+  out.buf[out.pos++] = 16;
+  if (joined !== undefined) out.hex(joined.traceId);
+  else if (hasParent) traceIdAt(out, parentS, parentE);
+  else traceIdAt(out, msgS, msgE);
+  out.buf[out.pos++] = 0x12;
+  out.buf[out.pos++] = 8;
+  spanIdAt(out, msgS, msgE);
+  if (hasParent) {
+    out.buf[out.pos++] = 0x22;
+    out.buf[out.pos++] = 8;
+    spanIdAt(out, parentS, parentE);
+  } else if (joined !== undefined) {
+    out.buf[out.pos++] = 0x22;
+    out.buf[out.pos++] = 8;
+    out.hex(joined.spanId);
+  }
+  out.raw(t.name);
+  out.buf[out.pos++] = 0x30;
+  out.buf[out.pos++] = (outgoing ? SPAN_KIND_CLIENT : SPAN_KIND_SERVER) + 1;
+  const seconds = Math.floor(startMs / 1000);
+  const nanos = Math.round((startMs - seconds * 1000) * 1e6);
+  out.buf[out.pos++] = 0x39;
+  out.hrTime2(seconds, nanos);
+  const endNanos = nanos + (duration > 0 ? duration : 0);
+  out.buf[out.pos++] = 0x41;
+  out.hrTime2(seconds + Math.floor(endNanos / 1e9), endNanos % 1e9);
+
+  // The attributes, in spanAttributes' order.
+  rangeAttribute(out, KF_METHOD, methS, methE);
+  let q = urlS;
+  while (q < urlE && src[q] !== 0x3f && src[q] !== 0x23) q++;
+  if (q === urlS) writeAttribute(out, 0x4a, "url.path", "/");
+  else rangeAttribute(out, KF_PATH, urlS, q);
+  rangeAttribute(out, KF_TARGET, urlS, urlE);
+  writeAttribute(out, 0x4a, "http.response.status_code", status);
+  writeAttribute(out, 0x4a, "network.protocol.version", major === 2 || major === 3 ? String(major) : major === 1 && minor === 1 ? "1.1" : `${major}.${minor}`);
+  if (q < urlE && src[q] === 0x3f) {
+    let hash = q + 1;
+    while (hash < urlE && src[hash] !== 0x23) hash++;
+    rangeAttribute(out, KF_QUERY, q + 1, hash);
+  }
+  if (hostE > hostS) {
+    rangeAttribute(out, KF_ADDRESS, hostS, hostE);
+    if (port >= 0) writeAttribute(out, 0x4a, "server.port", port);
+  }
+  let scheme: string;
+  const captured = schemeS >= 0 ? m.toString("latin1", schemeS, schemeE) : "";
+  if (captured === "https" || captured === "http") scheme = captured;
+  else scheme = xfpS >= 0 && m.toString("utf8", xfpS, xfpE).split(",")[0]!.trim().toLowerCase() === "https" ? "https" : "http";
+  writeAttribute(out, 0x4a, "url.scheme", scheme);
+  urlFull(out, scheme);
+  if (uaS >= 0) rangeAttribute(out, KF_UA, uaS, uaE);
+  if (routeS >= 0) rangeAttribute(out, KF_ROUTE, routeS, routeE);
+  rangeAttribute(out, KF_QUERY_PARAMS, qpS, qpE);
+  rangeAttribute(out, KF_PATH_PARAMS, ppS, ppE);
+  headerRangeAttributes(out, REQ_PREFIX, reqHS, reqHE);
+  headerRangeAttributes(out, RES_PREFIX, resHS, resHE);
+  rangeAttribute(out, KF_REQ_BODY, reqS, reqE);
+  rangeAttribute(out, KF_RES_BODY, resS, resE);
+  rangeAttribute(out, KF_MSG_ID, msgS, msgE);
+  rangeAttribute(out, KF_SDK, sdkS, sdkE);
+  writeAttribute(out, 0x4a, "monoscope.errors", "[]");
+  if (tagsS >= 0) arrayAttribute(out, KF_TAGS, REQ_PREFIX, 0, 0, tagsS, tagsE);
+
+  const failed = status >= 500 || (outgoing && status === 0);
+  const message = failed ? (status > 0 ? `HTTP ${status}` : "no response") : undefined;
+  const messageBytes = message ? message.length : 0;
+  const statusSize = (messageBytes > 0 ? 1 + varintSize(messageBytes) + messageBytes : 0) + 2;
+  out.ensure(8 + 1 + 5 + statusSize + 5);
+  out.buf[out.pos++] = 0x50; // dropped_attributes_count
+  out.buf[out.pos++] = 0;
+  out.buf[out.pos++] = 0x60; // dropped_events_count
+  out.buf[out.pos++] = 0;
+  out.buf[out.pos++] = 0x70; // dropped_links_count
+  out.buf[out.pos++] = 0;
+  out.buf[out.pos++] = 0x7a;
+  out.varint(statusSize);
+  if (messageBytes > 0) {
+    out.buf[out.pos++] = 0x12;
+    out.varint(messageBytes);
+    out.str(message!, messageBytes);
+  }
+  out.buf[out.pos++] = 0x18;
+  out.buf[out.pos++] = failed ? STATUS_ERROR : STATUS_UNSET;
+  out.buf[out.pos++] = 0x85;
+  out.buf[out.pos++] = 0x01;
+  out.fixed32(SPAN_FLAGS);
+  end(out, at, reserve);
+  return true;
 }
 
 // ---- the answer -------------------------------------------------------------------------------

@@ -56,34 +56,48 @@ export async function createOtlpTransport(o: OtlpTransportOptions): Promise<Tran
     : httpSender(o.otlp);
   const span: SpanTemplate = { spanName: o.otlp.spanName, resource: fixedResource(resourceAttributes(o)), scope: SCOPE };
   const template = requestTemplate(span);
-  /** Messages already exported: Delivery retries a batch with the same Buffers. */
+  /**
+   * Messages already exported from a batch whose send then failed: Delivery retries a batch with
+   * the same Buffers. Only then is anything remembered (a WeakSet entry per message costs its add
+   * and the GC's ephemeron work; a batch that succeeds is never sent again).
+   */
   const exported = new WeakSet<Buffer>();
+  let anyExported = false;
   const pool = new BufferPool();
   return {
     async send(messages: Buffer[]): Promise<void> {
-      const fresh = messages.filter((m) => !exported.has(m));
+      const fresh = anyExported ? messages.filter((m) => !exported.has(m)) : messages;
       const skipped: Skipped[] = [];
       const parts = encodeRequests(fresh, template, MAX_EXPORT_BYTES, skipped, pool);
       for (const { message, error } of skipped) {
         exported.add(message); // not a wire message (cannot happen with the SDK's own bytes): skipped, never retried
+        anyExported = true;
         o.debug?.(`OTLP: skipped a message that is not a wire message (${error.message})`);
       }
-      for (const part of parts) {
-        const response = await sender.export(part.bytes);
-        // Sent and answered: its memory is free again. (After a failure it is left to the GC: a
-        // timed-out request's bytes may still be referenced by the socket or stream.)
-        pool.give(part.memory);
-        for (const b of part.sources) exported.add(b);
-        if (response.byteLength > 0 && o.debug) {
-          try {
-            const partial = readPartialSuccess(response);
-            if (partial && partial.rejectedSpans > 0) {
-              o.debug(`OTLP: the collector rejected ${partial.rejectedSpans} span(s): ${partial.errorMessage}`);
+      let sent = 0;
+      try {
+        for (const part of parts) {
+          const response = await sender.export(part.bytes);
+          // Sent and answered: its memory is free again. (After a failure it is left to the GC: a
+          // timed-out request's bytes may still be referenced by the socket or stream.)
+          pool.give(part.memory);
+          sent++;
+          if (response.byteLength > 0 && o.debug) {
+            try {
+              const partial = readPartialSuccess(response);
+              if (partial && partial.rejectedSpans > 0) {
+                o.debug(`OTLP: the collector rejected ${partial.rejectedSpans} span(s): ${partial.errorMessage}`);
+              }
+            } catch {
+              /* an unreadable answer to a successful export */
             }
-          } catch {
-            /* an unreadable answer to a successful export */
           }
         }
+      } catch (err) {
+        // Delivery will retry this batch: what went out already is not sent again.
+        for (let i = 0; i < sent; i++) for (const b of parts[i]!.sources) exported.add(b);
+        if (sent > 0) anyExported = true;
+        throw err;
       }
     },
     // One export per batch, as far as an estimate can tell before encoding (a span is its wire
