@@ -110,6 +110,13 @@ export function spliceWasm(b: Uint8Array, cuts: readonly number[], marker: Uint8
   }
 }
 
+/** `b` at the module's base, followed by 16 zero bytes (its SIMD loops read whole 16-byte blocks). */
+function loadPadded(w: Instance, b: Uint8Array): void {
+  const mem = reserve(w, w.base + b.length + 16);
+  mem.set(b, w.base);
+  mem.fill(0, w.base + b.length, w.base + b.length + 16);
+}
+
 /** The default detectors {@link mayMatchDetectors} knows, by their bit. */
 export const PREFILTERED = { jwt: 1, bearerToken: 2, awsAccessKey: 4, privateKey: 8 } as const;
 
@@ -125,9 +132,7 @@ export function mayMatchDetectors(b: Uint8Array, detectors: number): boolean | u
   const w = get();
   if (w === null) return undefined;
   try {
-    const mem = reserve(w, w.base + n + 16);
-    mem.set(b, w.base);
-    mem.fill(0, w.base + n, w.base + n + 16);
+    loadPadded(w, b);
     return w.mayMatch(w.base, n, detectors) !== 0;
   } catch {
     return undefined;
@@ -145,9 +150,7 @@ export function isJsonWasm(b: Uint8Array): boolean | undefined {
   const w = get();
   if (w === null) return undefined;
   try {
-    const mem = reserve(w, w.base + n + 16);
-    mem.set(b, w.base);
-    mem.fill(0, w.base + n, w.base + n + 16);
+    loadPadded(w, b);
     const r = w.validate(w.base, n);
     return r === 2 ? undefined : r === 1;
   } catch {
