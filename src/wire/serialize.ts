@@ -107,17 +107,28 @@ function headerList(raw: RawHeaders | undefined): HeaderList {
   return { names, values };
 }
 
-/** Header names seen, by their spelling on the wire: a service sends a few dozen distinct names. */
-const lowerNames = new Map<string, string>();
-/** A header name in lower case, remembered (a name that is lower case already is its own entry). */
-function lowerName(name: string): string {
-  let lower = lowerNames.get(name);
-  if (lower === undefined) {
-    if (lowerNames.size >= 1024) lowerNames.clear();
-    lowerNames.set(name, (lower = name.toLowerCase()));
-  }
-  return lower;
+/**
+ * `f`, remembered per input: made once per distinct header name, SDK type or method instead of once
+ * per exchange (a service sees a few dozen; past 1,024 the memory starts over).
+ */
+function remembered(f: (s: string) => string): (s: string) => string {
+  const seen = new Map<string, string>();
+  return (s) => {
+    let v = seen.get(s);
+    if (v === undefined) {
+      if (seen.size >= 1024) seen.clear();
+      seen.set(s, (v = f(s)));
+    }
+    return v;
+  };
 }
+
+/** A header name in lower case, by its spelling on the wire. */
+const lowerName = remembered((name) => name.toLowerCase());
+/** A short string as JSON text: lower-case header names, SDK types, methods. */
+const wordJson = remembered(str);
+/** The stats key of a header redacted by name. */
+const headerRule = remembered((name) => ruleName("header:", name));
 
 /** The first value of a header (`name` in lower case). */
 function first(h: HeaderList, name: string): string | undefined {
@@ -186,7 +197,7 @@ function headersJson(h: HeaderList, redact: ReadonlySet<string>, tally?: Tally, 
     const name = names[i]!;
     if (names.indexOf(name) < i) continue; // already written with its first occurrence
     if (out.length > 1) out += ",";
-    out += nameJson(name);
+    out += wordJson(name);
     if (redact.has(name)) {
       out += ":" + REDACTED_LIST;
       if (tally !== undefined) {
@@ -203,37 +214,6 @@ function headersJson(h: HeaderList, redact: ReadonlySet<string>, tally?: Tally, 
     out += "]";
   }
   return out + "}";
-}
-
-/** Lower-case header names as JSON text, and the stats key of each redacted one, made once per name. */
-const namesJson = new Map<string, string>();
-const headerRules = new Map<string, string>();
-function nameJson(name: string): string {
-  let json = namesJson.get(name);
-  if (json === undefined) {
-    if (namesJson.size >= 1024) namesJson.clear();
-    namesJson.set(name, (json = str(name)));
-  }
-  return json;
-}
-function headerRule(name: string): string {
-  let rule = headerRules.get(name);
-  if (rule === undefined) {
-    if (headerRules.size >= 1024) headerRules.clear();
-    headerRules.set(name, (rule = ruleName("header:", name)));
-  }
-  return rule;
-}
-
-/** A few distinct words per process (SDK types, methods) as JSON text, made once each. */
-const wordsJson = new Map<string, string>();
-function wordJson(word: string): string {
-  let json = wordsJson.get(word);
-  if (json === undefined) {
-    if (wordsJson.size >= 1024) wordsJson.clear();
-    wordsJson.set(word, (json = str(word)));
-  }
-  return json;
 }
 
 /** The protocol keys of HTTP/1.1, the common case, as one constant. */
