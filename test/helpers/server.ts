@@ -24,6 +24,12 @@ export function b64text(s: string): string {
   return Buffer.from(s, "base64").toString("utf8");
 }
 
+/** A message's headers without `host`, whose random port must not look like a leaked secret to a substring check. */
+export function withoutHost(headers: Record<string, string[]>): Record<string, string[]> {
+  const { host: _host, ...rest } = headers;
+  return rest;
+}
+
 /** What a raw node:http request got back: status, headers as node parsed them, body as latin1 text. */
 export interface RawResponse {
   status: number;
