@@ -92,13 +92,15 @@ describe("conformance: the same service on every HTTP integration", { concurrenc
 
       before(async () => {
         topic = await createTestTopic("conformance");
-        // A slow first answer, so the first requests are made before bootstrap finished.
-        meta = await startMetadataServer(topic.topicId, { delayMs: 800 });
+        // Bootstrap's answer is held until the first test's requests were answered, so they are made
+        // before bootstrap finished however long the app took to boot.
+        meta = await startMetadataServer(topic.topicId, { hold: true });
         apitoolkit = new APIToolkit({ ...OPTIONS, apiKey: GOOD_KEY, rootURL: meta.url, publishIntervalMs: 20, logger: quietLogger, monitorOutgoing: false });
         srv = await start(apitoolkit);
       });
 
       after(async () => {
+        meta?.release();
         await srv?.close();
         await apitoolkit?.close(3000);
         await meta?.close();
@@ -116,7 +118,7 @@ describe("conformance: the same service on every HTTP integration", { concurrenc
           rawRequest(`${srv.url}/report?post=1`, "POST", '{"n":5}'),
           slowPost(`${srv.url}/report?split=1`, SPLIT_BODY, differs.chunkedBodies === false ? { "content-length": String(SPLIT_BODY.join("").length) } : {}), // the body arrives in two packets
           rawRequest(`${srv.url}/no/such/route/99`),
-        ]);
+        ]).finally(() => meta.release());
         assert.deepEqual(answers.map((a) => a.status), [200, 201, 200, 500, 200, 200, 200, 404]);
         assert.deepEqual(JSON.parse(answers[1]!.body), { token: "tok-SECRET-123", echo: ECHO }, "the app's own answer is not redacted");
         assert.equal(answers[2]!.body, "one two three");

@@ -14,13 +14,17 @@ export interface MetadataServer {
   setStatus(status: number): void;
   /** Answer a 200 with this raw body instead of the metadata (undefined: the metadata again). */
   setBody(body: string | undefined): void;
+  /** With `hold`: answer the calls held so far and every later one at once. */
+  release(): void;
   close(): Promise<void>;
 }
 
-export async function startMetadataServer(topicId: string, opts: { status?: number; delayMs?: number; body?: string } = {}): Promise<MetadataServer> {
+export async function startMetadataServer(topicId: string, opts: { status?: number; delayMs?: number; body?: string; hold?: boolean } = {}): Promise<MetadataServer> {
   let status = opts.status ?? 200;
   let body = opts.body;
   const calls: MetadataServer["calls"] = [];
+  // hold: no answer until release(), so "before bootstrap finished" does not depend on how fast the app booted.
+  let held: Array<() => void> | undefined = opts.hold ? [] : undefined;
   const server = http.createServer((req, res) => {
     calls.push({ authorization: req.headers.authorization });
     const answer = () => {
@@ -36,7 +40,8 @@ export async function startMetadataServer(topicId: string, opts: { status?: numb
         pubsub_push_service_account: { type: "service_account", client_email: "sdk@example.iam.gserviceaccount.com", private_key: "unused-on-the-emulator" },
       }));
     };
-    if (opts.delayMs) setTimeout(answer, opts.delayMs);
+    if (held) held.push(answer);
+    else if (opts.delayMs) setTimeout(answer, opts.delayMs);
     else answer();
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -46,6 +51,11 @@ export async function startMetadataServer(topicId: string, opts: { status?: numb
     calls,
     setStatus: (s) => (status = s),
     setBody: (b) => (body = b),
+    release: () => {
+      const waiting = held ?? [];
+      held = undefined;
+      for (const answer of waiting) answer();
+    },
     close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };
 }
