@@ -110,11 +110,14 @@ export function spliceWasm(b: Uint8Array, cuts: readonly number[], marker: Uint8
   }
 }
 
-/** `b` at the module's base, followed by 16 zero bytes (its SIMD loops read whole 16-byte blocks). */
+/** Zero bytes after a text in the module's memory: its scanner reads whole 64-byte blocks. */
+const PAD = 64;
+
+/** `b` at the module's base, followed by {@link PAD} zero bytes. */
 function loadPadded(w: Instance, b: Uint8Array): void {
-  const mem = reserve(w, w.base + b.length + 16);
+  const mem = reserve(w, w.base + b.length + PAD);
   mem.set(b, w.base);
-  mem.fill(0, w.base + b.length, w.base + b.length + 16);
+  mem.fill(0, w.base + b.length, w.base + b.length + PAD);
 }
 
 /** The default detectors {@link mayMatchDetectors} knows, by their bit. */
@@ -190,7 +193,7 @@ export function redactWasm(b: Uint8Array, table: EncodedTable, marker: Uint8Arra
     const offsetsAt = wordsAt + 4 * table.words.length;
     const namesAt = offsetsAt + 4 * table.offsets.length;
     const inAt = (namesAt + table.names.length + 15) & ~15;
-    const cutsAt = (inAt + n + 16 + 15) & ~15;
+    const cutsAt = (inAt + n + PAD + 15) & ~15;
     // Cuts are disjoint values separated by at least one byte: at most n + 2 words; more than
     // MAX_CUT_WORDS are left to the JavaScript pass (the memory never shrinks).
     const maxCuts = Math.min(n + 2, MAX_CUT_WORDS);
@@ -200,7 +203,7 @@ export function redactWasm(b: Uint8Array, table: EncodedTable, marker: Uint8Arra
     new Uint32Array(mem.buffer, offsetsAt, table.offsets.length).set(table.offsets);
     mem.set(table.names, namesAt);
     mem.set(b, inAt);
-    mem.fill(0, inAt + n, inAt + n + 16);
+    mem.fill(0, inAt + n, inAt + n + PAD);
     const ncut = w.redact(inAt, n, wordsAt, offsetsAt, namesAt, cutsAt, maxCuts);
     if (ncut === -1) return null;
     if (ncut < 0) return undefined;
