@@ -1,6 +1,6 @@
 import zlib from "node:zlib";
 import { REDACTED } from "../registry/marker.js";
-import { mayMatchDetectors } from "../jsonpath/wasm/module.js";
+import { forgetFound, foundDetectors, mayMatchDetectors } from "../jsonpath/wasm/module.js";
 import { includesLiteral, literal, type Literal } from "../jsonpath/literal.js";
 import { lastCutDeep } from "../jsonpath/stream.js";
 import { bodyBytes, isTruncated } from "../capture/body.js";
@@ -582,13 +582,16 @@ function json(bytes: Buffer, text: string | undefined, paths: CompiledPaths, rul
   // the like; invalid JSON fails closed there too). Reports need each match's location: parsed.
   if (paths.size > 0 && paths.redactBytes !== undefined && rules?.report !== true) {
     const spans: number[] | undefined = rules?.tally !== undefined && rules.named !== undefined && rules.named.length > 0 ? [] : undefined;
+    forgetFound();
     const red = paths.redactBytes(bytes, spans);
     if (red === null) return UNCHECKABLE_MARKER;
-    if (spans !== undefined && red !== bytes) countPaths(bytes, spans, text, rules!.named, rules!.tally!);
     const values = rules?.values;
+    // What the redaction's scan found of the detectors' literals in `red` (undefined: it did not scan in WebAssembly).
+    const found = values === undefined || values.prefilter === 0 ? undefined : foundDetectors(values.prefilter);
+    if (spans !== undefined && red !== bytes) countPaths(bytes, spans, text, rules!.named, rules!.tally!);
     if (values === undefined) return red;
     // Nothing any detector could match in the bytes: no decoded text, no scan of it.
-    if (!truncated && values.prefilter !== 0 && mayMatchDetectors(red, values.prefilter) === false) return red;
+    if (!truncated && values.prefilter !== 0 && (found ?? mayMatchDetectors(red, values.prefilter)) === false) return red;
     const redText = red === bytes && text !== undefined ? text : red.toString("utf8");
     const out = jsonValues(redText, values, rules!);
     const cut = truncated ? cutTail(out ?? redText, rules?.values) : undefined;

@@ -38,6 +38,7 @@ interface Instance {
   readonly mayMatch: (input: number, len: number, detectors: number) => number;
   readonly validate: (input: number, len: number) => number;
   readonly redact: (input: number, len: number, words: number, offsets: number, names: number, cuts: number, maxCuts: number) => number;
+  readonly found: () => number;
   readonly base: number;
   bytes: Uint8Array;
 }
@@ -57,6 +58,7 @@ function load(): Instance | null {
       mayMatch: exports.mayMatch as Instance["mayMatch"],
       validate: exports.validate as Instance["validate"],
       redact: exports.redact as Instance["redact"],
+      found: exports.found as Instance["found"],
       base: (heapBase + 15) & ~15,
       bytes: new Uint8Array(memory.buffer),
     };
@@ -120,6 +122,27 @@ function loadPadded(w: Instance, b: Uint8Array): void {
   mem.fill(0, w.base + b.length, w.base + b.length + PAD);
 }
 
+/** What the last {@link isJsonWasm} or {@link redactWasm} found of the detectors' literals (see {@link foundDetectors}). */
+let lastFound: number | undefined;
+/** The bit of {@link foundDetectors} for a `\` or a `%` (what only a decoded text shows). */
+const ESCAPES = 16;
+
+/**
+ * Could one of `detectors` (bits of {@link PREFILTERED}) match in the text the last
+ * {@link isJsonWasm} (its input) or {@link redactWasm} (its output) returned, what
+ * {@link mayMatchDetectors} would say of it: its scan looks for the same literals while it reads
+ * the text (splice.c `check_literals`), those inside replaced values left out. Undefined when the
+ * last call did not scan here (or {@link forgetFound} was called since).
+ */
+export function foundDetectors(detectors: number): boolean | undefined {
+  return lastFound === undefined ? undefined : (lastFound & (detectors | ESCAPES)) !== 0;
+}
+
+/** Forget what the last scan found (before a pass that may not scan here). */
+export function forgetFound(): void {
+  lastFound = undefined;
+}
+
 /** The default detectors {@link mayMatchDetectors} knows, by their bit. */
 export const PREFILTERED = { jwt: 1, bearerToken: 2, awsAccessKey: 4, privateKey: 8 } as const;
 
@@ -155,6 +178,7 @@ export function isJsonWasm(b: Uint8Array): boolean | undefined {
   try {
     loadPadded(w, b);
     const r = w.validate(w.base, n);
+    if (r === 1) lastFound = w.found();
     return r === 2 ? undefined : r === 1;
   } catch {
     return undefined;
@@ -207,7 +231,11 @@ export function redactWasm(b: Uint8Array, table: EncodedTable, marker: Uint8Arra
     const ncut = w.redact(inAt, n, wordsAt, offsetsAt, namesAt, cutsAt, maxCuts);
     if (ncut === -1) return null;
     if (ncut < 0) return undefined;
-    if (ncut === 0) return b;
+    const found = w.found();
+    if (ncut === 0) {
+      lastFound = found;
+      return b;
+    }
     const cuts = new Uint32Array(w.memory.buffer, cutsAt, ncut);
     let size = n;
     for (let k = 0; k < ncut; k += 2) size += marker.length - (cuts[k + 1]! - cuts[k]!);
@@ -222,6 +250,7 @@ export function redactWasm(b: Uint8Array, table: EncodedTable, marker: Uint8Arra
     }
     const out = scratch(size) ?? Buffer.allocUnsafe(size);
     out.set(mem.subarray(outAt, outAt + size));
+    lastFound = found;
     return out;
   } catch {
     return undefined;

@@ -138,21 +138,82 @@ static void check_escapes(const u8 *in, u32 base, u64 m) {
   }
 }
 
-static inline v128_t is_ws(v128_t v) {
-  return wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(v, wasm_i8x16_splat(' ')), wasm_i8x16_eq(v, wasm_i8x16_splat('\n'))),
-                      wasm_v128_or(wasm_i8x16_eq(v, wasm_i8x16_splat('\r')), wasm_i8x16_eq(v, wasm_i8x16_splat('\t'))));
+/*
+ * Byte classes by two nibble lookups (i8x16.swizzle): the class bits of a byte are
+ * LO[low nibble] & HI[high nibble], exact for every byte:
+ *   0x01 \t \n \r   0x02 space   0x04 ,   0x08 :   0x10 [ ] { }
+ *   0x20 %   0x40 A B J   0x80 P \
+ * White space 0x03, structural 0x1c, the value detectors' first bytes 0xe0 (and `b`, compared alone).
+ */
+static inline v128_t classes(v128_t v) {
+  const v128_t lo = wasm_u8x16_make(0x02 | 0x80, 0x40, 0x40, 0, 0, 0x20, 0, 0, 0, 0x01, 0x01 | 0x08 | 0x40, 0x10, 0x04 | 0x80, 0x01 | 0x10, 0, 0);
+  const v128_t hi = wasm_u8x16_make(0x01, 0, 0x02 | 0x04 | 0x20, 0x08, 0x40, 0x10 | 0x80, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0);
+  v128_t l = wasm_i8x16_swizzle(lo, wasm_v128_and(v, wasm_i8x16_splat(0x0f)));
+  v128_t h = wasm_i8x16_swizzle(hi, wasm_u8x16_shr(v, 4));
+  return wasm_v128_and(l, h);
 }
-static inline v128_t is_op(v128_t v) {
-  v128_t l = wasm_v128_or(v, wasm_i8x16_splat(0x20)); /* [ -> {, ] -> } */
-  return wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(l, wasm_i8x16_splat('{')), wasm_i8x16_eq(l, wasm_i8x16_splat('}'))),
-                      wasm_v128_or(wasm_i8x16_eq(v, wasm_i8x16_splat(',')), wasm_i8x16_eq(v, wasm_i8x16_splat(':'))));
+/* Lanes of c with none of the class bits m (compared with 0: the masks are inverted as 64-bit words). */
+static inline v128_t none(v128_t c, int m) { return wasm_i8x16_eq(wasm_v128_and(c, wasm_i8x16_splat((char)m)), wasm_i8x16_splat(0)); }
+
+/*
+ * The value detectors' literals (what `mayMatch` above looks for), found while scanning: each
+ * verified occurrence's position and bit (1 jwt, 2 bearerToken, 4 awsAccessKey, 8 privateKey,
+ * 16 a `\` or `%`), at most MAX_HITS of them (more: s1_hits_over, every bit counted as found).
+ */
+#define MAX_HITS 256
+static u32 hit_at[MAX_HITS];
+static u8 hit_bit[MAX_HITS];
+static u32 nhits, hits_over;
+
+static void check_literals(const u8 *in, u32 base, u64 m) {
+  while (m != 0) {
+    u32 p = base + (u32)__builtin_ctzll(m);
+    m &= m - 1;
+    const u8 *s = in + p;
+    u8 c = s[0];
+    u32 bit = 0;
+    if (c == '\\' || c == '%') bit = 16;
+    else if (c == 'J') bit = p >= 2 && s[-2] == 'e' && s[-1] == 'y' ? 1 : 0;
+    else if (c == 'A') bit = ((s[1] == 'K' || s[1] == 'S' || s[1] == 'B') && s[2] == 'I' && s[3] == 'A') || (s[1] == '3' && s[2] == 'T') ? 4 : 0;
+    else if (c == 'P') bit = s[1] == 'R' && s[2] == 'I' && s[3] == 'V' && s[4] == 'A' && s[5] == 'T' && s[6] == 'E' && s[7] == ' ' && s[8] == 'K' && s[9] == 'E' && s[10] == 'Y' ? 8 : 0;
+    if (c == 'B' || c == 'b')
+      bit = lower(s[1]) == 'e' && lower(s[2]) == 'a' && lower(s[3]) == 'r' && lower(s[4]) == 'e' && lower(s[5]) == 'r' && (s[6] == ' ' || s[6] == '\t') ? 2 : 0;
+    if (bit == 0) continue;
+    if (nhits == MAX_HITS) {
+      hits_over = 1;
+      return;
+    }
+    hit_at[nhits] = p;
+    hit_bit[nhits++] = (u8)bit;
+  }
 }
+
+/* The bits of the literals found outside the cuts (cuts[0, ncut): sorted, disjoint spans). */
+static u32 found_bits;
+static void found_outside(const u32 *cuts, u32 ncut) {
+  if (hits_over) {
+    found_bits = 31;
+    return;
+  }
+  u32 f = 0, k = 0;
+  for (u32 h = 0; h < nhits; h++) {
+    u32 p = hit_at[h];
+    while (k < ncut && cuts[k + 1] <= p) k += 2;
+    if (k < ncut && cuts[k] <= p) continue; /* inside a replaced value */
+    f |= hit_bit[h];
+  }
+  found_bits = f;
+}
+
+/* What the last successful `validate` or `redact` found of the detectors' literals in its output. */
+__attribute__((export_name("found")))
+u32 found(void) { return found_bits; }
 
 /* Stage 1 over the next window: fills idx[0, tn); after the last block, two positions n. */
 static void refill(void) {
   const u8 *in = s1_in;
   const u32 n = s1_n;
-  const v128_t bs = wasm_i8x16_splat('\\'), qt = wasm_i8x16_splat('"'), sp = wasm_i8x16_splat(0x20);
+  const v128_t bs = wasm_i8x16_splat('\\'), qt = wasm_i8x16_splat('"'), sp = wasm_i8x16_splat(0x20), lb = wasm_i8x16_splat('b');
   const u64 ODD = 0xAAAAAAAAAAAAAAAAull;
   u32 out = 0;
   u32 end = s1_at + WINDOW;
@@ -186,13 +247,15 @@ static void refill(void) {
     u64 in_string = x ^ s1_string;
     s1_string = (u64)((long long)in_string >> 63);
     u64 ctl = bits(wasm_u8x16_lt(v0, sp), wasm_u8x16_lt(v1, sp), wasm_u8x16_lt(v2, sp), wasm_u8x16_lt(v3, sp));
-    u64 high = bits(v0, v1, v2, v3);
     s1_error |= ctl & in_string & valid;
-    s1_plain |= (backslash | high) & valid;
+    s1_plain |= (backslash & valid) | (u32)wasm_i8x16_bitmask(wasm_v128_or(wasm_v128_or(v0, v1), wasm_v128_or(v2, v3))); /* (0s past the end) */
     if (escaped & in_string & valid) check_escapes(in, base, escaped & in_string & valid);
-    u64 ws = bits(is_ws(v0), is_ws(v1), is_ws(v2), is_ws(v3));
-    u64 op = bits(is_op(v0), is_op(v1), is_op(v2), is_op(v3));
-    u64 scalar = ~(op | ws);
+    v128_t c0 = classes(v0), c1 = classes(v1), c2 = classes(v2), c3 = classes(v3);
+    u64 op = ~bits(none(c0, 0x1c), none(c1, 0x1c), none(c2, 0x1c), none(c3, 0x1c));
+    u64 scalar = bits(none(c0, 0x1f), none(c1, 0x1f), none(c2, 0x1f), none(c3, 0x1f));
+    u64 lit = ~bits(wasm_v128_andnot(none(c0, 0xe0), wasm_i8x16_eq(v0, lb)), wasm_v128_andnot(none(c1, 0xe0), wasm_i8x16_eq(v1, lb)),
+                    wasm_v128_andnot(none(c2, 0xe0), wasm_i8x16_eq(v2, lb)), wasm_v128_andnot(none(c3, 0xe0), wasm_i8x16_eq(v3, lb))) & valid;
+    if (lit) check_literals(in, base, lit);
     u64 nonquote = scalar & ~quote;
     u64 follows = (nonquote << 1) | s1_scalar;
     s1_scalar = nonquote >> 63;
@@ -311,6 +374,7 @@ static int scan(const u8 *in, u32 n, const u32 *w, const u32 *offsets, const u8 
   s1_n = n;
   s1_at = 0;
   s1_escaped = s1_string = s1_scalar = s1_error = s1_plain = 0;
+  nhits = hits_over = 0;
   ti = tn = 0;
   u32 sp = 0, ncut = 0;
   u32 set = 0;
@@ -375,8 +439,9 @@ static int scan(const u8 *in, u32 n, const u32 *w, const u32 *offsets, const u8 
     for (;;) {
       u32 p = next_pos();
       if (sp == 0) {
-        if (p != n) return -1;
-        return s1_error ? -1 : (int)ncut;
+        if (p != n || s1_error) return -1;
+        found_outside(cuts, ncut);
+        return (int)ncut;
       }
       u8 d = in[p];
       u8 kind = frame_kind[sp - 1];
@@ -427,4 +492,13 @@ u32 validate(const u8 *restrict in, u32 n) {
 __attribute__((export_name("redact")))
 int redact(const u8 *restrict in, u32 n, const u32 *restrict w, const u32 *restrict offsets, const u8 *restrict names, u32 *restrict cuts, u32 max_cuts) {
   return scan(in, n, w, offsets, names, cuts, max_cuts, MAX_FRAMES);
+}
+
+__attribute__((export_name("stage1")))
+u32 stage1(const u8 *restrict in, u32 n) {
+  s1_in = in; s1_n = n; s1_at = 0;
+  s1_escaped = s1_string = s1_scalar = s1_error = s1_plain = 0;
+  u32 t = 0;
+  do { refill(); t += tn; } while (s1_at < n);
+  return t;
 }
