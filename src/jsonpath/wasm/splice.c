@@ -289,12 +289,13 @@ static void refill(void) {
   tn = out;
 }
 
+/* (A window inside one long string has no positions at all: refilled until one has.) */
 static inline u32 next_pos(void) {
-  if (ti == tn) refill();
+  while (ti == tn) refill();
   return idx[ti++];
 }
 static inline u32 peek_pos(void) {
-  if (ti == tn) refill();
+  while (ti == tn) refill();
   return idx[ti];
 }
 
