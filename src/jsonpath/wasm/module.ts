@@ -39,6 +39,7 @@ interface Instance {
   readonly validate: (input: number, len: number) => number;
   readonly redact: (input: number, len: number, words: number, offsets: number, names: number, cuts: number, maxCuts: number) => number;
   readonly found: () => number;
+  readonly cutBytes: () => number;
   readonly base: number;
   bytes: Uint8Array;
 }
@@ -59,6 +60,7 @@ function load(): Instance | null {
       validate: exports.validate as Instance["validate"],
       redact: exports.redact as Instance["redact"],
       found: exports.found as Instance["found"],
+      cutBytes: exports.cutBytes as Instance["cutBytes"],
       base: (heapBase + 15) & ~15,
       bytes: new Uint8Array(memory.buffer),
     };
@@ -98,6 +100,7 @@ export function spliceWasm(b: Uint8Array, cuts: readonly number[], marker: Uint8
     const inAt = cutsAt + 4 * cuts.length;
     const outAt = (inAt + n + 15) & ~15;
     const mem = reserve(w, outAt + size);
+    placedTable = undefined;
     mem.set(marker, markerAt);
     mem.set(b, inAt);
     const c = new Uint32Array(mem.buffer, cutsAt, cuts.length);
@@ -117,6 +120,7 @@ const PAD = 64;
 
 /** `b` at the module's base, followed by {@link PAD} zero bytes. */
 function loadPadded(w: Instance, b: Uint8Array): void {
+  placedTable = undefined;
   const mem = reserve(w, w.base + b.length + PAD);
   mem.set(b, w.base);
   mem.fill(0, w.base + b.length, w.base + b.length + PAD);
@@ -185,6 +189,10 @@ export function isJsonWasm(b: Uint8Array): boolean | undefined {
   }
 }
 
+/** The table and marker {@link redactWasm} last placed at the module's base (undefined: written over since). */
+let placedTable: EncodedTable | undefined;
+let placedMarker: Uint8Array | undefined;
+
 /** At most this many cut offsets per body in {@link redactWasm} (1 MiB of them). */
 const MAX_CUT_WORDS = 256 * 1024;
 
@@ -222,10 +230,15 @@ export function redactWasm(b: Uint8Array, table: EncodedTable, marker: Uint8Arra
     // MAX_CUT_WORDS are left to the JavaScript pass (the memory never shrinks).
     const maxCuts = Math.min(n + 2, MAX_CUT_WORDS);
     let mem = reserve(w, cutsAt + 4 * maxCuts);
-    mem.set(marker, markerAt);
-    new Uint32Array(mem.buffer, wordsAt, table.words.length).set(table.words);
-    new Uint32Array(mem.buffer, offsetsAt, table.offsets.length).set(table.offsets);
-    mem.set(table.names, namesAt);
+    if (placedTable !== table || placedMarker !== marker) {
+      // (placed once for a run of bodies with the same rules: the other calls write over it)
+      mem.set(marker, markerAt);
+      new Uint32Array(mem.buffer, wordsAt, table.words.length).set(table.words);
+      new Uint32Array(mem.buffer, offsetsAt, table.offsets.length).set(table.offsets);
+      mem.set(table.names, namesAt);
+      placedTable = table;
+      placedMarker = marker;
+    }
     mem.set(b, inAt);
     mem.fill(0, inAt + n, inAt + n + PAD);
     const ncut = w.redact(inAt, n, wordsAt, offsetsAt, namesAt, cutsAt, maxCuts);
@@ -236,9 +249,7 @@ export function redactWasm(b: Uint8Array, table: EncodedTable, marker: Uint8Arra
       lastFound = found;
       return b;
     }
-    const cuts = new Uint32Array(w.memory.buffer, cutsAt, ncut);
-    let size = n;
-    for (let k = 0; k < ncut; k += 2) size += marker.length - (cuts[k + 1]! - cuts[k]!);
+    const size = n + (ncut / 2) * marker.length - w.cutBytes();
     if (size > 2 * MAX_SPLICED) return undefined;
     const outAt = (cutsAt + 4 * ncut + 15) & ~15;
     mem = reserve(w, outAt + size);

@@ -113,7 +113,6 @@ typedef unsigned long long u64;
 
 #define WINDOW 16384
 static u32 idx[WINDOW + 128];
-static u32 ti, tn;          /* next position to hand out, positions in idx */
 static const u8 *s1_in;
 static u32 s1_n, s1_at;     /* the text, its length, the next block to read */
 static u64 s1_escaped, s1_string, s1_scalar; /* carries from block to block */
@@ -205,12 +204,18 @@ static void found_outside(const u32 *cuts, u32 ncut) {
   found_bits = f;
 }
 
+/* The bytes the last successful `redact` cut out (the sum of its spans' lengths). */
+static u32 cut_total;
+__attribute__((export_name("cutBytes")))
+u32 cut_bytes(void) { return cut_total; }
+
 /* What the last successful `validate` or `redact` found of the detectors' literals in its output. */
 __attribute__((export_name("found")))
 u32 found(void) { return found_bits; }
 
-/* Stage 1 over the next window: fills idx[0, tn); after the last block, two positions n. */
-static void refill(void) {
+/* Stage 1 over the next window: fills idx and returns how many positions it wrote (after the last
+   block, two positions n end them). */
+static u32 refill(void) {
   const u8 *in = s1_in;
   const u32 n = s1_n;
   const v128_t bs = wasm_i8x16_splat('\\'), qt = wasm_i8x16_splat('"'), sp = wasm_i8x16_splat(0x20), lb = wasm_i8x16_splat('b');
@@ -285,19 +290,27 @@ static void refill(void) {
     idx[out++] = n;
     idx[out++] = n;
   }
-  ti = 0;
-  tn = out;
+  return out;
 }
 
-/* (A window inside one long string has no positions at all: refilled until one has.) */
-static inline u32 next_pos(void) {
-  while (ti == tn) refill();
-  return idx[ti++];
-}
-static inline u32 peek_pos(void) {
-  while (ti == tn) refill();
-  return idx[ti];
-}
+/* The next structural position, and the one after it without taking it (ti, tn: locals of scan;
+   a window inside one long string has no positions at all: refilled until one has). */
+#define NEXT(p) \
+  do { \
+    while (ti == tn) { \
+      tn = refill(); \
+      ti = 0; \
+    } \
+    (p) = idx[ti++]; \
+  } while (0)
+#define PEEK(p) \
+  do { \
+    while (ti == tn) { \
+      tn = refill(); \
+      ti = 0; \
+    } \
+    (p) = idx[ti]; \
+  } while (0)
 
 static inline int ws_byte(u8 c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 static inline int digit(u8 c) { return (u8)(c - '0') < 10; }
@@ -376,16 +389,18 @@ static int scan(const u8 *in, u32 n, const u32 *w, const u32 *offsets, const u8 
   s1_at = 0;
   s1_escaped = s1_string = s1_scalar = s1_error = s1_plain = 0;
   nhits = hits_over = 0;
-  ti = tn = 0;
+  u32 ti = 0, tn = 0;
   u32 sp = 0, ncut = 0;
   u32 set = 0;
-  u32 pos = next_pos();
+  u32 pos;
+  NEXT(pos);
   for (;;) {
     /* A value starts at pos; `set` is active on it. */
     u8 c = in[pos];
     u32 flags = set == DEAD ? 0 : w[offsets[set]];
     if (c == '{' || c == '[') {
-      u32 p = next_pos();
+      u32 p;
+ NEXT(p);
       if (in[p] == c + 2) { /* {} [] */
         if (flags & 2) {
           if (ncut + 2 > max_cuts) return -2;
@@ -403,11 +418,12 @@ static int scan(const u8 *in, u32 n, const u32 *w, const u32 *offsets, const u8 
         if (c == '{') {
           frame_set[sp++] = child;
           if (in[p] != '"') return -1;
-          u32 colon = next_pos();
+          u32 colon;
+ NEXT(colon);
           if (in[colon] != ':') return -1;
           set = member_set(in, p, colon, child, w, offsets, names);
           if (set == FALLBACK_) return -2;
-          pos = next_pos();
+          NEXT(pos);
         } else {
           set = child == DEAD ? DEAD : w[offsets[child] + 2];
           frame_set[sp++] = set;
@@ -419,7 +435,7 @@ static int scan(const u8 *in, u32 n, const u32 *w, const u32 *offsets, const u8 
       u32 end;
       if (c == '"') {
         if (flags & 2) {
-          end = peek_pos();
+          PEEK(end);
           while (end > pos && ws_byte(in[end - 1])) end--;
         } else end = 0;
       } else {
@@ -428,7 +444,9 @@ static int scan(const u8 *in, u32 n, const u32 *w, const u32 *offsets, const u8 
         else if (c == 'n') end = in[pos + 1] == 'u' && in[pos + 2] == 'l' && in[pos + 3] == 'l' ? pos + 4 : 0;
         else end = number_end(in, pos);
         if (end == 0) return -1;
-        if (end != peek_pos() && !ws_byte(in[end])) return -1; /* e.g. 1x, truex, 1"a" */
+        u32 following;
+        PEEK(following);
+        if (end != following && !ws_byte(in[end])) return -1; /* e.g. 1x, truex, 1"a" */
       }
       if (flags & 2) {
         if (ncut + 2 > max_cuts) return -2;
@@ -438,23 +456,28 @@ static int scan(const u8 *in, u32 n, const u32 *w, const u32 *offsets, const u8 
     }
     /* After a value: separators and closing brackets up to the next value (or the end). */
     for (;;) {
-      u32 p = next_pos();
+      u32 p;
+ NEXT(p);
       if (sp == 0) {
         if (p != n || s1_error) return -1;
         found_outside(cuts, ncut);
+        u32 total = 0;
+        for (u32 k = 0; k < ncut; k += 2) total += cuts[k + 1] - cuts[k];
+        cut_total = total;
         return (int)ncut;
       }
       u8 d = in[p];
       u8 kind = frame_kind[sp - 1];
       if (d == ',') {
-        pos = next_pos();
+        NEXT(pos);
         if (kind & 1) {
           if (in[pos] != '"') return -1;
-          u32 colon = next_pos();
+          u32 colon;
+ NEXT(colon);
           if (in[colon] != ':') return -1;
           set = member_set(in, pos, colon, frame_set[sp - 1], w, offsets, names);
           if (set == FALLBACK_) return -2;
-          pos = next_pos();
+          NEXT(pos);
         } else {
           set = frame_set[sp - 1];
         }
@@ -500,6 +523,6 @@ u32 stage1(const u8 *restrict in, u32 n) {
   s1_in = in; s1_n = n; s1_at = 0;
   s1_escaped = s1_string = s1_scalar = s1_error = s1_plain = 0;
   u32 t = 0;
-  do { refill(); t += tn; } while (s1_at < n);
+  do t += refill(); while (s1_at < n);
   return t;
 }
