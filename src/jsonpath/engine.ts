@@ -14,7 +14,7 @@ import { normalizedPath, normalizedPathOf } from "./normalized.js";
 import { lowerQuery, type Program } from "./program.js";
 import { isJsonBytes, redactJsonBytesFast, streamable } from "./stream.js";
 import { includesLiteral, literal, type Literal } from "./literal.js";
-import { forgetFound, isJsonWasm } from "./wasm/module.js";
+import { isJsonWasm } from "./wasm/module.js";
 import { walk, type Container } from "./walk.js";
 import type { CompiledPaths } from "./types.js";
 
@@ -97,7 +97,6 @@ class Engine implements CompiledPaths {
 
   /** {@link redactJsonBytes}, or only the validation when no path can match; `null` (fail closed) if anything goes wrong. */
   private redactJson(json: Buffer, table: StateTable, spans: number[] | undefined): Buffer | null {
-    forgetFound(); // (what the scan below finds of the value detectors' literals is for this text only)
     try {
       const hints = this.hintBytes;
       if (hints !== null && !json.includes(92) && !hints.some((hint) => includesLiteral(json, hint))) return (isJsonWasm(json) ?? isJsonBytes(json)) ? json : null;

@@ -582,12 +582,13 @@ function json(bytes: Buffer, text: string | undefined, paths: CompiledPaths, rul
   // the like; invalid JSON fails closed there too). Reports need each match's location: parsed.
   if (paths.size > 0 && paths.redactBytes !== undefined && rules?.report !== true) {
     const spans: number[] | undefined = rules?.tally !== undefined && rules.named !== undefined && rules.named.length > 0 ? [] : undefined;
-    forgetFound();
-    const red = paths.redactBytes(bytes, spans);
-    if (red === null) return UNCHECKABLE_MARKER;
     const values = rules?.values;
-    // What the redaction's scan found of the detectors' literals in `red` (undefined: it did not scan in WebAssembly).
-    const found = values === undefined || values.prefilter === 0 ? undefined : foundDetectors(values.prefilter);
+    // The detectors' prefilter run by the redaction on its output, in the module's memory (when it ran there).
+    forgetFound(values !== undefined && !truncated ? values.prefilter : 0);
+    const red = paths.redactBytes(bytes, spans);
+    const found = foundDetectors();
+    forgetFound();
+    if (red === null) return UNCHECKABLE_MARKER;
     if (spans !== undefined && red !== bytes) countPaths(bytes, spans, text, rules!.named, rules!.tally!);
     if (values === undefined) return red;
     // Nothing any detector could match in the bytes: no decoded text, no scan of it.

@@ -1,10 +1,11 @@
-// The structural scan in WebAssembly (src/jsonpath/wasm/splice.c: stage 1 over 64-byte blocks,
-// the grammar over structural positions, windows of 16 KiB) against the JavaScript tokenizer
-// (isJsonBytes) and JSON.parse, on bodies built to land on its edges: escapes and backslash runs
-// across 16- and 64-byte block boundaries and across windows, multi-byte UTF-8 split between
-// blocks, invalid UTF-8, control characters, deep nesting, numbers and literals at the very end.
-// Also: what its scan finds of the value detectors' literals equals the byte prefilter
-// (mayMatchDetectors) on the text that comes out, with literals inside and outside replaced values.
+// The JSON scan in WebAssembly (src/jsonpath/wasm/splice.c's validate, whose strings are skipped
+// 16 bytes at a time) against the JavaScript tokenizer (isJsonBytes) and JSON.parse, on bodies
+// built to land on the edges of any block-wise scan: escapes and backslash runs across 16- and
+// 64-byte boundaries and 16 KiB windows, multi-byte UTF-8 split between blocks, invalid UTF-8,
+// control characters, deep nesting, numbers and literals at the very end. (Written for, and
+// passed by, the simdjson-style scan tried and not kept: bench/notes.md.) Also: the detectors'
+// prefilter the redaction runs on its own output (forgetFound / foundDetectors) says what
+// mayMatchDetectors says of the text that comes out, literals inside and outside replaced values.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
@@ -171,31 +172,28 @@ test("the literals the scan finds in what it returns equal the byte prefilter's 
       (members, pad) => {
         const obj = `{"pad":"${"x".repeat(pad)}",${members.map((m, k) => `"${m.key}${m.key === "note" ? "" : ""}":${m.nested ? `{"v":${JSON.stringify(m.value)}}` : JSON.stringify(m.value)}`).concat(['"z":0']).join(",")}}`;
         const b = Buffer.from(`[${obj},${obj}]`);
-        const out = redactWasm(b, enc, MARKER, []);
-        assert.notEqual(out, undefined);
-        assert.notEqual(out, null);
         const js = redactJsonBytes(b, table);
-        assert.equal(Buffer.from(out!).toString(), js!.toString());
         for (const bits of [1, 2, 4, 8, 15]) {
-          const found = foundDetectors(bits);
+          forgetFound(bits);
+          const out = redactWasm(b, enc, MARKER, []);
+          assert.notEqual(out, undefined);
+          assert.notEqual(out, null);
+          assert.equal(Buffer.from(out!).toString(), js!.toString());
+          const found = foundDetectors();
           assert.equal(found, mayMatchDetectors(Buffer.from(out!), bits), `${bits}: ${b.toString()}`);
           if (found === true) hits++;
+          // validation alone: its input
+          forgetFound(bits);
+          assert.equal(isJsonWasm(b), true);
+          assert.equal(foundDetectors(), mayMatchDetectors(b, bits));
         }
-        // validation alone: the literals of its input
+        // not asked: not run
         forgetFound();
-        assert.equal(foundDetectors(15), undefined);
-        assert.equal(isJsonWasm(b), true);
-        assert.equal(foundDetectors(15), mayMatchDetectors(b, 15));
+        redactWasm(b, enc, MARKER, []);
+        assert.equal(foundDetectors(), undefined);
       },
     ),
     { numRuns: 1500 },
   );
   assert.ok(hits > 500, `only ${hits} found`);
-});
-
-test("more than the scan keeps of the literals' positions: every detector counted as found", () => {
-  const b = Buffer.from(JSON.stringify(Array.from({ length: 600 }, () => ({ t: "Bearer x" }))));
-  assert.equal(isJsonWasm(b), true);
-  assert.equal(foundDetectors(2), true);
-  assert.equal(foundDetectors(1), true); // conservative past the limit: a scan of the text decides
 });

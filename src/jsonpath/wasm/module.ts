@@ -38,7 +38,6 @@ interface Instance {
   readonly mayMatch: (input: number, len: number, detectors: number) => number;
   readonly validate: (input: number, len: number) => number;
   readonly redact: (input: number, len: number, words: number, offsets: number, names: number, cuts: number, maxCuts: number) => number;
-  readonly found: () => number;
   readonly cutBytes: () => number;
   readonly base: number;
   bytes: Uint8Array;
@@ -59,7 +58,6 @@ function load(): Instance | null {
       mayMatch: exports.mayMatch as Instance["mayMatch"],
       validate: exports.validate as Instance["validate"],
       redact: exports.redact as Instance["redact"],
-      found: exports.found as Instance["found"],
       cutBytes: exports.cutBytes as Instance["cutBytes"],
       base: (heapBase + 15) & ~15,
       bytes: new Uint8Array(memory.buffer),
@@ -126,25 +124,28 @@ function loadPadded(w: Instance, b: Uint8Array): void {
   mem.fill(0, w.base + b.length, w.base + b.length + PAD);
 }
 
-/** What the last {@link isJsonWasm} or {@link redactWasm} found of the detectors' literals (see {@link foundDetectors}). */
-let lastFound: number | undefined;
-/** The bit of {@link foundDetectors} for a `\` or a `%` (what only a decoded text shows). */
-const ESCAPES = 16;
+/** The detectors (bits of {@link PREFILTERED}) the next {@link isJsonWasm} or {@link redactWasm} prefilters its result for. */
+let wanted = 0;
+/** Its verdict (see {@link foundDetectors}). */
+let lastFound: boolean | undefined;
 
 /**
- * Could one of `detectors` (bits of {@link PREFILTERED}) match in the text the last
- * {@link isJsonWasm} (its input) or {@link redactWasm} (its output) returned, what
- * {@link mayMatchDetectors} would say of it: its scan looks for the same literals while it reads
- * the text (splice.c `check_literals`), those inside replaced values left out. Undefined when the
- * last call did not scan here (or {@link forgetFound} was called since).
+ * Ask the next {@link isJsonWasm} or {@link redactWasm} (the redaction of one body) to run the
+ * detectors' prefilter ({@link mayMatchDetectors}) on what it returns while that is still in the
+ * module's memory: no second copy of the body into it, no second call. `detectors`: bits of
+ * {@link PREFILTERED} (0: none asked). Forgets the verdict of any call before.
  */
-export function foundDetectors(detectors: number): boolean | undefined {
-  return lastFound === undefined ? undefined : (lastFound & (detectors | ESCAPES)) !== 0;
+export function forgetFound(detectors = 0): void {
+  wanted = detectors;
+  lastFound = undefined;
 }
 
-/** Forget what the last scan found (before a pass that may not scan here). */
-export function forgetFound(): void {
-  lastFound = undefined;
+/**
+ * What {@link mayMatchDetectors} says of the text the call asked for by {@link forgetFound}
+ * returned; undefined when that call did not run here (JavaScript did the work) or none was asked.
+ */
+export function foundDetectors(): boolean | undefined {
+  return lastFound;
 }
 
 /** The default detectors {@link mayMatchDetectors} knows, by their bit. */
@@ -182,7 +183,8 @@ export function isJsonWasm(b: Uint8Array): boolean | undefined {
   try {
     loadPadded(w, b);
     const r = w.validate(w.base, n);
-    if (r === 1) lastFound = w.found();
+    if (r === 1 && wanted !== 0) lastFound = w.mayMatch(w.base, n, wanted) !== 0; // (the text is followed by its padding)
+    wanted = 0;
     return r === 2 ? undefined : r === 1;
   } catch {
     return undefined;
@@ -244,24 +246,29 @@ export function redactWasm(b: Uint8Array, table: EncodedTable, marker: Uint8Arra
     const ncut = w.redact(inAt, n, wordsAt, offsetsAt, namesAt, cutsAt, maxCuts);
     if (ncut === -1) return null;
     if (ncut < 0) return undefined;
-    const found = w.found();
     if (ncut === 0) {
-      lastFound = found;
+      if (wanted !== 0) lastFound = w.mayMatch(inAt, n, wanted) !== 0;
+      wanted = 0;
       return b;
     }
     const size = n + (ncut / 2) * marker.length - w.cutBytes();
     if (size > 2 * MAX_SPLICED) return undefined;
     const outAt = (cutsAt + 4 * ncut + 15) & ~15;
-    mem = reserve(w, outAt + size);
+    mem = reserve(w, outAt + size + PAD); // (the prefilter reads whole 16-byte blocks and a literal's length past a candidate)
     const len = w.splice(inAt, n, cutsAt, ncut, markerAt, marker.length, outAt);
     if (len !== size) return undefined;
+    // After the output: no candidate there can complete a literal that is not in the output (zeros).
+    if (wanted !== 0) {
+      mem.fill(0, outAt + size, outAt + size + PAD);
+      lastFound = w.mayMatch(outAt, size, wanted) !== 0;
+    }
+    wanted = 0;
     if (spans !== undefined) {
       const done = new Uint32Array(w.memory.buffer, cutsAt, ncut); // (the memory may have grown)
       for (let k = 0; k < ncut; k++) spans.push(done[k]!);
     }
     const out = scratch(size) ?? Buffer.allocUnsafe(size);
     out.set(mem.subarray(outAt, outAt + size));
-    lastFound = found;
     return out;
   } catch {
     return undefined;
