@@ -18,6 +18,7 @@
  */
 import { SPLICE_WASM } from "./bytes.js";
 import { scratch } from "../scratch.js";
+import type { SpanSink } from "../types.js";
 
 /** Larger bodies are not spliced here (the module's memory never shrinks). */
 export const MAX_SPLICED = 1024 * 1024;
@@ -214,9 +215,10 @@ export interface EncodedTable {
  * serializing) otherwise, null when `b` is not valid JSON; undefined when not done here (no
  * WebAssembly, a body over {@link MAX_SPLICED} bytes, or what splice.c leaves to the JavaScript
  * pass: an escaped or non-ASCII member name where names are compared, deep nesting). With
- * `spans`, the [start, end) of each replaced value are appended, as redactJsonBytes does.
+ * `spans`, the [start, end) of each replaced value are appended (an array) or set as its `offsets` (a
+ * holder), as redactJsonBytes does.
  */
-export function redactWasm(b: Uint8Array, table: EncodedTable, marker: Uint8Array, spans: number[] | undefined): Buffer | Uint8Array | null | undefined {
+export function redactWasm(b: Uint8Array, table: EncodedTable, marker: Uint8Array, spans: SpanSink | undefined): Buffer | Uint8Array | null | undefined {
   const n = b.length;
   if (n > MAX_SPLICED) return undefined;
   const w = get();
@@ -265,7 +267,8 @@ export function redactWasm(b: Uint8Array, table: EncodedTable, marker: Uint8Arra
     wanted = 0;
     if (spans !== undefined) {
       const done = new Uint32Array(w.memory.buffer, cutsAt, ncut); // (the memory may have grown)
-      for (let k = 0; k < ncut; k++) spans.push(done[k]!);
+      if (Array.isArray(spans)) for (let k = 0; k < ncut; k++) spans.push(done[k]!);
+      else spans.offsets = done.slice(); // (one copy out of the module's memory, which the next call reuses)
     }
     const out = scratch(size) ?? Buffer.allocUnsafe(size);
     out.set(mem.subarray(outAt, outAt + size));
