@@ -197,3 +197,27 @@ test("the literals the scan finds in what it returns equal the byte prefilter's 
   );
   assert.ok(hits > 500, `only ${hits} found`);
 });
+
+test("member names of every length around the 16-byte block the name test reads, plain, escaped, non-ASCII: the same as the JavaScript pass", () => {
+  const names = ["k".repeat(15), "k".repeat(16), "k".repeat(17)];
+  const table = tableOf(names.map((n) => `$..['${n}']`).concat(["$[*].secret"]));
+  const enc = encodeTable(table)!;
+  for (let len = 0; len <= 40; len++) {
+    for (const form of ["plain", "escaped", "unicode", "control", "quote"]) {
+      let name = "k".repeat(len);
+      if (form === "escaped" && len > 0) name = "\\u006b" + name.slice(1);
+      if (form === "unicode") name = name + "é";
+      if (form === "control") name = name + "\u0001";
+      if (form === "quote" && len > 0) name = name.slice(1) + '\\"';
+      const b = Buffer.from(`[{"${name}":1,"secret":2}]`); // ("control": not JSON, null from both)
+      const js = redactJsonBytes(b, table);
+      const out = redactWasm(b, enc, MARKER, undefined);
+      if (out === undefined) {
+        assert.ok(form === "escaped" || form === "unicode" || form === "quote", `${form} ${len}: left to JavaScript`);
+        continue;
+      }
+      assert.equal(out === null, js === null, `${form} ${len}`);
+      if (out !== null) assert.equal(Buffer.from(out).toString(), js!.toString(), `${form} ${len}`);
+    }
+  }
+});

@@ -256,14 +256,27 @@ static u8 frame_object[MAX_FRAMES];
 static inline u32 member_name(const u8 *in, u32 i, const u32 *w, const u8 *names, u32 at, u32 *out) {
   if (in[i] != '"') return 0;
   u32 start = i + 1;
-  u32 e = skip_string(in, i);
-  if (e == 0) return 0;
   u32 k = w[at + 3];
   u32 set = w[at + 1];
+  u32 e;
+  /* Most names are shorter than 16 bytes, plain ASCII: their closing quote is the first byte of
+     the block that is a quote, a backslash, a control character or >= 0x80. */
+  v128_t v = wasm_v128_load(in + start);
+  u32 mask = (u32)wasm_i8x16_bitmask(wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(v, wasm_i8x16_splat('"')), wasm_i8x16_eq(v, wasm_i8x16_splat('\\'))),
+                                                  wasm_v128_or(wasm_u8x16_lt(v, wasm_i8x16_splat(0x20)), wasm_i8x16_lt(v, wasm_i8x16_splat(0)))));
+  int plain = mask != 0 && in[start + (u32)__builtin_ctz(mask)] == '"';
+  if (plain) {
+    e = start + (u32)__builtin_ctz(mask) + 1;
+  } else {
+    e = skip_string(in, i);
+    if (e == 0) return 0;
+  }
   if (k != 0) {
     u32 len = e - 1 - start;
-    for (u32 j = start; j < e - 1; j++) {
-      if (in[j] == '\\' || in[j] >= 0x80) return FALLBACK;
+    if (!plain) {
+      for (u32 j = start; j < e - 1; j++) {
+        if (in[j] == '\\' || in[j] >= 0x80) return FALLBACK;
+      }
     }
     for (u32 m = 0; m < k; m++) {
       const u32 *t = w + at + 4 + 3 * m;
