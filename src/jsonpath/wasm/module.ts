@@ -114,8 +114,9 @@ export function spliceWasm(b: Uint8Array, cuts: readonly number[], marker: Uint8
   }
 }
 
-/** Zero bytes after a text in the module's memory: its scanner reads whole 64-byte blocks. */
-const PAD = 64;
+/** Zero bytes after a text in the module's memory: its loops read whole 16-byte blocks, and the
+ *  detectors' prefilter a literal's length (at most 11 bytes) past a candidate before the end. */
+const PAD = 16;
 
 /** `b` at the module's base, followed by {@link PAD} zero bytes. */
 function loadPadded(w: Instance, b: Uint8Array): void {
