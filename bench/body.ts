@@ -14,9 +14,12 @@
  *              serializing); "copy (fresh)" into a new Buffer (Buffer.concat, as before)
  *   scan       JSON validation alone (isJsonBytes: what a body no rule can match costs); "scan (wasm)"
  *              the same in WebAssembly (splice.c's validate, the body copied into its memory)
- *   redact     the JSONPath redaction over the bytes (scan + splice; paths.redactBytes)
+ *   redact     the JSONPath redaction over the bytes (scan + splice; paths.redactBytes, the spans
+ *              handed over at once as render asks for them)
  *   splice     the splice alone (WebAssembly), and "splice (JS)" the JavaScript one it replaced
- *   detectors  the value detectors' check of the redacted body: the byte prefilter (WebAssembly);
+ *   detectors  the value detectors' check of the redacted body: the byte prefilter (WebAssembly; a call
+ *              of its own here, with the body copied in: render runs it on the redaction's output
+ *              while that is still in the module's memory);
  *              "detectors (text)" the decoded text's scan it spares (what ran before)
  *   render     renderBody: copy + redact + detectors + counting
  *   base64     the rendered body as base64 (toString)
@@ -153,7 +156,7 @@ const STAGES: Array<[string, Stage]> = [
   ["copy (fresh)", (c) => c.bodies.map((b) => Buffer.concat(b.body.chunks, b.body.keptBytes))],
   ["scan", (c) => flat.get(c)!.map((b) => isJsonBytes(b))],
   ["scan (wasm)", (c) => flat.get(c)!.map((b) => isJsonWasm(b))],
-  ["redact", (c) => c.bodies.map((b, k) => paths(b.side).redactBytes!(flat.get(c)![k]!, []))],
+  ["redact", (c) => c.bodies.map((b, k) => paths(b.side).redactBytes!(flat.get(c)![k]!, { offsets: [] }))],
   ["splice", (c) => c.bodies.map((_, k) => spliceWasm(flat.get(c)![k]!, cuts.get(c)![k]!, MARKER, spliced.get(c)![k]!.length))],
   ["splice (JS)", (c) => c.bodies.map((_, k) => spliceJs(flat.get(c)![k]!, cuts.get(c)![k]!, spliced.get(c)![k]!.length))],
   ["detectors", (c) => redacted.get(c)!.map((r) => mayMatchDetectors(r, rules.values!.prefilter) ?? rules.values!.mayMatch(r.toString("utf8")))],

@@ -16,7 +16,7 @@ import { isJsonBytes, redactJsonBytesFast, streamable } from "./stream.js";
 import { includesLiteral, literal, type Literal } from "./literal.js";
 import { isJsonWasm } from "./wasm/module.js";
 import { walk, type Container } from "./walk.js";
-import type { CompiledPaths } from "./types.js";
+import type { CompiledPaths, SpanSink } from "./types.js";
 
 /** Engine options (tests only). */
 export interface EngineOptions {
@@ -72,7 +72,7 @@ function tryLower(query: JSONPathQuery): Program | null {
 type Target = readonly [Container, string | number];
 
 class Engine implements CompiledPaths {
-  readonly redactBytes: ((json: Buffer, spans?: number[]) => Buffer | null) | undefined;
+  readonly redactBytes: ((json: Buffer, spans?: SpanSink) => Buffer | null) | undefined;
   /** The hints as literals to search the bytes for, for {@link Engine.redactBytes}. */
   private readonly hintBytes: readonly Literal[] | null;
 
@@ -96,7 +96,7 @@ class Engine implements CompiledPaths {
   }
 
   /** {@link redactJsonBytes}, or only the validation when no path can match; `null` (fail closed) if anything goes wrong. */
-  private redactJson(json: Buffer, table: StateTable, spans: number[] | undefined): Buffer | null {
+  private redactJson(json: Buffer, table: StateTable, spans: SpanSink | undefined): Buffer | null {
     try {
       const hints = this.hintBytes;
       if (hints !== null && !json.includes(92) && !hints.some((hint) => includesLiteral(json, hint))) return (isJsonWasm(json) ?? isJsonBytes(json)) ? json : null;

@@ -31,6 +31,7 @@ import type { Program, Selector } from "./program.js";
 import { MAX_DEPTH } from "./walk.js";
 import { redactWasm, spliceWasm, type EncodedTable } from "./wasm/module.js";
 import { scratch } from "./scratch.js";
+import type { SpanSink } from "./types.js";
 
 /** A selected value's replacement, as JSON text. */
 const MARKER = Buffer.from(JSON.stringify(REDACTED));
@@ -71,7 +72,7 @@ interface Frame {
  * valid JSON. With `spans`, the [start, end) byte offsets in `bytes` of each replaced value are
  * appended to it (in order), so a caller can tell whose values they were without a second scan.
  */
-export function redactJsonBytes(bytes: Buffer, table: StateTable, spans?: number[]): Buffer | null {
+export function redactJsonBytes(bytes: Buffer, table: StateTable, spans?: SpanSink): Buffer | null {
   const b = bytes;
   cutDeep = false;
   const stack: Frame[] = [];
@@ -129,7 +130,8 @@ export function redactJsonBytes(bytes: Buffer, table: StateTable, spans?: number
       if (top === undefined) {
         if (i !== b.length) return null;
         if (cuts.length === 0) return b;
-        if (spans !== undefined) for (const c of cuts) spans.push(c);
+        if (Array.isArray(spans)) for (const c of cuts) spans.push(c);
+        else if (spans !== undefined) spans.offsets = cuts;
         return splice(b, cuts);
       }
       if (d === 44) {
@@ -216,7 +218,7 @@ function buildTable(table: StateTable): EncodedTable | null {
  * {@link redactJsonBytes} in WebAssembly when it can be done there (splice.c's `redact`): the same
  * result, spans and lastCutDeep; otherwise the JavaScript pass.
  */
-export function redactJsonBytesFast(bytes: Buffer, table: StateTable, spans?: number[]): Buffer | null {
+export function redactJsonBytesFast(bytes: Buffer, table: StateTable, spans?: SpanSink): Buffer | null {
   const enc = encodeTable(table);
   if (enc !== null) {
     const out = redactWasm(bytes, enc, MARKER, spans);

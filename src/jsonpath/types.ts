@@ -1,5 +1,13 @@
 /** The shape every redaction matcher has (the engine implements it). */
 
+/**
+ * Where {@link CompiledPaths.redactBytes} reports the replaced values' [start, end) offsets: an
+ * array it appends them to, or a holder it hands them over in at once (`offsets`: no array grown
+ * one offset at a time, which cost ~6 ns per offset, 0.2 ns per body byte on an array of objects
+ * with a redacted member each).
+ */
+export type SpanSink = number[] | { offsets: ArrayLike<number> };
+
 /** The compiled form of the configured redaction paths. */
 export interface CompiledPaths {
   /** Number of configured paths (0 means: nothing to do, callers skip parse/stringify). */
@@ -30,7 +38,8 @@ export interface CompiledPaths {
    * every duplicate a path selects redacted), `null` when the text is not valid JSON (fail closed).
    * Absent when some path needs node values (filters), an array's length (negative indexes,
    * slices with a negative bound or step) or json-p3: then parse, `redact` and stringify.
-   * With `spans`, the [start, end) offsets in `json` of each replaced value are appended to it.
+   * With `spans`, the [start, end) offsets in `json` of each replaced value are appended to it (an
+   * array) or set as its `offsets` (a holder; left as they were when nothing is replaced).
    */
-  readonly redactBytes?: ((json: Buffer, spans?: number[]) => Buffer | null) | undefined;
+  readonly redactBytes?: ((json: Buffer, spans?: SpanSink) => Buffer | null) | undefined;
 }

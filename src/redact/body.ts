@@ -1,6 +1,6 @@
 import zlib from "node:zlib";
 import { REDACTED } from "../registry/marker.js";
-import { mayMatchDetectors } from "../jsonpath/wasm/module.js";
+import { forgetFound, foundDetectors, mayMatchDetectors } from "../jsonpath/wasm/module.js";
 import { includesLiteral, literal, type Literal } from "../jsonpath/literal.js";
 import { lastCutDeep } from "../jsonpath/stream.js";
 import { bodyBytes, isTruncated } from "../capture/body.js";
@@ -23,6 +23,9 @@ export interface BodyRules {
   /** Say where each redaction was (previewRedaction's report): slower, never on the hot path. */
   readonly report?: boolean | undefined;
 }
+
+/** The replaced values' offsets before a redaction reports any. */
+const NO_SPANS: ArrayLike<number> = [];
 
 /** The body sent in place of one that cannot be checked against the rules that apply to it. */
 export const UNCHECKABLE_MARKER = Buffer.from(JSON.stringify(REDACTED));
@@ -581,14 +584,18 @@ function json(bytes: Buffer, text: string | undefined, paths: CompiledPaths, rul
   // Paths over the bytes, no parse, no re-serialization (jsonpath/stream.ts; absent for filters and
   // the like; invalid JSON fails closed there too). Reports need each match's location: parsed.
   if (paths.size > 0 && paths.redactBytes !== undefined && rules?.report !== true) {
-    const spans: number[] | undefined = rules?.tally !== undefined && rules.named !== undefined && rules.named.length > 0 ? [] : undefined;
-    const red = paths.redactBytes(bytes, spans);
-    if (red === null) return UNCHECKABLE_MARKER;
-    if (spans !== undefined && red !== bytes) countPaths(bytes, spans, text, rules!.named, rules!.tally!);
+    const spans: { offsets: ArrayLike<number> } | undefined = rules?.tally !== undefined && rules.named !== undefined && rules.named.length > 0 ? { offsets: NO_SPANS } : undefined;
     const values = rules?.values;
+    // The detectors' prefilter run by the redaction on its output, in the module's memory (when it ran there).
+    forgetFound(values !== undefined && !truncated ? values.prefilter : 0);
+    const red = paths.redactBytes(bytes, spans);
+    const found = foundDetectors();
+    forgetFound();
+    if (red === null) return UNCHECKABLE_MARKER;
+    if (spans !== undefined && red !== bytes) countPaths(bytes, spans.offsets, text, rules!.named, rules!.tally!);
     if (values === undefined) return red;
     // Nothing any detector could match in the bytes: no decoded text, no scan of it.
-    if (!truncated && values.prefilter !== 0 && mayMatchDetectors(red, values.prefilter) === false) return red;
+    if (!truncated && values.prefilter !== 0 && (found ?? mayMatchDetectors(red, values.prefilter)) === false) return red;
     const redText = red === bytes && text !== undefined ? text : red.toString("utf8");
     const out = jsonValues(redText, values, rules!);
     const cut = truncated ? cutTail(out ?? redText, rules?.values) : undefined;
@@ -613,7 +620,7 @@ function json(bytes: Buffer, text: string | undefined, paths: CompiledPaths, rul
  * (`$.password`, `$..token`) that name says whose it is, with no second look at the document.
  * Else each path reports its own locations (a parse).
  */
-function countPaths(before: Buffer, spans: readonly number[], text: string | undefined, named: readonly NamedPath[] | undefined, tally: Tally): void {
+function countPaths(before: Buffer, spans: ArrayLike<number>, text: string | undefined, named: readonly NamedPath[] | undefined, tally: Tally): void {
   if (named === undefined || named.length === 0 || spans.length === 0) return;
   if (named.length === 1) {
     tally(named[0]!.rule, spans.length / 2);
@@ -652,7 +659,7 @@ function hintsOf(named: readonly NamedPath[]): Array<[Buffer, NamedPath | null]>
  * parse decides). Counted at once; false (nothing counted) otherwise. Right after the redaction
  * that made `spans` (lastCutDeep).
  */
-function onlyNameIn(before: Buffer, spans: readonly number[], named: readonly NamedPath[], tally: Tally): boolean {
+function onlyNameIn(before: Buffer, spans: ArrayLike<number>, named: readonly NamedPath[], tally: Tally): boolean {
   const hints = hintsOf(named);
   if (hints === undefined || lastCutDeep() || before.includes(92)) return false;
   let only: NamedPath | null | undefined;
@@ -680,7 +687,7 @@ function sameBytes(b: Buffer, at: number, what: Buffer): boolean {
 }
 
 /** The member name right before each replaced value, counted for the one path ending in it; false (nothing counted) when one cannot tell. */
-function countByName(before: Buffer, spans: readonly number[], named: readonly NamedPath[], tally: Tally): boolean {
+function countByName(before: Buffer, spans: ArrayLike<number>, named: readonly NamedPath[], tally: Tally): boolean {
   const hints = hintsOf(named);
   if (hints === undefined) return false;
   const counts = new Array<number>(hints.length).fill(0);

@@ -48,6 +48,13 @@ function same(table: StateTable, bytes: Buffer, what: string): void {
   if (js === null || fast === null) return;
   assert.equal(Buffer.from(fast).toString("latin1"), Buffer.from(js).toString("latin1"), what);
   assert.deepEqual(spans, spansJs, `${what}: spans`);
+  // the same offsets handed over at once, to a holder, by either pass
+  const held = { offsets: [] as ArrayLike<number> };
+  const heldJs = { offsets: [] as ArrayLike<number> };
+  redactJsonBytesFast(bytes, table, held);
+  redactJsonBytes(bytes, table, heldJs);
+  assert.deepEqual(Array.from(held.offsets), spansJs, `${what}: spans held`);
+  assert.deepEqual(Array.from(heldJs.offsets), spansJs, `${what}: spans held (JavaScript)`);
   assert.equal(fast === bytes, js === bytes, `${what}: unchanged input returned as it is`);
 }
 

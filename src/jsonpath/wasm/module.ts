@@ -18,6 +18,7 @@
  */
 import { SPLICE_WASM } from "./bytes.js";
 import { scratch } from "../scratch.js";
+import type { SpanSink } from "../types.js";
 
 /** Larger bodies are not spliced here (the module's memory never shrinks). */
 export const MAX_SPLICED = 1024 * 1024;
@@ -38,6 +39,7 @@ interface Instance {
   readonly mayMatch: (input: number, len: number, detectors: number) => number;
   readonly validate: (input: number, len: number) => number;
   readonly redact: (input: number, len: number, words: number, offsets: number, names: number, cuts: number, maxCuts: number) => number;
+  readonly cutBytes: () => number;
   readonly base: number;
   bytes: Uint8Array;
 }
@@ -57,6 +59,7 @@ function load(): Instance | null {
       mayMatch: exports.mayMatch as Instance["mayMatch"],
       validate: exports.validate as Instance["validate"],
       redact: exports.redact as Instance["redact"],
+      cutBytes: exports.cutBytes as Instance["cutBytes"],
       base: (heapBase + 15) & ~15,
       bytes: new Uint8Array(memory.buffer),
     };
@@ -96,6 +99,7 @@ export function spliceWasm(b: Uint8Array, cuts: readonly number[], marker: Uint8
     const inAt = cutsAt + 4 * cuts.length;
     const outAt = (inAt + n + 15) & ~15;
     const mem = reserve(w, outAt + size);
+    placedTable = undefined;
     mem.set(marker, markerAt);
     mem.set(b, inAt);
     const c = new Uint32Array(mem.buffer, cutsAt, cuts.length);
@@ -110,11 +114,40 @@ export function spliceWasm(b: Uint8Array, cuts: readonly number[], marker: Uint8
   }
 }
 
-/** `b` at the module's base, followed by 16 zero bytes (its SIMD loops read whole 16-byte blocks). */
+/** Zero bytes after a text in the module's memory: its loops read whole 16-byte blocks, and the
+ *  detectors' prefilter a literal's length (at most 11 bytes) past a candidate before the end. */
+const PAD = 16;
+
+/** `b` at the module's base, followed by {@link PAD} zero bytes. */
 function loadPadded(w: Instance, b: Uint8Array): void {
-  const mem = reserve(w, w.base + b.length + 16);
+  placedTable = undefined;
+  const mem = reserve(w, w.base + b.length + PAD);
   mem.set(b, w.base);
-  mem.fill(0, w.base + b.length, w.base + b.length + 16);
+  mem.fill(0, w.base + b.length, w.base + b.length + PAD);
+}
+
+/** The detectors (bits of {@link PREFILTERED}) the next {@link isJsonWasm} or {@link redactWasm} prefilters its result for. */
+let wanted = 0;
+/** Its verdict (see {@link foundDetectors}). */
+let lastFound: boolean | undefined;
+
+/**
+ * Ask the next {@link isJsonWasm} or {@link redactWasm} (the redaction of one body) to run the
+ * detectors' prefilter ({@link mayMatchDetectors}) on what it returns while that is still in the
+ * module's memory: no second copy of the body into it, no second call. `detectors`: bits of
+ * {@link PREFILTERED} (0: none asked). Forgets the verdict of any call before.
+ */
+export function forgetFound(detectors = 0): void {
+  wanted = detectors;
+  lastFound = undefined;
+}
+
+/**
+ * What {@link mayMatchDetectors} says of the text the call asked for by {@link forgetFound}
+ * returned; undefined when that call did not run here (JavaScript did the work) or none was asked.
+ */
+export function foundDetectors(): boolean | undefined {
+  return lastFound;
 }
 
 /** The default detectors {@link mayMatchDetectors} knows, by their bit. */
@@ -152,11 +185,17 @@ export function isJsonWasm(b: Uint8Array): boolean | undefined {
   try {
     loadPadded(w, b);
     const r = w.validate(w.base, n);
+    if (r === 1 && wanted !== 0) lastFound = w.mayMatch(w.base, n, wanted) !== 0; // (the text is followed by its padding)
+    wanted = 0;
     return r === 2 ? undefined : r === 1;
   } catch {
     return undefined;
   }
 }
+
+/** The table and marker {@link redactWasm} last placed at the module's base (undefined: written over since). */
+let placedTable: EncodedTable | undefined;
+let placedMarker: Uint8Array | undefined;
 
 /** At most this many cut offsets per body in {@link redactWasm} (1 MiB of them). */
 const MAX_CUT_WORDS = 256 * 1024;
@@ -177,9 +216,10 @@ export interface EncodedTable {
  * serializing) otherwise, null when `b` is not valid JSON; undefined when not done here (no
  * WebAssembly, a body over {@link MAX_SPLICED} bytes, or what splice.c leaves to the JavaScript
  * pass: an escaped or non-ASCII member name where names are compared, deep nesting). With
- * `spans`, the [start, end) of each replaced value are appended, as redactJsonBytes does.
+ * `spans`, the [start, end) of each replaced value are appended (an array) or set as its `offsets` (a
+ * holder), as redactJsonBytes does.
  */
-export function redactWasm(b: Uint8Array, table: EncodedTable, marker: Uint8Array, spans: number[] | undefined): Buffer | Uint8Array | null | undefined {
+export function redactWasm(b: Uint8Array, table: EncodedTable, marker: Uint8Array, spans: SpanSink | undefined): Buffer | Uint8Array | null | undefined {
   const n = b.length;
   if (n > MAX_SPLICED) return undefined;
   const w = get();
@@ -190,32 +230,46 @@ export function redactWasm(b: Uint8Array, table: EncodedTable, marker: Uint8Arra
     const offsetsAt = wordsAt + 4 * table.words.length;
     const namesAt = offsetsAt + 4 * table.offsets.length;
     const inAt = (namesAt + table.names.length + 15) & ~15;
-    const cutsAt = (inAt + n + 16 + 15) & ~15;
+    const cutsAt = (inAt + n + PAD + 15) & ~15;
     // Cuts are disjoint values separated by at least one byte: at most n + 2 words; more than
     // MAX_CUT_WORDS are left to the JavaScript pass (the memory never shrinks).
     const maxCuts = Math.min(n + 2, MAX_CUT_WORDS);
     let mem = reserve(w, cutsAt + 4 * maxCuts);
-    mem.set(marker, markerAt);
-    new Uint32Array(mem.buffer, wordsAt, table.words.length).set(table.words);
-    new Uint32Array(mem.buffer, offsetsAt, table.offsets.length).set(table.offsets);
-    mem.set(table.names, namesAt);
+    if (placedTable !== table || placedMarker !== marker) {
+      // (placed once for a run of bodies with the same rules: the other calls write over it)
+      mem.set(marker, markerAt);
+      new Uint32Array(mem.buffer, wordsAt, table.words.length).set(table.words);
+      new Uint32Array(mem.buffer, offsetsAt, table.offsets.length).set(table.offsets);
+      mem.set(table.names, namesAt);
+      placedTable = table;
+      placedMarker = marker;
+    }
     mem.set(b, inAt);
-    mem.fill(0, inAt + n, inAt + n + 16);
+    mem.fill(0, inAt + n, inAt + n + PAD);
     const ncut = w.redact(inAt, n, wordsAt, offsetsAt, namesAt, cutsAt, maxCuts);
     if (ncut === -1) return null;
     if (ncut < 0) return undefined;
-    if (ncut === 0) return b;
-    const cuts = new Uint32Array(w.memory.buffer, cutsAt, ncut);
-    let size = n;
-    for (let k = 0; k < ncut; k += 2) size += marker.length - (cuts[k + 1]! - cuts[k]!);
+    if (ncut === 0) {
+      if (wanted !== 0) lastFound = w.mayMatch(inAt, n, wanted) !== 0;
+      wanted = 0;
+      return b;
+    }
+    const size = n + (ncut / 2) * marker.length - w.cutBytes();
     if (size > 2 * MAX_SPLICED) return undefined;
     const outAt = (cutsAt + 4 * ncut + 15) & ~15;
-    mem = reserve(w, outAt + size);
+    mem = reserve(w, outAt + size + PAD); // (the prefilter reads whole 16-byte blocks and a literal's length past a candidate)
     const len = w.splice(inAt, n, cutsAt, ncut, markerAt, marker.length, outAt);
     if (len !== size) return undefined;
+    // After the output: no candidate there can complete a literal that is not in the output (zeros).
+    if (wanted !== 0) {
+      mem.fill(0, outAt + size, outAt + size + PAD);
+      lastFound = w.mayMatch(outAt, size, wanted) !== 0;
+    }
+    wanted = 0;
     if (spans !== undefined) {
       const done = new Uint32Array(w.memory.buffer, cutsAt, ncut); // (the memory may have grown)
-      for (let k = 0; k < ncut; k++) spans.push(done[k]!);
+      if (Array.isArray(spans)) for (let k = 0; k < ncut; k++) spans.push(done[k]!);
+      else spans.offsets = done.slice(); // (one copy out of the module's memory, which the next call reuses)
     }
     const out = scratch(size) ?? Buffer.allocUnsafe(size);
     out.set(mem.subarray(outAt, outAt + size));
