@@ -299,13 +299,15 @@ function identityJson(identity: Identity, options: SerializeOptions, values: Val
  * query and route parameters by name, bodies by JSONPath failing closed, and the value detectors
  * everywhere), with the project id placeholder in front. Every redaction is counted into `tally`
  * by rule. Throws only on an internal error (the caller counts it as `build_failed`).
+ * `alloc`: where to write the message (the caller's reused memory; it must return at least the
+ * bytes asked for, and the message is their first bytes); a new Buffer when absent (./body.ts).
  */
-export function serializeExchange(ex: Exchange, options: SerializeOptions, rules: RuleSet, tally?: Tally, projectId?: string): Buffer {
+export function serializeExchange(ex: Exchange, options: SerializeOptions, rules: RuleSet, tally?: Tally, projectId?: string, alloc?: (bytes: number) => Buffer): Buffer {
   // The bodies' joined chunks and splices live in reused scratch memory until the message is written.
-  return withScratch(() => serialize(ex, options, rules, tally, projectId));
+  return withScratch(() => serialize(ex, options, rules, tally, projectId, alloc));
 }
 
-function serialize(ex: Exchange, options: SerializeOptions, rules: RuleSet, tally: Tally | undefined, projectId: string | undefined): Buffer {
+function serialize(ex: Exchange, options: SerializeOptions, rules: RuleSet, tally: Tally | undefined, projectId: string | undefined, alloc: ((bytes: number) => Buffer) | undefined): Buffer {
   const limit = options.maxBodyBytes;
   const values = rules.values !== undefined && rules.values.size > 0 ? rules.values : undefined;
   const names = rules.query !== undefined && rules.query.size > 0 ? rules.query : undefined;
@@ -385,5 +387,5 @@ function serialize(ex: Exchange, options: SerializeOptions, rules: RuleSet, tall
   if (ex.identity !== undefined) head += identityJson(ex.identity, options, values, tally);
   else if (options.tags !== undefined) head += ',"tags":' + JSON.stringify(options.tags);
   head += ',"request_body":"';
-  return messageWithBodies(head, reqBody, resBody);
+  return messageWithBodies(head, reqBody, resBody, alloc);
 }

@@ -51,3 +51,35 @@ test("node --jitless (no WebAssembly): the same text from the fallback", () => {
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), { wasm: false, ok: 7 });
 });
+
+test("serializeExchange into the caller's memory (alloc): the same message, byte for byte, as into a new Buffer", async () => {
+  const { resolveOptions } = await import("../../src/config/options.js");
+  const { serializeExchange } = await import("../../src/wire/serialize.js");
+  const cfg = resolveOptions({ apiKey: "k", redactHeaders: ["x-api-key"], redactRequestBody: ["$.password"], redactResponseBody: ["$.password", "$[*].secret"] });
+  const body = (b: Buffer, total = b.length) => ({ chunks: b.length === 0 ? [] : [b.subarray(0, 1000), b.subarray(1000)].filter((c) => c.length > 0), keptBytes: b.length, totalBytes: total });
+  const stream = Buffer.alloc(64 * 1024, "streamed-bytes;");
+  const json = Buffer.from(JSON.stringify(Array.from({ length: 200 }, (_, i) => ({ id: i, secret: `s-${i}`, name: `é ${i}` }))));
+  const cases: Array<[string, Buffer, Buffer, number]> = [
+    ["text/plain; charset=utf-8", Buffer.from('{"password":"hunter2","a":1}'), stream, 1024 * 1024],
+    ["application/json", Buffer.alloc(0), json, json.length],
+    ["application/json", Buffer.from('{"x":"\u00e9\u00e9"}'), Buffer.alloc(0), 0],
+  ];
+  const arena = Buffer.alloc(1024 * 1024, 0x2a);
+  for (const [type, req, res, total] of cases) {
+    const ex = {
+      sdkType: "JsExpress" as const, msgId: "7d3c4a5e-0b1f-4e2a-9c6d-1a2b3c4d5e6f", startEpochMs: 1_765_000_000_000, durationNs: 1234, method: "POST", host: "h\u00f6st",
+      rawUrl: "/s?q=\u00fc", urlPath: "/s", pathParams: {}, protoMajor: 1, protoMinor: 1, statusCode: 200,
+      requestHeaders: ["content-type", "application/json", "x-api-key", "secret"], responseHeaders: { "content-type": type },
+      requestBody: body(req), responseBody: body(res, total), errors: [],
+    };
+    const fresh = serializeExchange(ex, cfg, cfg.redaction);
+    arena.fill(0x2a);
+    let asked = 0;
+    const into = serializeExchange(ex, cfg, cfg.redaction, undefined, undefined, (n) => ((asked = n), arena.subarray(100, 100 + n + 50)));
+    assert.equal(asked, fresh.length);
+    assert.equal(into.buffer, arena.buffer, "not written into the memory handed out");
+    assert.ok(into.equals(fresh), `${type}: the bytes differ`);
+    assert.equal(arena[100 + fresh.length], 0x2a, "wrote past the message");
+    if (type.startsWith("text")) assert.ok(Buffer.from((JSON.parse(into.toString()) as { response_body: string }).response_body, "base64").equals(stream), "the stream's 64 KiB not as captured");
+  }
+});
