@@ -1,6 +1,7 @@
 /**
- * Standard base64 written straight into a buffer: the wire message's bodies (serialize.ts) and,
- * for a transport that wants it, a message inside a publish body. `Buffer#toString("base64")`
+ * Standard base64 written straight into a buffer: the wire message's bodies when serializeExchange
+ * is given the memory to write into (./body.ts says why only then), and, for a transport that wants
+ * it, a message inside a publish body. `Buffer#toString("base64")`
  * gives a V8 string that is then copied into the buffer: for a 64 KiB body an 87 KB string of
  * young-generation garbage per message, which at a few hundred such messages a second grows the
  * young generation until V8 marks the old generation every few hundred milliseconds (measured on

@@ -1,6 +1,6 @@
 /*
  * Standard base64 (RFC 4648, with `=` padding) of in[0, n) into out, in WebAssembly SIMD128: the
- * wire message's bodies and the Pub/Sub publish body's messages are base64 inside JSON, and
+ * wire message's bodies (and, in a Pub/Sub publish body, the messages) are base64 inside JSON, and
  * Buffer#toString("base64") makes each of them a V8 string first (87 KB for a 64 KiB body) that is
  * then copied into the message: young-generation garbage that, at a few hundred large bodies a
  * second, grows the young generation until V8 starts old-generation marking every few hundred
