@@ -79,7 +79,7 @@ const quiet = { info() {}, warn: (m: string) => process.stderr.write(`sdk warnin
  * and POSTed as Pub/Sub REST publish bodies to the stand-in (PUBSUB_EMULATOR_HOST, topic = the key
  * the harness registered). Counts captured / published for the harness's delivery check.
  */
-async function setupFloorPublish(env: VariantEnv): Promise<VariantInstance> {
+async function setupFloorPublish(env: VariantEnv, withBody = false): Promise<VariantInstance> {
   const http = await import("node:http");
   const als = new AsyncLocalStorage<object>();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
@@ -117,10 +117,33 @@ async function setupFloorPublish(env: VariantEnv): Promise<VariantInstance> {
   };
   const middleware = (req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, next: () => void): void => {
     const start = performance.now();
+    // floor-body: the response's first BODY_LIMIT bytes, copied once as they are written.
+    const body = withBody ? Buffer.allocUnsafe(BODY_LIMIT) : undefined;
+    let kept = 0;
+    if (body !== undefined) {
+      const keep = (chunk: unknown, encoding: unknown): void => {
+        if (kept >= BODY_LIMIT || chunk == null || typeof chunk === "function") return;
+        const b = typeof chunk === "string" ? Buffer.from(chunk, typeof encoding === "string" ? (encoding as BufferEncoding) : "utf8") : (chunk as Uint8Array);
+        const n = Math.min(b.length, BODY_LIMIT - kept);
+        body.set(n === b.length ? b : b.subarray(0, n), kept);
+        kept += n;
+      };
+      const write = res.write;
+      const end = res.end;
+      res.write = function (this: ServerResponse, ...args: unknown[]) {
+        keep(args[0], args[1]);
+        return write.apply(this, args as Parameters<typeof write>);
+      } as typeof res.write;
+      res.end = function (this: ServerResponse, ...args: unknown[]) {
+        keep(args[0], args[1]);
+        return end.apply(this, args as Parameters<typeof end>);
+      } as typeof res.end;
+    }
     res.on("finish", () => {
       const record = { method: req.method, url: req.originalUrl ?? req.url, status: res.statusCode, request: req.headers, response: res.getHeaders(), ms: performance.now() - start };
       counts.captured++;
-      if (batch.push(Buffer.from(JSON.stringify(record))) >= 500) send();
+      const text = body === undefined ? JSON.stringify(record) : JSON.stringify(record).slice(0, -1) + ',"response_body":"' + body.toString("base64", 0, kept) + '"}';
+      if (batch.push(Buffer.from(text)) >= 500) send();
       else timer ??= setTimeout(send, 200);
     });
     als.run({ req }, next);
@@ -139,6 +162,16 @@ async function setupFloorPublish(env: VariantEnv): Promise<VariantInstance> {
       agent.destroy();
     },
   };
+}
+
+/** floor-body's body limit: the SDK's default maxBodyBytes. */
+const BODY_LIMIT = 64 * 1024;
+
+/** The SDK built from another checkout (BENCH_BASE_SDK_DIR, a tsc build like .tmp/bench-sdk): the "-base" variants of an A/B run. */
+function baseEnv(env: VariantEnv): VariantEnv {
+  const dir = process.env.BENCH_BASE_SDK_DIR;
+  if (!dir) throw new Error("the -base variants need BENCH_BASE_SDK_DIR: the directory of another checkout's SDK compiled by tsc (bench/README.md)");
+  return { ...env, sdkDir: path.resolve(dir) };
 }
 
 /** The SDK's options in every SDK variant: the redaction rules, default options otherwise. */
@@ -294,6 +327,43 @@ export const VARIANTS: Variant[] = [
         als.run({ req }, next);
       };
       return { mount: { kind: "sdk", integration: { expressMiddleware: () => middleware }, client: {} }, stats: () => undefined, flush: async () => true, close: async () => undefined };
+    },
+  },
+  {
+    key: "floor-body",
+    label: "floor-body",
+    frameworks: ["express4", "express5"],
+    publishes: "standin",
+    judged: false,
+    onlyAsked: true,
+    capturesFetch: false,
+    description: "a calibration, not an SDK: `floor-publish` with the response body: its first 64 KiB (the SDK's default maxBodyBytes) copied once into a buffer of the request as it is written, base64'd (Buffer#toString) into the record's `response_body`, and the record base64'd again into the publish body, as the wire format and Pub/Sub REST require: what capturing and delivering a body costs at least, with no redaction, no headers' work and no detectors",
+    setup: (env) => setupFloorPublish(env, true),
+  },
+  {
+    key: "sdk-null-base",
+    label: "sdk-null-base",
+    publishes: false,
+    judged: false,
+    onlyAsked: true,
+    capturesFetch: true,
+    description: "`sdk-null` with the SDK of another checkout (BENCH_BASE_SDK_DIR): the before side of an A/B run, alternated with the after side in the same run",
+    setup: async (env) => {
+      const { APIToolkit, integration } = await loadSdk(baseEnv(env));
+      return sdkInstance(new APIToolkit({ ...sdkOptions(env), transport: nullTransport }), integration);
+    },
+  },
+  {
+    key: "sdk-standin-base",
+    label: "sdk-standin-base",
+    publishes: "standin",
+    judged: false,
+    onlyAsked: true,
+    capturesFetch: true,
+    description: "`sdk-standin` with the SDK of another checkout (BENCH_BASE_SDK_DIR): the before side of an A/B run, alternated with the after side in the same run",
+    setup: async (env) => {
+      const { APIToolkit, integration } = await loadSdk(baseEnv(env));
+      return sdkInstance(new APIToolkit({ ...sdkOptions(env), apiKey: env.apiKey, rootURL: env.rootURL }), integration);
     },
   },
   {

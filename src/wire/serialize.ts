@@ -17,6 +17,7 @@ import type { RuleSet } from "../redact/rules.js";
 import type { Tally, ValueRules } from "../redact/values.js";
 import { REDACTED } from "../registry/marker.js";
 import { withScratch } from "../jsonpath/scratch.js";
+import { messageWithBodies } from "./body.js";
 import { identityAttributes, type Identity } from "../capture/identity.js";
 
 /** What serialization needs of the configuration. */
@@ -298,13 +299,15 @@ function identityJson(identity: Identity, options: SerializeOptions, values: Val
  * query and route parameters by name, bodies by JSONPath failing closed, and the value detectors
  * everywhere), with the project id placeholder in front. Every redaction is counted into `tally`
  * by rule. Throws only on an internal error (the caller counts it as `build_failed`).
+ * `alloc`: where to write the message (the caller's reused memory; it must return at least the
+ * bytes asked for, and the message is their first bytes); a new Buffer when absent (./body.ts).
  */
-export function serializeExchange(ex: Exchange, options: SerializeOptions, rules: RuleSet, tally?: Tally, projectId?: string): Buffer {
+export function serializeExchange(ex: Exchange, options: SerializeOptions, rules: RuleSet, tally?: Tally, projectId?: string, alloc?: (bytes: number) => Buffer): Buffer {
   // The bodies' joined chunks and splices live in reused scratch memory until the message is written.
-  return withScratch(() => serialize(ex, options, rules, tally, projectId));
+  return withScratch(() => serialize(ex, options, rules, tally, projectId, alloc));
 }
 
-function serialize(ex: Exchange, options: SerializeOptions, rules: RuleSet, tally: Tally | undefined, projectId: string | undefined): Buffer {
+function serialize(ex: Exchange, options: SerializeOptions, rules: RuleSet, tally: Tally | undefined, projectId: string | undefined, alloc: ((bytes: number) => Buffer) | undefined): Buffer {
   const limit = options.maxBodyBytes;
   const values = rules.values !== undefined && rules.values.size > 0 ? rules.values : undefined;
   const names = rules.query !== undefined && rules.query.size > 0 ? rules.query : undefined;
@@ -313,12 +316,13 @@ function serialize(ex: Exchange, options: SerializeOptions, rules: RuleSet, tall
   const counted = values !== undefined || tally !== undefined;
   const reqRules: BodyRules | undefined = counted ? { values, named: rules.named?.request, tally } : undefined;
   const resRules: BodyRules | undefined = counted ? { values, named: rules.named?.response, tally } : undefined;
+  // The rendered bodies (their base64 is written straight into the message at the end: ./body.ts).
   const reqBody = ex.requestBody.keptBytes === 0 && ex.requestBody.parsed === undefined
-    ? ""
-    : renderBody(ex.requestBody, first(reqH, "content-type"), first(reqH, "content-encoding"), rules.request, limit, reqRules).toString("base64");
+    ? undefined
+    : renderBody(ex.requestBody, first(reqH, "content-type"), first(reqH, "content-encoding"), rules.request, limit, reqRules);
   const resBody = ex.responseBody.keptBytes === 0 && ex.responseBody.parsed === undefined
-    ? ""
-    : renderBody(ex.responseBody, first(resH, "content-type"), first(resH, "content-encoding"), rules.response, limit, resRules).toString("base64");
+    ? undefined
+    : renderBody(ex.responseBody, first(resH, "content-type"), first(resH, "content-encoding"), rules.response, limit, resRules);
 
   // The URL, the route parameters and the headers, redacted by name.
   let rawUrl = ex.rawUrl;
@@ -383,13 +387,5 @@ function serialize(ex: Exchange, options: SerializeOptions, rules: RuleSet, tall
   if (ex.identity !== undefined) head += identityJson(ex.identity, options, values, tally);
   else if (options.tags !== undefined) head += ',"tags":' + JSON.stringify(options.tags);
   head += ',"request_body":"';
-  const mid = '","response_body":"';
-  const headBytes = Buffer.byteLength(head);
-  const out = Buffer.allocUnsafe(headBytes + reqBody.length + mid.length + resBody.length + 2);
-  let at = out.write(head, 0, "utf8");
-  at += out.write(reqBody, at, "latin1");
-  at += out.write(mid, at, "latin1");
-  at += out.write(resBody, at, "latin1");
-  out.write('"}', at, "latin1");
-  return out;
+  return messageWithBodies(head, reqBody, resBody, alloc);
 }
