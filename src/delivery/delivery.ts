@@ -173,6 +173,7 @@ export class Delivery {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.timer = this.retryTimer = undefined;
     this.dropQueued("shutdown");
+    this.arena?.clear(); // its free pages and idle timer; pages still in flight go with their batches
     return this.transport;
   }
 
