@@ -12,7 +12,9 @@ import { startExpress5 } from "./helpers/conformance-apps.js";
 import { startOtlpReceiver, type OtlpReceiver } from "./helpers/otlp-receiver.js";
 import { listen, rawRequest } from "./helpers/server.js";
 import { quietLogger } from "./helpers/logger.js";
-import { MAX_EXPORT_BYTES } from "../src/transport/otlp/otlp.js";
+import { MAX_EXPORT_BYTES, createOtlpTransport } from "../src/transport/otlp/otlp.js";
+import { resolveOptions } from "../src/config/options.js";
+import { randomUUID } from "node:crypto";
 
 const KEY = "otlp-delivery-key";
 
@@ -190,6 +192,34 @@ describe("batches", { concurrency: true }, () => {
       }
     });
   }
+
+  test("the transport, handed new Buffers of the same messages on a retry (Delivery's views of its reused memory), sends only what was not exported", async () => {
+    const receiver = await startOtlpReceiver("http/protobuf");
+    receiver.answers.push({ status: 200 }, { status: 503 });
+    const transport = await createOtlpTransport({ otlp: resolveOptions({ apiKey: KEY, delivery: "otlp", otlp: { endpoint: receiver.url }, logger: quietLogger }).otlp!, apiKey: KEY, serviceVersion: undefined });
+    try {
+      // Four spans of ~1.5 MB: two exports of two (MAX_EXPORT_BYTES is ~4 MB); the second one fails.
+      const messages = [0, 1, 2, 3].map((i) => Buffer.from(JSON.stringify({
+        project_id: "00000000-0000-0000-0000-000000000000", msg_id: randomUUID(), timestamp: new Date().toISOString(), duration: 1_000_000,
+        sdk_type: "JsExpress", method: "GET", host: "127.0.0.1:1", raw_url: `/r${i}`, url_path: `/r${i}`, proto_major: 1, proto_minor: 1, status_code: 200,
+        path_params: {}, query_params: {}, referer: "", request_headers: {}, response_headers: {}, errors: [], request_body: "",
+        response_body: Buffer.alloc(1_100_000, 97 + i).toString("base64"),
+      })));
+      const ids = Float64Array.from([10, 11, 12, 13]);
+      const copies = () => messages.map((m) => Buffer.from(m)); // new Buffers, same bytes: what a retry gets
+      await assert.rejects(transport.send(copies(), ids));
+      assert.equal(receiver.exports.length, 2, "two exports, the second refused");
+      await transport.send(copies(), ids);
+      assert.equal(receiver.exports.length, 3);
+      assert.equal(receiver.exports[2]!.spans.length, 2, "the retry exports only the two spans not accepted");
+      const sent = msgIds(receiver);
+      assert.equal(sent.length, 4, "every span accepted exactly once");
+      assert.deepEqual(new Set(sent), new Set(messages.map((m) => JSON.parse(m.toString()).msg_id)));
+    } finally {
+      await transport.close();
+      await receiver.close();
+    }
+  });
 
   test("a batch too large for one export is cut (one export per batch); a retry after a failure sends no span twice", async () => {
     const receiver = await startOtlpReceiver("http/protobuf");

@@ -1,65 +1,115 @@
 /**
- * Where queued messages live while they wait: a few reused 1 MiB pages instead of one ArrayBuffer
- * per message.
+ * Where queued messages' bytes live while they wait: a few reused 1 MiB pages instead of one
+ * ArrayBuffer per message, each message known by a number (its location), not by an object.
  *
  * Why: a message waits in the queue for the batching interval and its publish call, long enough
- * for V8 to promote it to the old generation. Its backing store (external memory) is then freed only
- * by a full collection, so every ~64 MB of messages set one off, and each one promoted the whole
- * young generation, which V8 takes as a reason to grow it: +100 MB of RSS on Node 24 under load
- * (issue 17). Copied into a page, the message's own Buffer dies young (the scavenger frees it, as it
- * frees the app's own response Buffers) and the pages are reused.
+ * to survive V8's scavenges. Anything of it that is a JS object (a Buffer, a view of a page) then
+ * counts as surviving young-generation bytes, and V8 grows the young generation each time the bytes
+ * surviving scavenges since its last growth pass its capacity: up to 128 MB of RSS on Node 24 under
+ * load (issue 17), where the app itself keeps 16. A message's own Buffer was, besides, freed only by
+ * full collections once promoted. Copied into a page and indexed by numbers (./queue.ts), a queued
+ * message costs no JS object at all; views are made only when a batch is sent.
  *
  * Only for transports that are done with a message's bytes once `send` settled (the built-in
- * Pub/Sub transport copies them into its request body): a page is written again after that.
+ * Pub/Sub and OTLP transports encode them into their request body): a page is written again after.
  */
-const PAGE_BYTES = 1024 * 1024;
+export const PAGE_BYTES = 1024 * 1024;
 /** Messages larger than this keep their own Buffer (rare: a page holds at least four). */
-const MAX_COPIED = PAGE_BYTES / 4;
-/** Empty pages kept for reuse; more are let go (the queue's budget bounds the pages in use). */
+export const MAX_COPIED = PAGE_BYTES / 4;
+/** Empty pages kept for reuse beyond this many are let go after IDLE_MS without a new page taken. */
 const KEPT_FREE = 2;
-
-interface Page {
-  buf: Buffer;
-  /** Bytes written so far. */
-  used: number;
-  /** Messages in it not yet released. */
-  live: number;
-}
+const IDLE_MS = 30_000;
 
 export class Arena {
-  private current: Page | undefined;
-  private free: Page[] = [];
-  private pageOf = new WeakMap<Buffer, Page>();
+  /** Pages by index; a slot let go is undefined (and reused). */
+  private pages: Array<Buffer | undefined> = [];
+  /** Messages held in each page and not released yet. */
+  private live: number[] = [];
+  /** Empty pages (indexes) other than the current one. */
+  private free: number[] = [];
+  private current = -1;
+  /** Bytes written into the current page. */
+  private used = 0;
+  private idle: NodeJS.Timeout | undefined;
 
-  /** A copy of `data` in a page (or `data` itself when it is too large to copy). */
-  hold(data: Buffer): Buffer {
+  /**
+   * Copy `data` into a page; its location (page * PAGE_BYTES + offset), or -1 when it is too large
+   * to copy (or empty): the caller keeps `data` itself then.
+   */
+  hold(data: Buffer): number {
     const n = data.length;
-    if (n > MAX_COPIED || n === 0) return data;
-    let page = this.current;
-    if (page === undefined || page.used + n > PAGE_BYTES) {
-      if (page !== undefined && page.live === 0) this.recycle(page);
-      page = this.current = this.free.pop() ?? { buf: Buffer.allocUnsafeSlow(PAGE_BYTES), used: 0, live: 0 };
+    if (n > MAX_COPIED || n === 0) return -1;
+    if (this.current < 0 || this.used + n > PAGE_BYTES) this.nextPage();
+    const page = this.current;
+    const at = this.used;
+    data.copy(this.pages[page]!, at);
+    this.used = at + n;
+    this.live[page]!++;
+    return page * PAGE_BYTES + at;
+  }
+
+  /** A view of the `length` bytes at `loc` (made when a batch is sent; let it go after). */
+  view(loc: number, length: number): Buffer {
+    const page = Math.floor(loc / PAGE_BYTES);
+    const at = loc - page * PAGE_BYTES;
+    return this.pages[page]!.subarray(at, at + length);
+  }
+
+  /** The message at `loc` is settled (published or dropped): its bytes may be written over. */
+  release(loc: number): void {
+    if (loc < 0) return;
+    const page = Math.floor(loc / PAGE_BYTES);
+    if (--this.live[page]! > 0) return;
+    if (page === this.current) this.used = 0; // empty: written again from its start
+    else {
+      this.free.push(page);
+      if (this.free.length > KEPT_FREE) this.touch();
     }
-    const copy = page.buf.subarray(page.used, page.used + n);
-    data.copy(copy);
-    page.used += n;
-    page.live++;
-    this.pageOf.set(copy, page);
-    return copy;
   }
 
-  /** `message` is settled (published or dropped): its bytes may be written over. */
-  release(message: Buffer): void {
-    const page = this.pageOf.get(message);
-    if (page === undefined) return;
-    this.pageOf.delete(message);
-    if (--page.live > 0) return;
-    if (page === this.current) page.used = 0; // empty: written again from its start
-    else this.recycle(page);
+  /** Pages allocated now (for tests and the docs' arithmetic). */
+  pageCount(): number {
+    let n = 0;
+    for (const p of this.pages) if (p !== undefined) n++;
+    return n;
   }
 
-  private recycle(page: Page): void {
-    page.used = 0;
-    if (this.free.length < KEPT_FREE) this.free.push(page);
+  private nextPage(): void {
+    const old = this.current;
+    if (old >= 0 && this.live[old] === 0) {
+      this.used = 0; // the current page emptied meanwhile: start it over
+      return;
+    }
+    let page = this.free.pop();
+    if (page === undefined) {
+      page = this.pages.indexOf(undefined);
+      if (page < 0) page = this.pages.length;
+      this.pages[page] = Buffer.allocUnsafeSlow(PAGE_BYTES);
+      this.live[page] = 0;
+    }
+    this.current = page;
+    this.used = 0;
+    this.idle?.refresh(); // busy: surplus pages are kept a while longer
+  }
+
+  /** Free pages beyond KEPT_FREE are let go once no page was taken for IDLE_MS. */
+  private touch(): void {
+    if (this.idle !== undefined) {
+      this.idle.refresh();
+      return;
+    }
+    this.idle = setTimeout(() => {
+      this.idle = undefined;
+      while (this.free.length > KEPT_FREE) this.pages[this.free.shift()!] = undefined;
+    }, IDLE_MS);
+    this.idle.unref();
+  }
+
+  /** Let every free page go now, and the timer (close). */
+  clear(): void {
+    if (this.idle !== undefined) clearTimeout(this.idle);
+    this.idle = undefined;
+    for (const page of this.free) this.pages[page] = undefined;
+    this.free = [];
   }
 }

@@ -1,6 +1,7 @@
 import type { Exchange } from "../capture/exchange.js";
 import type { ReleasingTransport, Transport } from "./transport.js";
 import { Arena } from "./arena.js";
+import { Batch, MessageQueue } from "./queue.js";
 import { isPermanentError, retryDelayMs } from "./transport.js";
 import type { DropReason, Stats } from "./stats.js";
 
@@ -55,8 +56,10 @@ export interface DeliveryOptions {
  * those exact bytes holds them, batches are published with jittered retry, flush is bounded.
  */
 export class Delivery {
-  /** Messages waiting to be published, in order. */
-  private ready: Buffer[] = [];
+  /** Messages waiting to be published, in order (numbers, no object per message: ./queue.ts). */
+  private ready = new MessageQueue();
+  /** The next message's id (stable across retries: failure counts and OTLP's partial exports key on it). */
+  private nextId = 0;
   /** Bytes of the messages in `ready`. */
   private readyBytes = 0;
   /** Messages in publish calls not yet returned, and those calls (at most two). */
@@ -75,10 +78,8 @@ export class Delivery {
   private settled = 0;
   /** Batches published so far (evidence that the endpoint works when one message keeps failing). */
   private publishedBatches = 0;
-  /** Keyed by the first message of a batch that failed transiently. */
-  private failures = new WeakMap<Buffer, HeadFailures>();
-  /** For each message that was in a failed batch: batches published before that first failure. */
-  private firstFailure = new WeakMap<Buffer, number>();
+  /** Keyed by the id of the first message of a batch that failed transiently (deleted when it settles). */
+  private failures = new Map<number, HeadFailures>();
   private waiters: Array<{ target: number; resolve: (done: boolean) => void }> = [];
   /** Where queued messages are copied, when the transport lets go of their bytes once sent. */
   private arena: Arena | undefined;
@@ -104,14 +105,14 @@ export class Delivery {
     if (this.bytes + data.length > this.o.maxQueueBytes) return this.drop("queue_full", 1);
     s.captured++;
     if (data.length > MAX_MESSAGE_BYTES) return this.drop("too_large", 1);
-    if (this.arena !== undefined) data = this.arena.hold(data);
+    const loc = this.arena !== undefined ? this.arena.hold(data) : -1;
     this.enqueued++;
     this.bytes += data.length;
     this.readyBytes += data.length;
-    this.ready.push(data);
+    this.ready.push(loc, data.length, this.nextId++, loc < 0 ? data : undefined);
     this.updateGauges();
     if (this.state !== "ready") return;
-    if (this.ready.length >= this.o.maxBatchMessages || this.readyBytes >= this.o.maxBatchBytes) this.publishReady();
+    if (this.ready.size >= this.o.maxBatchMessages || this.readyBytes >= this.o.maxBatchBytes) this.publishReady();
     else this.schedule(this.o.publishIntervalMs);
   }
 
@@ -123,7 +124,8 @@ export class Delivery {
     this.projectId = projectId;
     this.state = "ready";
     // Messages built before the project was known carry the placeholder; those built from now on carry the id.
-    for (const m of this.ready) this.o.stamp(m, projectId);
+    // (They are their own Buffers: the arena exists from now on.)
+    for (let i = 0; i < this.ready.size; i++) this.o.stamp(this.ready.ownAt(i)!, projectId);
     this.schedule(0);
   }
 
@@ -171,15 +173,16 @@ export class Delivery {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.timer = this.retryTimer = undefined;
     this.dropQueued("shutdown");
+    this.arena?.clear(); // its free pages and idle timer; pages still in flight go with their batches
     return this.transport;
   }
 
   /** Drop (and settle) everything queued; batches in flight are accounted for when they return. */
   private dropQueued(reason: DropReason): void {
-    const queued = this.ready.length;
+    const queued = this.ready.size;
     this.bytes -= this.readyBytes; // what is in flight stays counted until it returns
-    this.forget(this.ready);
-    this.ready = [];
+    this.forget(this.ready.clear());
+    this.failures.clear();
     this.readyBytes = 0;
     if (queued) {
       this.drop(reason, queued);
@@ -188,10 +191,11 @@ export class Delivery {
     this.updateGauges();
   }
 
-  /** `messages` are settled (published or dropped): their memory may be reused. */
-  private forget(messages: readonly Buffer[]): void {
+  /** `batch` is settled (published or dropped): its memory may be reused. */
+  private forget(batch: Batch): void {
+    if (batch.size > 0) this.failures.delete(batch.id[0]!);
     const arena = this.arena;
-    if (arena !== undefined) for (const m of messages) arena.release(m);
+    if (arena !== undefined) for (let i = 0; i < batch.size; i++) arena.release(batch.loc[i]!);
   }
 
   private drop(reason: DropReason, count: number, detail?: unknown): void {
@@ -212,7 +216,7 @@ export class Delivery {
     const s = this.o.stats;
     s.queueBytes = this.bytes;
     if (this.bytes > s.queuePeakBytes) s.queuePeakBytes = this.bytes;
-    s.queueItems = this.ready.length + this.inFlight;
+    s.queueItems = this.ready.size + this.inFlight;
   }
 
   private schedule(delayMs: number): void {
@@ -234,14 +238,15 @@ export class Delivery {
    * is exactly one request; a batch that failed before goes out at the size it failed at, halved
    * after SPLIT_AFTER_FAILURES failures in a row.
    */
-  private takeBatch(): Buffer[] {
+  private takeBatch(): Batch {
+    const ready = this.ready;
     let max = this.o.maxBatchMessages;
-    const failed = this.ready.length ? this.failures.get(this.ready[0]!) : undefined;
+    const failed = ready.size ? this.failures.get(ready.idAt(0)) : undefined;
     if (failed !== undefined) max = failed.count >= SPLIT_AFTER_FAILURES ? Math.ceil(failed.size / 2) : failed.size;
     let size = 0;
     let i = 0;
-    while (i < this.ready.length && i < max) {
-      const len = this.ready[i]!.length;
+    while (i < ready.size && i < max) {
+      const len = ready.lengthAt(i);
       if (i > 0 && size + len > this.o.maxBatchBytes) break;
       size += len;
       i++;
@@ -250,17 +255,25 @@ export class Delivery {
     if (fits && i > 1) {
       let n = i;
       try {
-        n = fits.call(this.transport, this.ready, i);
+        n = fits.call(this.transport, this.views(i), i);
       } catch {
         /* a transport's estimate failing: the batch goes as it is */
       }
-      if (Number.isInteger(n) && n >= 1 && n < i) {
-        for (let k = n; k < i; k++) size -= this.ready[k]!.length;
-        i = n;
-      }
+      if (Number.isInteger(n) && n >= 1 && n < i) i = n;
     }
-    this.readyBytes -= size;
-    return this.ready.splice(0, i);
+    const batch = ready.take(i);
+    this.readyBytes -= batch.bytes;
+    return batch;
+  }
+
+  /** The first `n` queued messages as Buffers (views of the arena made now, or their own). */
+  private views(n: number): Buffer[] {
+    const out = new Array<Buffer>(n);
+    for (let i = 0; i < n; i++) {
+      const loc = this.ready.locAt(i);
+      out[i] = loc < 0 ? this.ready.ownAt(i)! : this.arena!.view(loc, this.ready.lengthAt(i));
+    }
+    return out;
   }
 
   /**
@@ -268,51 +281,65 @@ export class Delivery {
    * up: only a message sent alone that has failed GIVE_UP_AFTER_FAILURES times, when batches were
    * published after it first failed (so the endpoint works, only not for it).
    */
-  private giveUp(batch: Buffer[]): boolean {
-    for (const m of batch) if (!this.firstFailure.has(m)) this.firstFailure.set(m, this.publishedBatches);
-    const head = batch[0]!;
+  private giveUp(batch: Batch): boolean {
+    for (let i = 0; i < batch.size; i++) if (batch.fail[i]! < 0) batch.fail[i] = this.publishedBatches;
+    const head = batch.id[0]!;
     let failed = this.failures.get(head);
-    if (failed === undefined) this.failures.set(head, (failed = { count: 0, size: batch.length }));
-    else if (failed.size !== batch.length) {
+    if (failed === undefined) this.failures.set(head, (failed = { count: 0, size: batch.size }));
+    else if (failed.size !== batch.size) {
       failed.count = 0;
-      failed.size = batch.length;
+      failed.size = batch.size;
     }
     failed.count++;
-    return batch.length === 1 && failed.count >= GIVE_UP_AFTER_FAILURES && this.publishedBatches > this.firstFailure.get(head)!;
+    return batch.size === 1 && failed.count >= GIVE_UP_AFTER_FAILURES && this.publishedBatches > batch.fail[0]!;
   }
 
   /** Publish what is ready, in batches: at most two publish calls in flight (latency hidden, memory bounded). */
   private publishReady(): void {
-    if (this.timer && this.ready.length >= this.o.maxBatchMessages) {
+    if (this.timer && this.ready.size >= this.o.maxBatchMessages) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    while (this.state === "ready" && !this.retryTimer && this.inFlightBatches < 2 && this.ready.length) {
+    while (this.state === "ready" && !this.retryTimer && this.inFlightBatches < 2 && this.ready.size) {
       const batch = this.takeBatch();
-      this.inFlight += batch.length;
+      this.inFlight += batch.size;
       this.inFlightBatches++;
       void this.send(batch);
     }
   }
 
-  private async send(batch: Buffer[]): Promise<void> {
-    const transport = this.transport!;
+  /**
+   * The transport's call, with the batch's messages as Buffers made here: with the arena, views that
+   * die young once the transport has encoded them (no frame that outlives the call keeps them).
+   */
+  private call(batch: Batch): Promise<void> {
+    const messages = new Array<Buffer>(batch.size);
+    for (let i = 0; i < batch.size; i++) {
+      const loc = batch.loc[i]!;
+      messages[i] = loc < 0 ? batch.own[i]! : this.arena!.view(loc, batch.len[i]!);
+    }
+    const transport = this.transport as ReleasingTransport;
+    return this.arena !== undefined ? transport.send(messages, batch.id) : transport.send(messages);
+  }
+
+  private async send(batch: Batch): Promise<void> {
     let error: unknown;
     try {
-      await transport.send(batch);
+      await this.call(batch);
     } catch (err) {
       error = err ?? new Error("publish failed");
     }
-    this.inFlight -= batch.length;
+    const count = batch.size;
+    this.inFlight -= count;
     this.inFlightBatches--;
-    const bytes = bytesOf(batch);
+    const bytes = batch.bytes;
     if (this.state === "closed" || this.state === "disabled") {
       // Shutdown (or disable) already dropped what was queued; this batch's fate is known now.
       this.bytes -= bytes;
       this.forget(batch);
-      if (error) this.drop(this.state === "closed" ? "shutdown" : this.disabledReason, batch.length, error);
-      else this.o.stats.published += batch.length;
-      this.settle(batch.length);
+      if (error) this.drop(this.state === "closed" ? "shutdown" : this.disabledReason, count, error);
+      else this.o.stats.published += count;
+      this.settle(count);
       this.updateGauges();
       return;
     }
@@ -321,23 +348,23 @@ export class Delivery {
       this.forget(batch);
       this.retryAttempt = 0;
       this.publishedBatches++;
-      this.o.stats.published += batch.length;
+      this.o.stats.published += count;
       this.o.stats.batches++;
-      this.o.debug?.(`published ${batch.length} message(s), ${bytes} bytes`);
-      this.settle(batch.length);
+      this.o.debug?.(`published ${count} message(s), ${bytes} bytes`);
+      this.settle(count);
     } else if (isPermanentError(error)) {
       this.bytes -= bytes;
       this.forget(batch);
-      this.drop("rejected", batch.length, error);
-      this.settle(batch.length);
+      this.drop("rejected", count, error);
+      this.settle(count);
     } else if (this.giveUp(batch)) {
       this.bytes -= bytes;
       this.forget(batch);
-      this.drop("retries_exhausted", batch.length, error);
-      this.settle(batch.length);
+      this.drop("retries_exhausted", count, error);
+      this.settle(count);
     } else {
       // Transient: put it back in front, in order, and pause publishing for a jittered backoff.
-      this.ready.unshift(...batch);
+      this.ready.unshift(batch);
       this.readyBytes += bytes;
       this.o.stats.retries++;
       const delay = retryDelayMs(error, this.retryAttempt++);
@@ -353,13 +380,7 @@ export class Delivery {
     this.updateGauges();
     // More than a batch waited while this one was out: send it now; a partial one on the timer,
     // unless a flush() waits for it (it could not go out when the flush asked: two were in flight).
-    if (this.ready.length >= this.o.maxBatchMessages || this.readyBytes >= this.o.maxBatchBytes) this.publishReady();
-    else if (this.ready.length) this.schedule(this.waiters.length ? 0 : this.o.publishIntervalMs);
+    if (this.ready.size >= this.o.maxBatchMessages || this.readyBytes >= this.o.maxBatchBytes) this.publishReady();
+    else if (this.ready.size) this.schedule(this.waiters.length ? 0 : this.o.publishIntervalMs);
   }
-}
-
-function bytesOf(messages: readonly Buffer[]): number {
-  let n = 0;
-  for (const m of messages) n += m.length;
-  return n;
 }

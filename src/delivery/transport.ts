@@ -21,11 +21,14 @@ export interface Transport {
   fits?(messages: readonly Buffer[], max: number): number;
 }
 /**
- * Not public: a built-in transport that is done with a message's bytes once `send` settled (it
- * copied them), so Delivery may keep queued messages in reused memory (./arena.ts).
+ * Not public: a built-in transport that reads a message's bytes only during the synchronous part of
+ * `send` (it encodes them into its request body there) and keeps no reference to them after, so
+ * Delivery keeps queued messages in reused memory (./arena.ts) and hands `send` views made for the
+ * call. `ids` says which message each one is, the same on a retry of it (the views are new).
  */
 export interface ReleasingTransport extends Transport {
   readonly releasesMessages: true;
+  send(messages: Buffer[], ids?: Float64Array): Promise<void>;
 }
 
 /** Creates the transport once client_metadata is known. */

@@ -151,22 +151,37 @@ export function createPubSubTransport(metadata: ClientMetadata, publishTimeoutMs
     });
   }
 
+  /** POST the bodies one after the other (a `send` of more than one request's worth). */
+  async function postAll(all: Buffer[], authorization: string | undefined): Promise<void> {
+    for (const body of all) await post(body, authorization);
+  }
+
   return {
-    // Each body is a copy (encodePublishBody): once send settles, the messages' bytes are not read again.
+    // Each body is a copy written before `send` returns (encodePublishBody): the messages' bytes are
+    // not read after, nor referenced (Delivery hands views of reused memory, made for this call).
     releasesMessages: true,
     send(messages: Buffer[]): Promise<void> {
       if (closed) return Promise.reject(new Error("the Pub/Sub transport is closed"));
       if (unusableProxy) return Promise.reject(unusableProxy);
-      return untraced(async () => {
-        const authorization = authorize?.(); // throws a permanent error when the account cannot sign
+      let authorization: string | undefined;
+      let body: Buffer | Buffer[];
+      let buffer: Buffer | undefined;
+      try {
+        authorization = authorize?.(); // throws a permanent error when the account cannot sign
         if (fittingCount(messages, messages.length) < messages.length) {
           // More than one request's worth (never from Delivery, which cuts batches with `fits`).
-          for (const body of encodePublishBodies(messages)) await post(body, authorization);
-          return;
+          body = encodePublishBodies(messages);
+        } else {
+          const into = bodies.take(publishBodyBytes(messages));
+          buffer = into;
+          body = encodePublishBody(messages, into);
         }
-        const buffer = bodies.take(publishBodyBytes(messages));
-        await post(encodePublishBody(messages, buffer), authorization, () => closed || bodies.give(buffer));
-      });
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      // Only the bodies from here on: nothing that outlives this call refers to `messages`.
+      const give = buffer === undefined ? undefined : () => closed || bodies.give(buffer);
+      return untraced(() => (Array.isArray(body) ? postAll(body, authorization) : post(body, authorization, give)));
     },
     // One POST per batch: Delivery cuts a batch where its body would pass Pub/Sub's 10 MB.
     fits: (messages, max) => fittingCount(messages, max),
