@@ -60,7 +60,7 @@ export class APIToolkit {
       maxBatchBytes: cfg.maxBatchBytes,
       publishIntervalMs: cfg.publishIntervalMs,
       stats: this.#stats,
-      build: (ex, projectId) => serializeExchange(ex, cfg, rulesOf(ex) ?? this.#rules, this.#tally, projectId),
+      build: (ex, projectId, alloc) => serializeExchange(ex, cfg, rulesOf(ex) ?? this.#rules, this.#tally, projectId, alloc),
       stamp: stampProjectId,
       onDrop: (reason, count, detail) => this.#onDrop(reason, count, detail),
       onRetry: (err, delay) => {

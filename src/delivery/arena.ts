@@ -39,10 +39,20 @@ export class Arena {
   hold(data: Buffer): number {
     const n = data.length;
     if (n > MAX_COPIED || n === 0) return -1;
+    const loc = this.reserve(n);
+    data.copy(this.pages[Math.floor(loc / PAGE_BYTES)]!, loc % PAGE_BYTES);
+    return loc;
+  }
+
+  /**
+   * Room for `n` bytes (0 < n <= MAX_COPIED) in a page, for a message written there directly
+   * (serializeExchange's `alloc`); its location, released like a held message's (also when the
+   * message is dropped after all).
+   */
+  reserve(n: number): number {
     if (this.current < 0 || this.used + n > PAGE_BYTES) this.nextPage();
     const page = this.current;
     const at = this.used;
-    data.copy(this.pages[page]!, at);
     this.used = at + n;
     this.live[page]!++;
     return page * PAGE_BYTES + at;

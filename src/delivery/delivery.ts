@@ -1,6 +1,6 @@
 import type { Exchange } from "../capture/exchange.js";
 import type { ReleasingTransport, Transport } from "./transport.js";
-import { Arena } from "./arena.js";
+import { Arena, MAX_COPIED } from "./arena.js";
 import { Batch, MessageQueue } from "./queue.js";
 import { isPermanentError, retryDelayMs } from "./transport.js";
 import type { DropReason, Stats } from "./stats.js";
@@ -40,8 +40,10 @@ export interface DeliveryOptions {
   /**
    * Turns an exchange into the bytes of its message, with `projectId` in it when bootstrap has given
    * it (undefined before: `stamp` writes it in later); throws on failure (counted as build_failed).
+   * `alloc`, when given, hands out the memory to write the message into (the queue's reused pages):
+   * the message is then the Buffer it returned, or that Buffer's first bytes.
    */
-  build(ex: Exchange, projectId: string | undefined): Buffer;
+  build(ex: Exchange, projectId: string | undefined, alloc?: (bytes: number) => Buffer): Buffer;
   /** Writes the project id bootstrap gave into a message built before it was known (once, at start). */
   stamp(message: Buffer, projectId: string): void;
   stats: Stats;
@@ -83,6 +85,19 @@ export class Delivery {
   private waiters: Array<{ target: number; resolve: (done: boolean) => void }> = [];
   /** Where queued messages are copied, when the transport lets go of their bytes once sent. */
   private arena: Arena | undefined;
+  /** Where `place` put the message being built (-1: it did not; the message is its own Buffer). */
+  private placed = -1;
+  /**
+   * build's `alloc` with the arena: the message is written straight into a page (its base64 bodies
+   * too, with no string: src/wire/body.ts), so a message costs neither a fresh Buffer nor a copy.
+   * Too large for a page: a Buffer of its own, as without the arena.
+   */
+  private readonly place = (bytes: number): Buffer => {
+    const arena = this.arena;
+    if (arena === undefined || bytes === 0 || bytes > MAX_COPIED || this.placed >= 0) return Buffer.allocUnsafe(bytes);
+    this.placed = arena.reserve(bytes);
+    return arena.view(this.placed, bytes);
+  };
 
   constructor(private readonly o: DeliveryOptions) {}
 
@@ -96,16 +111,27 @@ export class Delivery {
     if (this.state === "closed") return this.drop("shutdown", 1);
     if (this.bytes >= this.o.maxQueueBytes) return this.drop("queue_full", 1); // full: do not even build
     let data: Buffer;
+    const arena = this.arena;
+    this.placed = -1;
     try {
-      data = this.o.build(ex, this.state === "ready" ? this.projectId : undefined);
+      data = this.o.build(ex, this.state === "ready" ? this.projectId : undefined, arena !== undefined ? this.place : undefined);
     } catch (err) {
+      arena?.release(this.placed);
       s.captured++;
       return this.drop("build_failed", 1, err);
     }
-    if (this.bytes + data.length > this.o.maxQueueBytes) return this.drop("queue_full", 1);
+    const placed = this.placed;
+    if (this.bytes + data.length > this.o.maxQueueBytes) {
+      arena?.release(placed);
+      return this.drop("queue_full", 1);
+    }
     s.captured++;
-    if (data.length > MAX_MESSAGE_BYTES) return this.drop("too_large", 1);
-    const loc = this.arena !== undefined ? this.arena.hold(data) : -1;
+    if (data.length > MAX_MESSAGE_BYTES) {
+      arena?.release(placed);
+      return this.drop("too_large", 1);
+    }
+    // Written into a page by build (no copy), else copied into one now when it fits.
+    const loc = placed >= 0 ? placed : arena !== undefined ? arena.hold(data) : -1;
     this.enqueued++;
     this.bytes += data.length;
     this.readyBytes += data.length;

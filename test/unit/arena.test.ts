@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { Arena, MAX_COPIED } from "../../src/delivery/arena.js";
 import { MessageQueue, type Batch } from "../../src/delivery/queue.js";
 
-test("a held message keeps its bytes until released, over any sequence of holds and releases", () => {
+test("a held (or reserved and written) message keeps its bytes until released, over any sequence of holds, reservations and releases", () => {
   fc.assert(fc.property(fc.array(fc.oneof(fc.integer({ min: 1, max: 300_000 }), fc.constant(-1)), { maxLength: 200 }), (ops) => {
     const arena = new Arena();
     const live: Array<{ loc: number; length: number; fill: number; own?: Buffer }> = [];
@@ -19,6 +19,12 @@ test("a held message keeps its bytes until released, over any sequence of holds 
         if (m) arena.release(m.loc);
       } else {
         const fill = n++ & 255;
+        if (fill % 3 === 0 && op <= MAX_COPIED) { // written in place, as delivery's alloc for serializeExchange does
+          const loc = arena.reserve(op);
+          arena.view(loc, op).fill(fill);
+          live.push({ loc, length: op, fill });
+          continue;
+        }
         const data = Buffer.alloc(op, fill);
         const loc = arena.hold(data);
         assert.equal(loc < 0, op > MAX_COPIED, "copied unless too large");

@@ -2,6 +2,7 @@
  * The body of Pub/Sub's REST `topics.publish`: `{"messages":[{"data":"<base64>"},...]}`, written
  * straight into one Buffer of the exact size (no JSON.stringify of megabyte strings, no concat).
  */
+import { base64Length, writeBase64 } from "../../wire/base64.js";
 
 const PREFIX = '{"messages":[';
 const SUFFIX = "]}";
@@ -16,8 +17,6 @@ const PER_MESSAGE = OPEN.length + CLOSE.length;
  * included (4/3 of the data); kept a little under Google's 10 MiB.
  */
 export const MAX_REQUEST_BYTES = 10_000_000;
-
-const base64Length = (bytes: number): number => Math.ceil(bytes / 3) * 4;
 
 /** The encoded size of one message inside the body, its separating comma included. */
 const entryBytes = (m: Buffer): number => PER_MESSAGE + base64Length(m.length) + 1;
@@ -54,7 +53,7 @@ export function encodePublishBody(messages: readonly Buffer[], into?: Buffer): B
   for (let i = 0; i < messages.length; i++) {
     if (i > 0) out[at++] = 0x2c; // ,
     at += out.write(OPEN, at, "latin1");
-    at += out.write(messages[i]!.toString("base64"), at, "latin1");
+    at += writeBase64(messages[i]!, out, at); // no base64 string per message (src/wire/base64.ts)
     at += out.write(CLOSE, at, "latin1");
   }
   at += out.write(SUFFIX, at, "latin1");
