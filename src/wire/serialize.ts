@@ -413,7 +413,7 @@ function serialize(ex: Exchange, options: SerializeOptions, rules: RuleSet, tall
     '","duration":' + Math.max(0, Math.round(ex.durationNs)) +
     ',"sdk_type":' + wordJson(ex.sdkType) +
     ',"method":' + wordJson(ex.method.toUpperCase()) +
-    ',"host":' + str(ex.host) +
+    ',"host":' + wordJson(ex.host) +
     ',"raw_url":' + str(rawUrl) +
     (ex.protoMajor === 1 && ex.protoMinor === 1 ? HTTP_11 : ',"proto_major":' + ex.protoMajor + ',"proto_minor":' + ex.protoMinor) +
     ',"status_code":' + ex.statusCode +
