@@ -156,30 +156,78 @@ function headerValueOut(name: string, value: string, urls: PairRules | undefined
 }
 
 /**
+ * Values the detectors already found nothing in, per detector set: the same header values, URLs and
+ * route parameters come back exchange after exchange (a service's own response headers, its
+ * routes, a client's User-Agent), and a value found clean once is clean again. Only for detectors
+ * that judge each value alone (`local`): then a scan of the values not remembered decides for all
+ * of them, as a scan of every value would. Bounded: short values only, and past 512 the memory starts over.
+ */
+const cleanValues = new WeakMap<ValueRules, Set<string>>();
+const CLEAN_MAX_VALUES = 512;
+const CLEAN_MAX_CHARS = 256;
+
+/** The values of one probe not known clean, and where to remember them if the scan finds nothing. */
+interface Probe {
+  text: string;
+  /** Values to remember as clean when the scan finds nothing (undefined: remember none). */
+  fresh: string[] | undefined;
+}
+
+/** `v` into the probe unless `known` holds it. */
+function probeValue(p: Probe, known: Set<string> | undefined, v: string): void {
+  if (known !== undefined && known.has(v)) return;
+  p.text = p.text === "" ? v : p.text + "\n" + v;
+  if (p.fresh !== undefined && v.length <= CLEAN_MAX_CHARS) p.fresh.push(v);
+}
+
+/**
  * Every plain value the detectors would look at, joined by "\n" (which no built-in detector
  * matches across): the URL, the route template and parameters, header values not redacted by
- * name, error texts. Their JSON text would not do: an escape (`\"` in every ETag) hides nothing
- * in the value itself but would force the slow path on nearly every response.
+ * name, error texts, less the values found clean before (see cleanValues); "" when nothing is left
+ * to scan. Their JSON text would not do: an escape (`\"` in every ETag) hides nothing in the value
+ * itself but would force the slow path on nearly every response.
  */
-function valueProbe(ex: Exchange, reqH: HeaderList, resH: HeaderList, redact: ReadonlySet<string>): string {
-  let out = ex.rawUrl + "\n" + (ex.urlPath ?? "");
-  for (const k of Object.keys(ex.pathParams)) out += "\n" + ex.pathParams[k]!;
-  out = probeValues(out, reqH, redact);
-  out = probeValues(out, resH, redact);
+function valueProbe(ex: Exchange, reqH: HeaderList, resH: HeaderList, redact: ReadonlySet<string>, values: ValueRules): Probe {
+  let known: Set<string> | undefined;
+  if (values.local) {
+    known = cleanValues.get(values);
+    if (known === undefined) cleanValues.set(values, (known = new Set()));
+  }
+  const p: Probe = { text: "", fresh: known === undefined ? undefined : [] };
+  probeValue(p, known, ex.rawUrl);
+  probeValue(p, known, ex.urlPath ?? "");
+  for (const k of Object.keys(ex.pathParams)) probeValue(p, known, ex.pathParams[k]!);
+  probeValues(p, known, reqH, redact);
+  probeValues(p, known, resH, redact);
   for (const e of ex.errors) {
     for (const key of ERROR_TEXTS) {
       const v = e[key];
-      if (typeof v === "string") out += "\n" + v;
+      if (typeof v === "string") p.text = p.text === "" ? v : p.text + "\n" + v; // not remembered: rare and long
     }
   }
-  return out;
+  return p;
 }
 
-/** `out` with the values of `h` not redacted by name, each after a "\n". */
-function probeValues(out: string, h: HeaderList, redact: ReadonlySet<string>): string {
+/** Values of `h` not redacted by name into the probe. */
+function probeValues(p: Probe, known: Set<string> | undefined, h: HeaderList, redact: ReadonlySet<string>): void {
   const { names, values } = h;
-  for (let i = 0; i < names.length; i++) if (!redact.has(names[i]!)) out += "\n" + values[i]!;
-  return out;
+  for (let i = 0; i < names.length; i++) if (!redact.has(names[i]!)) probeValue(p, known, values[i]!);
+}
+
+/** Whether the detectors may find anything in the probe's values; remembers them clean when not. */
+function probeMayMatch(p: Probe, values: ValueRules): boolean {
+  if (p.text === "") return false;
+  if (values.mayMatchValues(p.text)) return true;
+  const fresh = p.fresh;
+  if (fresh !== undefined && fresh.length > 0) {
+    let known = cleanValues.get(values)!;
+    if (known.size + fresh.length > CLEAN_MAX_VALUES) {
+      known = new Set();
+      cleanValues.set(values, known);
+    }
+    for (let i = 0; i < fresh.length; i++) known.add(fresh[i]!);
+  }
+  return false;
 }
 
 const ERROR_TEXTS = ["message", "root_error_message", "stack_trace", "error_type", "root_error_type"] as const;
@@ -347,7 +395,7 @@ function serialize(ex: Exchange, options: SerializeOptions, rules: RuleSet, tall
   let referer = refererRaw === undefined ? "" : rules.headers.has("referer") ? REDACTED : urls !== undefined && refererRaw.indexOf("?") >= 0 ? redactUrl(refererRaw, { names }) : refererRaw;
 
   // Then the detectors, when one scan of all of it finds anything (the common case: nothing).
-  if (values !== undefined && values.mayMatchValues(valueProbe(ex, reqH, resH, rules.headers))) {
+  if (values !== undefined && probeMayMatch(valueProbe(ex, reqH, resH, rules.headers, values), values)) {
     const pairs: string[] = [];
     const withValues: PairRules = { values, valueTally: tally };
     rawUrl = redactUrl(rawUrl, withValues, pairs);
@@ -369,7 +417,7 @@ function serialize(ex: Exchange, options: SerializeOptions, rules: RuleSet, tall
     '","duration":' + Math.max(0, Math.round(ex.durationNs)) +
     ',"sdk_type":' + wordJson(ex.sdkType) +
     ',"method":' + wordJson(ex.method.toUpperCase()) +
-    ',"host":' + str(ex.host) +
+    ',"host":' + wordJson(ex.host) +
     ',"raw_url":' + str(rawUrl) +
     (ex.protoMajor === 1 && ex.protoMinor === 1 ? HTTP_11 : ',"proto_major":' + ex.protoMajor + ',"proto_minor":' + ex.protoMinor) +
     ',"status_code":' + ex.statusCode +

@@ -131,6 +131,23 @@ describe("header values", () => {
     assert.deepEqual(msg.response_headers["x-card"], [R]);
     assert.deepEqual(counts, { "header:authorization": 1, "value:jwt": 1, "value:bearerToken": 1, "query:token": 1, "query:access_token": 1, "value:creditCard": 1 });
   });
+  test("values found clean on earlier exchanges do not hide a secret that arrives beside them, in a header, the URL or a route parameter", () => {
+    const cfg = resolveOptions({ apiKey: "k", logger: quietLogger });
+    const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl";
+    const counts: Record<string, number> = {};
+    const send = (ex: Exchange): Msg => assertWireBytes(serializeExchange(ex, cfg, cfg.redaction, (rule, n) => void (counts[rule] = (counts[rule] ?? 0) + n))) as Msg;
+    const clean = { rawUrl: "/users/42", urlPath: "/users/:id", pathParams: { id: "42" }, requestHeaders: ["Host", "api.example.com", "User-Agent", "curl/8"], responseHeaders: { etag: 'W/"b-Ai2/GNJ/Lp+hd0EqDPcUGmk4BE8"' } };
+    for (let i = 0; i < 3; i++) assert.deepEqual(send(exchange(clean)).request_headers, { host: ["api.example.com"], "user-agent": ["curl/8"] });
+    assert.deepEqual(counts, {});
+    const withHeader = send(exchange({ ...clean, requestHeaders: [...clean.requestHeaders, "X-Debug", jwt] }));
+    assert.deepEqual(withHeader.request_headers, { host: ["api.example.com"], "user-agent": ["curl/8"], "x-debug": [R] });
+    const withParam = send(exchange({ ...clean, rawUrl: `/users/${jwt}`, pathParams: { id: jwt } }));
+    assert.equal(withParam.raw_url, `/users/${RU}`);
+    assert.deepEqual(withParam.path_params, { id: R });
+    // A header value seen clean under one name is looked at again under any name: it is the value that is remembered, and it is clean.
+    assert.deepEqual(send(exchange({ ...clean, requestHeaders: ["X-Other", "curl/8"] })).request_headers, { "x-other": ["curl/8"] });
+    assert.deepEqual(counts, { "value:jwt": 3 });
+  });
   test("a redacted Referer header is redacted in the referer field too", () => {
     const { msg } = publish(exchange({ requestHeaders: ["Referer", "https://secret.example.com/x"] }), { redactHeaders: ["referer"] });
     assert.equal(msg.referer, R);

@@ -44,8 +44,7 @@ function routePathString(path: unknown): string {
   return String(path);
 }
 
-/** Where the accessors keep each request's values, and its tracker (captured requests only). */
-const VALUE = { baseUrl: EXPRESS_BASE_URL, route: EXPRESS_ROUTE, params: EXPRESS_PARAMS } as const;
+/** A request as the accessors see it: the values behind them and its tracker (captured requests only). */
 type Tracked = Record<symbol, unknown> & { [EXPRESS_TRACKER]?: ExpressRouteTracker };
 
 /**
@@ -123,24 +122,33 @@ export function installExpressAccessors(): boolean {
   const free = (["baseUrl", "route", "params"] as const).every((name) => !(name in proto));
   g[EXPRESS_ACCESSORS] = free;
   if (!free) return false;
-  const define = (name: "baseUrl" | "route" | "params", tell: (t: ExpressRouteTracker, v: unknown) => void): void => {
-    const key = VALUE[name];
-    Object.defineProperty(proto, name, {
-      configurable: true,
-      enumerable: false,
-      get(this: Tracked) {
-        return this[key];
-      },
-      set(this: Tracked, v: unknown) {
-        const t = this[EXPRESS_TRACKER];
-        if (t !== undefined) tell(t, v);
-        this[key] = v;
-      },
-    });
+  // One getter and setter written out per name (not made by one helper): each keeps type feedback
+  // of its own, so the stores stay monomorphic (shared feedback made them megamorphic: measured
+  // ~0.6 us per Express request for the ~10 assignments its router makes).
+  const define = (name: string, get: (this: Tracked) => unknown, set: (this: Tracked, v: unknown) => void): void => {
+    Object.defineProperty(proto, name, { configurable: true, enumerable: false, get, set });
   };
-  define("baseUrl", (t, v) => t.baseUrlSet(v));
-  define("route", (t, v) => t.routeSet(v));
-  define("params", (t, v) => t.paramsSet(v));
+  define("baseUrl", function getBaseUrl() {
+    return this[EXPRESS_BASE_URL];
+  }, function setBaseUrl(v) {
+    const t = this[EXPRESS_TRACKER];
+    if (t !== undefined) t.baseUrlSet(v);
+    this[EXPRESS_BASE_URL] = v;
+  });
+  define("route", function getRoute() {
+    return this[EXPRESS_ROUTE];
+  }, function setRoute(v) {
+    const t = this[EXPRESS_TRACKER];
+    if (t !== undefined) t.routeSet(v);
+    this[EXPRESS_ROUTE] = v;
+  });
+  define("params", function getParams() {
+    return this[EXPRESS_PARAMS];
+  }, function setParams(v) {
+    const t = this[EXPRESS_TRACKER];
+    if (t !== undefined) t.paramsSet(v);
+    this[EXPRESS_PARAMS] = v;
+  });
   fastProperties(proto); // new accessors can leave the prototype in slow mode for every request
   return true;
 }
