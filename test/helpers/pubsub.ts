@@ -29,10 +29,11 @@ export async function createTestTopic(prefix = "t"): Promise<TestTopic> {
   const topicId = `${prefix}-${randomUUID().slice(0, 8)}`;
   const [topic] = await pubsub.createTopic(topicId);
   const [sub] = await topic.createSubscription(`${topicId}-sub`);
+  const seen = new Set<string>();
   return {
     topicId,
-    pull: (count, timeoutMs = 20_000) => pullFrom(sub, count, timeoutMs),
-    drain: (quietMs = 1500) => pullFrom(sub, Number.MAX_SAFE_INTEGER, quietMs),
+    pull: (count, timeoutMs = 20_000) => pullFrom(sub, seen, count, timeoutMs),
+    drain: (quietMs = 1500) => pullFrom(sub, seen, Number.MAX_SAFE_INTEGER, quietMs),
     close: async () => {
       await sub.close().catch(() => undefined);
       await pubsub.close().catch(() => undefined);
@@ -40,7 +41,13 @@ export async function createTestTopic(prefix = "t"): Promise<TestTopic> {
   };
 }
 
-async function pullFrom(sub: Subscription, count: number, timeoutMs: number): Promise<WireMessage[]> {
+/**
+ * `seen`: the Pub/Sub message ids already taken from this subscription. Pub/Sub delivers at least
+ * once: a message the emulator hands out again (a subscriber stream closed between two pulls with
+ * it unacked, an ack that came after its deadline) keeps its Pub/Sub id and is skipped here. A
+ * message the SDK published twice gets a new id from each publish, so it still shows as two.
+ */
+async function pullFrom(sub: Subscription, seen: Set<string>, count: number, timeoutMs: number): Promise<WireMessage[]> {
   const out: WireMessage[] = [];
   await new Promise<void>((resolve) => {
     const timer = setTimeout(done, timeoutMs);
@@ -49,8 +56,10 @@ async function pullFrom(sub: Subscription, count: number, timeoutMs: number): Pr
       sub.removeListener("message", onMessage);
       resolve();
     }
-    function onMessage(m: { data: Buffer; ack(): void }) {
+    function onMessage(m: { id: string; data: Buffer; ack(): void }) {
       m.ack();
+      if (seen.has(m.id)) return; // redelivered by Pub/Sub, not published again
+      seen.add(m.id);
       out.push(JSON.parse(m.data.toString("utf8")) as WireMessage);
       if (out.length >= count) done();
     }
