@@ -13,6 +13,7 @@
  * from `Buffer#toString("base64")`.
  */
 import { BASE64_WASM } from "./wasm/bytes.js";
+import { instantiateEmbedded, type WasmMemory } from "../jsonpath/wasm/instantiate.js";
 
 /** The length of the base64 text of `n` bytes (padded). */
 export function base64Length(n: number): number {
@@ -24,11 +25,6 @@ const SHORT = 512;
 /** Input bytes encoded per call (a multiple of 3, so the pieces' texts join without padding). */
 const PIECE = 3 * 16 * 1024;
 
-/** What is used of the WebAssembly API (the project's TypeScript libs do not declare it). */
-interface WasmApi {
-  readonly Module: new (bytes: Uint8Array) => object;
-  readonly Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
-}
 interface Encoder {
   readonly encode: (input: number, len: number, out: number, constants: number) => number;
   /** Where the module's vector constants are (passed back to each call: see base64.c). */
@@ -43,10 +39,9 @@ let encoder: Encoder | null | undefined;
 
 function load(): Encoder | null {
   try {
-    const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-    if (wasm === undefined) return null;
-    const { exports } = new wasm.Instance(new wasm.Module(Buffer.from(BASE64_WASM, "base64")), {});
-    const memory = exports.memory as { readonly buffer: ArrayBuffer; grow(pages: number): number };
+    const exports = instantiateEmbedded(BASE64_WASM);
+    if (exports === null) return null;
+    const memory = exports.memory as WasmMemory;
     const inAt = ((exports.__heap_base as { readonly value: number }).value + 15) & ~15;
     const outAt = inAt + PIECE;
     const end = outAt + base64Length(PIECE);

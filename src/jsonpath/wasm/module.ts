@@ -17,21 +17,12 @@
  * that are left to JavaScript, so it stays under ~5 MiB.
  */
 import { SPLICE_WASM } from "./bytes.js";
+import { instantiateEmbedded, type WasmMemory } from "./instantiate.js";
 import { scratch } from "../scratch.js";
 import type { SpanSink } from "../types.js";
 
 /** Larger bodies are not spliced here (the module's memory never shrinks). */
 export const MAX_SPLICED = 1024 * 1024;
-
-/** What is used of the WebAssembly API (the project's TypeScript libs do not declare it). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  readonly Module: new (bytes: Uint8Array) => object;
-  readonly Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
-}
 
 interface Instance {
   readonly memory: WasmMemory;
@@ -48,9 +39,8 @@ let instance: Instance | null | undefined;
 
 function load(): Instance | null {
   try {
-    const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-    if (wasm === undefined) return null;
-    const { exports } = new wasm.Instance(new wasm.Module(Buffer.from(SPLICE_WASM, "base64")), {});
+    const exports = instantiateEmbedded(SPLICE_WASM);
+    if (exports === null) return null;
     const memory = exports.memory as WasmMemory;
     const heapBase = (exports.__heap_base as { readonly value: number }).value;
     return {
