@@ -225,7 +225,7 @@ function glance(runs: FrameworkRun[], nodes: string[]): string[] {
 
 /** The table: per Node and route, bare's CPU per request and every variant's ratio to it (pinned), when the run has peers. */
 function peersTable(runs: FrameworkRun[]): string[] {
-  const order = ["floor", "floor-publish", "sdk-null", "sdk", "sdk-standin", "sdk-otlp", "moesif", "otel", "reference"];
+  const order = ["floor", "floor-publish", "floor-wire", "sdk-null", "sdk", "sdk-standin", "sdk-otlp", "moesif", "otel", "reference"];
   const pinned = runs.filter((fr) => fr.mode === "pinned" && fr.variants.some((v) => ["floor", "otel", "moesif", "sdk-standin"].includes(v)));
   if (!pinned.length) return [];
   const out = ["## Side by side with the floor and the peers (pinned)", "",

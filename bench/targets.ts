@@ -28,9 +28,12 @@ function rows(fr: FrameworkRun): string[][] {
   const judge = (v: number, max: number) => (Number.isFinite(v) ? v <= max : undefined);
   const h = ratio(fr, "health", "sdk", "floor");
   const fp = ratio(fr, "health", "floor-publish", "floor");
-  out.push(["tiny GET, sdk / floor", `${fmt(h)} (sdk-standin ${fmt(ratio(fr, "health", "sdk-standin", "floor"))}${Number.isFinite(fp) ? `; calibration floor-publish / floor ${fmt(fp)}` : ""})`, "<= 1.25", mark(judge(h, 1.25))]);
+  const fw = ratio(fr, "health", "floor-wire", "floor");
+  const cal = [Number.isFinite(fp) ? `floor-publish / floor ${fmt(fp)}` : "", Number.isFinite(fw) ? `floor-wire / floor ${fmt(fw)}` : ""].filter(Boolean).join(", ");
+  out.push(["tiny GET, sdk / floor", `${fmt(h)} (sdk-standin ${fmt(ratio(fr, "health", "sdk-standin", "floor"))}${cal ? `; calibration ${cal}` : ""})`, "<= 1.25", mark(judge(h, 1.25))]);
   const e = ratio(fr, "echo", "sdk", "bare");
-  out.push(["1 KB echo, sdk / bare", `${fmt(e)} (sdk-standin ${fmt(ratio(fr, "echo", "sdk-standin", "bare"))})`, "<= 1.50", mark(judge(e, 1.5))]);
+  const ew = ratio(fr, "echo", "floor-wire", "bare");
+  out.push(["1 KB echo, sdk / bare", `${fmt(e)} (sdk-standin ${fmt(ratio(fr, "echo", "sdk-standin", "bare"))}${Number.isFinite(ew) ? `; calibration floor-wire / bare ${fmt(ew)}` : ""})`, "<= 1.50", mark(judge(e, 1.5))]);
   const i = ratio(fr, "items", "sdk-standin", "bare");
   const otel = ratio(fr, "items", "otel", "bare");
   const iDrops = drops(fr.routes.items?.["sdk-standin"]);
@@ -60,7 +63,7 @@ export function issueTargets(runs: FrameworkRun[]): string[] {
   const pinned = runs.filter((fr) => fr.mode === "pinned" && fr.framework === "express4");
   if (!pinned.length) return [];
   const out = ["## Issue 17's targets (Express 4, pinned)", "",
-    "Ratios of server CPU per request of the same run (medians of alternated rounds). `sdk` publishes to the emulator; `sdk-standin` publishes the same way to a stand-in that answers at once, so nothing is dropped; `floor` is the 10-line capture that sends nothing; `floor-publish` delivers the floor's records as the SDK delivers its messages (Pub/Sub publish batches to the same stand-in), what delivering anything adds. The body pipeline's target (<= 2 ns per body byte) is measured by `npm run bench:body` (bench/notes.md).", ""];
+    "Ratios of server CPU per request of the same run (medians of alternated rounds). `sdk` publishes to the emulator; `sdk-standin` publishes the same way to a stand-in that answers at once, so nothing is dropped; `floor` is the 10-line capture that sends nothing; `floor-publish` delivers the floor's records as the SDK delivers its messages (Pub/Sub publish batches to the same stand-in), what delivering anything adds; `floor-wire` delivers, the same way, the wire format's whole message filled the plain way (no body rules, no detectors). The body pipeline's target (<= 2 ns per body byte) is measured by `npm run bench:body` (bench/notes.md).", ""];
   for (const fr of pinned) {
     out.push(`Node ${fr.node}:`, "", "| figure | value | target | met |", "|---|---|---|:-:|");
     for (const row of rows(fr)) out.push(`| ${row.join(" | ")} |`);

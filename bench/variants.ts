@@ -10,6 +10,7 @@
 // of --quick's default set. Every row runs by default in pinned mode; free mode runs bare and sdk.
 import { createRequire } from "node:module";
 import { AsyncLocalStorage } from "node:async_hooks";
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
 import path from "node:path";
@@ -79,7 +80,8 @@ const quiet = { info() {}, warn: (m: string) => process.stderr.write(`sdk warnin
  * and POSTed as Pub/Sub REST publish bodies to the stand-in (PUBSUB_EMULATOR_HOST, topic = the key
  * the harness registered). Counts captured / published for the harness's delivery check.
  */
-async function setupFloorPublish(env: VariantEnv, withBody = false): Promise<VariantInstance> {
+async function setupFloorPublish(env: VariantEnv, kind: "record" | "body" | "wire" = "record"): Promise<VariantInstance> {
+  const withBody = kind === "body";
   const http = await import("node:http");
   const als = new AsyncLocalStorage<object>();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
@@ -139,6 +141,15 @@ async function setupFloorPublish(env: VariantEnv, withBody = false): Promise<Var
         return end.apply(this, args as Parameters<typeof end>);
       } as typeof res.end;
     }
+    if (kind === "wire") {
+      wireCapture(req, res, start, (message) => {
+        counts.captured++;
+        if (batch.push(message) >= 500) send();
+        else timer ??= setTimeout(send, 200);
+      });
+      als.run({ req }, next);
+      return;
+    }
     res.on("finish", () => {
       const record = { method: req.method, url: req.originalUrl ?? req.url, status: res.statusCode, request: req.headers, response: res.getHeaders(), ms: performance.now() - start };
       counts.captured++;
@@ -162,6 +173,81 @@ async function setupFloorPublish(env: VariantEnv, withBody = false): Promise<Var
       agent.destroy();
     },
   };
+}
+
+type ExpressRequest = IncomingMessage & { originalUrl?: string; baseUrl?: string; route?: { path?: unknown }; params?: Record<string, string> };
+
+/**
+ * floor-wire's capture: the wire format's message (../shared/docs/wire-format.md), every field it
+ * asks for filled the plain way and JSON.stringify'd at `finish`: both bodies kept as the chunk
+ * references the app wrote (no copy) up to 64 KiB and base64'd (Buffer#toString), headers as arrays
+ * with the key header redacted by name, the query parsed into arrays, the route template from
+ * Express, a fresh UUID, RFC 3339 start time, the duration in ns. No body rules and no detectors.
+ */
+function wireCapture(req: ExpressRequest, res: ServerResponse, start: number, deliver: (message: Buffer) => void): void {
+  const startedAt = new Date();
+  const requestChunks: Buffer[] = [];
+  const responseChunks: Buffer[] = [];
+  let requestKept = 0;
+  let responseKept = 0;
+  req.on("data", (chunk: Buffer) => {
+    if (requestKept < BODY_LIMIT) {
+      requestChunks.push(chunk);
+      requestKept += chunk.length;
+    }
+  });
+  const keep = (chunk: unknown, encoding: unknown): void => {
+    if (responseKept >= BODY_LIMIT || chunk == null || typeof chunk === "function") return;
+    const b = typeof chunk === "string" ? Buffer.from(chunk, typeof encoding === "string" ? (encoding as BufferEncoding) : "utf8") : Buffer.from(chunk as Uint8Array);
+    responseChunks.push(b);
+    responseKept += b.length;
+  };
+  const write = res.write;
+  const end = res.end;
+  res.write = function (this: ServerResponse, ...args: unknown[]) {
+    keep(args[0], args[1]);
+    return write.apply(this, args as Parameters<typeof write>);
+  } as typeof res.write;
+  res.end = function (this: ServerResponse, ...args: unknown[]) {
+    keep(args[0], args[1]);
+    return end.apply(this, args as Parameters<typeof end>);
+  } as typeof res.end;
+  const body = (chunks: Buffer[], n: number): string => (n === 0 ? "" : Buffer.concat(chunks).toString("base64", 0, Math.min(n, BODY_LIMIT)));
+  res.on("finish", () => {
+    const rawURL = req.originalUrl ?? req.url ?? "/";
+    const q = rawURL.indexOf("?");
+    const query: Record<string, string[]> = {};
+    if (q >= 0) for (const [k, v] of new URLSearchParams(rawURL.slice(q + 1))) (query[k] ??= []).push(v);
+    const requestHeaders: Record<string, string[]> = {};
+    for (const [k, v] of Object.entries(req.headers)) requestHeaders[k] = k === "x-api-key" ? ["[CLIENT_REDACTED]"] : Array.isArray(v) ? v : [String(v)];
+    const responseHeaders: Record<string, string[]> = {};
+    for (const [k, v] of Object.entries(res.getHeaders())) responseHeaders[k] = Array.isArray(v) ? v.map(String) : [String(v)];
+    const route = typeof req.route?.path === "string" ? (req.baseUrl ?? "") + req.route.path : "";
+    const message = {
+      duration: Math.round((performance.now() - start) * 1e6),
+      host: req.headers.host ?? "",
+      method: req.method,
+      path_params: req.params ?? {},
+      project_id: "00000000-0000-4000-8000-000000000000",
+      proto_major: req.httpVersionMajor,
+      proto_minor: req.httpVersionMinor,
+      query_params: query,
+      raw_url: rawURL,
+      referer: req.headers.referer ?? "",
+      request_body: body(requestChunks, requestKept),
+      request_headers: requestHeaders,
+      response_body: body(responseChunks, responseKept),
+      response_headers: responseHeaders,
+      sdk_type: "JsExpress",
+      status_code: res.statusCode,
+      timestamp: startedAt.toISOString(),
+      url_path: route,
+      errors: [],
+      tags: [],
+      msg_id: randomUUID(),
+    };
+    deliver(Buffer.from(JSON.stringify(message)));
+  });
 }
 
 /** floor-body's body limit: the SDK's default maxBodyBytes. */
@@ -338,7 +424,7 @@ export const VARIANTS: Variant[] = [
     onlyAsked: true,
     capturesFetch: false,
     description: "a calibration, not an SDK: `floor-publish` with the response body: its first 64 KiB (the SDK's default maxBodyBytes) copied once into a buffer of the request as it is written, base64'd (Buffer#toString) into the record's `response_body`, and the record base64'd again into the publish body, as the wire format and Pub/Sub REST require: what capturing and delivering a body costs at least, with no redaction, no headers' work and no detectors",
-    setup: (env) => setupFloorPublish(env, true),
+    setup: (env) => setupFloorPublish(env, "body"),
   },
   {
     key: "sdk-null-base",
@@ -375,7 +461,18 @@ export const VARIANTS: Variant[] = [
     onlyAsked: true,
     capturesFetch: false,
     description: "a calibration, not an SDK: the floor's capture (the same record, JSON.stringify'd per request), each record's bytes kept as a message and delivered as the SDK delivers: batched (500 messages or 200 ms, the SDK's defaults), one Pub/Sub REST `topics.publish` POST per batch (`{\"messages\":[{\"data\":\"<base64>\"},...]}`) over a keep-alive agent to the publish stand-in `sdk-standin` uses: what capturing and delivering anything costs at least",
-    setup: setupFloorPublish,
+    setup: (env) => setupFloorPublish(env),
+  },
+  {
+    key: "floor-wire",
+    label: "floor-wire",
+    frameworks: ["express4", "express5"],
+    publishes: "standin",
+    judged: false,
+    onlyAsked: true,
+    capturesFetch: false,
+    description: "a calibration, not an SDK: `floor-publish` with the wire format's whole message instead of the floor's record: every field the ingestion side asks for (msg_id, RFC 3339 start, duration in ns, route template, path and query parameters, protocol, headers as arrays with the key header redacted by name, both bodies up to 64 KiB kept as the app's chunks and base64'd), filled the plain way and JSON.stringify'd at `finish`; no body rules and no detectors: what a message the ingestion side accepts costs at least, done the obvious way",
+    setup: (env) => setupFloorPublish(env, "wire"),
   },
 ];
 
