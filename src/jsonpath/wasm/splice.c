@@ -102,10 +102,25 @@ static inline int is_digit(u8 c) { return (u8)(c - '0') < 10; }
 static inline int is_hex(u8 c) { return is_digit(c) || (u8)((c | 0x20) - 'a') < 6; }
 
 /* The string whose opening quote is at i: the index after its closing quote, or 0 (invalid). */
-static inline u32 skip_string(const u8 *in, u32 i) {
-  const v128_t quote = wasm_i8x16_splat('"');
-  const v128_t bs = wasm_i8x16_splat('\\');
-  const v128_t ctl = wasm_i8x16_splat(0x20);
+/*
+ * The scan's vector constants, read from memory once per call of validate, skip_value and redact
+ * and passed down (`struct scan_k`): as immediates V8 builds each of them again at every use
+ * inside a loop (bench/notes.md). The table is writable and its address exported (`scanConstants`,
+ * never called) so that clang cannot fold the loads back into immediates.
+ */
+struct scan_k { v128_t quote, bs, ctl; };
+static struct scan_k SCAN_K = {
+  (v128_t)(__u8x16){'"', '"', '"', '"', '"', '"', '"', '"', '"', '"', '"', '"', '"', '"', '"', '"'},
+  (v128_t)(__u8x16){'\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\'},
+  (v128_t)(__u8x16){0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20},
+};
+__attribute__((export_name("scanConstants")))
+struct scan_k *scan_constants(void) { return &SCAN_K; }
+
+static inline __attribute__((always_inline)) u32 skip_string(const u8 *in, u32 i, const struct scan_k *k) {
+  const v128_t quote = k->quote;
+  const v128_t bs = k->bs;
+  const v128_t ctl = k->ctl;
   i++;
   for (;;) {
     v128_t v = wasm_v128_load(in + i);
@@ -159,9 +174,9 @@ static inline u32 skip_ws(const u8 *in, u32 i) {
 }
 
 /* A member's name at i and the colon after it: where its value starts, or 0. */
-static inline u32 skip_member_name(const u8 *in, u32 i) {
+static inline u32 skip_member_name(const u8 *in, u32 i, const struct scan_k *k) {
   if (in[i] != '"') return 0;
-  i = skip_string(in, i);
+  i = skip_string(in, i, k);
   if (i == 0) return 0;
   i = skip_ws(in, i);
   if (in[i] != ':') return 0;
@@ -174,12 +189,13 @@ static u32 too_deep;
 /* The value starting at i (nested containers included): the index after it, or 0 (invalid, or
    too_deep set). */
 static u32 skip_value(const u8 *in, u32 i) {
+  const struct scan_k k = SCAN_K;
   u32 depth = 0;
   for (;;) {
     /* A value starts at i. */
     u8 c = in[i];
     if (c == '"') {
-      i = skip_string(in, i);
+      i = skip_string(in, i, &k);
     } else if (c == '{' || c == '[') {
       i = skip_ws(in, i + 1);
       if (in[i] == (c == '{' ? '}' : ']')) {
@@ -190,7 +206,7 @@ static u32 skip_value(const u8 *in, u32 i) {
           return 0;
         }
         nest[depth++] = c;
-        if (c == '{') i = skip_member_name(in, i);
+        if (c == '{') i = skip_member_name(in, i, &k);
         if (i == 0) return 0;
         continue;
       }
@@ -213,7 +229,7 @@ static u32 skip_value(const u8 *in, u32 i) {
       if (d == ',') {
         i = skip_ws(in, i + 1);
         if (open == '{') {
-          i = skip_member_name(in, i);
+          i = skip_member_name(in, i, &k);
           if (i == 0) return 0;
         }
         break;
@@ -253,22 +269,22 @@ static u8 frame_object[MAX_FRAMES];
 
 /* The member's name at i and the colon after it: where its value starts (0: invalid, FALLBACK),
    and in *out the set that member gets from `set`'s object plan. */
-static inline u32 member_name(const u8 *in, u32 i, const u32 *w, const u8 *names, u32 at, u32 *out) {
+static inline __attribute__((always_inline)) u32 member_name(const u8 *in, u32 i, const u32 *w, const u8 *names, u32 at, u32 *out, const struct scan_k *kk) {
   if (in[i] != '"') return 0;
   u32 start = i + 1;
   u32 k = w[at + 3];
   u32 set = w[at + 1];
   u32 e;
   /* Most names are shorter than 16 bytes, plain ASCII: their closing quote is the first byte of
-     the block that is a quote, a backslash, a control character or >= 0x80. */
+     the block that is a quote, a backslash, a control character or >= 0x80 (one signed compare:
+     bytes >= 0x80 are negative, so below 0x20 too). */
   v128_t v = wasm_v128_load(in + start);
-  u32 mask = (u32)wasm_i8x16_bitmask(wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(v, wasm_i8x16_splat('"')), wasm_i8x16_eq(v, wasm_i8x16_splat('\\'))),
-                                                  wasm_v128_or(wasm_u8x16_lt(v, wasm_i8x16_splat(0x20)), wasm_i8x16_lt(v, wasm_i8x16_splat(0)))));
+  u32 mask = (u32)wasm_i8x16_bitmask(wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(v, kk->quote), wasm_i8x16_eq(v, kk->bs)), wasm_i8x16_lt(v, kk->ctl)));
   int plain = mask != 0 && in[start + (u32)__builtin_ctz(mask)] == '"';
   if (plain) {
     e = start + (u32)__builtin_ctz(mask) + 1;
   } else {
-    e = skip_string(in, i);
+    e = skip_string(in, i, kk);
     if (e == 0) return 0;
   }
   if (k != 0) {
@@ -303,6 +319,7 @@ u32 cut_bytes(void) { return cut_total; }
 
 __attribute__((export_name("redact")))
 int redact(const u8 *restrict in, u32 n, const u32 *restrict w, const u32 *restrict offsets, const u8 *restrict names, u32 *restrict cuts, u32 max_cuts) {
+  const struct scan_k kq = SCAN_K;
   u32 sp = 0;
   u32 ncut = 0;
   u32 set = 0;
@@ -314,10 +331,10 @@ int redact(const u8 *restrict in, u32 n, const u32 *restrict w, const u32 *restr
     u32 at = offsets[set];
     u32 flags = w[at];
     if (flags == 0) {
-      i = c == '"' ? skip_string(in, i) : skip_value(in, i);
+      i = c == '"' ? skip_string(in, i, &kq) : skip_value(in, i);
       if (i == 0) return too_deep ? -2 : -1;
     } else if (flags & 2) {
-      u32 end = c == '"' ? skip_string(in, i) : skip_value(in, i);
+      u32 end = c == '"' ? skip_string(in, i, &kq) : skip_value(in, i);
       if (end == 0) return too_deep ? -2 : -1;
       if (ncut + 2 > max_cuts) return -2;
       cuts[ncut++] = i;
@@ -331,7 +348,7 @@ int redact(const u8 *restrict in, u32 n, const u32 *restrict w, const u32 *restr
         if (sp == MAX_FRAMES) return -2;
         frame_set[sp] = set;
         frame_object[sp++] = 1;
-        i = member_name(in, i, w, names, at, &set);
+        i = member_name(in, i, w, names, at, &set, &kq);
         if (i == FALLBACK) return -2;
         if (i == 0) return -1;
         continue;
@@ -368,7 +385,7 @@ int redact(const u8 *restrict in, u32 n, const u32 *restrict w, const u32 *restr
         i = skip_ws(in, i + 1);
         u32 pat = offsets[parent];
         if (frame_object[sp - 1]) {
-          i = member_name(in, i, w, names, pat, &set);
+          i = member_name(in, i, w, names, pat, &set, &kq);
           if (i == FALLBACK) return -2;
           if (i == 0) return -1;
         } else {
