@@ -51,15 +51,25 @@ u32 json_splice(const u8 *restrict in, u32 len, const u32 *restrict cuts, u32 nc
  */
 static inline u32 lower(u8 c) { return c | 0x20u; }
 
+/* Its constants, read from memory as the scan's are (see scan_k below). */
+struct match_k { v128_t bs, pct, x20; };
+static struct match_k MATCH_K = {
+  (v128_t)(__u8x16){'\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\'},
+  (v128_t)(__u8x16){'%', '%', '%', '%', '%', '%', '%', '%', '%', '%', '%', '%', '%', '%', '%', '%'},
+  (v128_t)(__u8x16){0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20},
+};
+__attribute__((export_name("matchConstants")))
+struct match_k *match_constants(void) { return &MATCH_K; }
+
 __attribute__((export_name("mayMatch")))
 u32 may_match(const u8 *restrict in, u32 n, u32 detectors) {
-  const v128_t bs = wasm_i8x16_splat('\\');
-  const v128_t pct = wasm_i8x16_splat('%');
+  const v128_t bs = MATCH_K.bs;
+  const v128_t pct = MATCH_K.pct;
   const v128_t J = wasm_i8x16_splat((detectors & 1) ? 'J' : '\\');
   const v128_t b = wasm_i8x16_splat((detectors & 2) ? 'b' : '\\');
   const v128_t A = wasm_i8x16_splat((detectors & 4) ? 'A' : '\\');
   const v128_t P = wasm_i8x16_splat((detectors & 8) ? 'P' : '\\');
-  const v128_t x20 = wasm_i8x16_splat(0x20);
+  const v128_t x20 = MATCH_K.x20;
   for (u32 i = 0; i < n; i += 16) {
     v128_t v = wasm_v128_load(in + i);
     v128_t hit = wasm_v128_or(
