@@ -304,15 +304,29 @@ static inline __attribute__((always_inline)) u32 member_name(const u8 *in, u32 i
         if (in[j] == '\\' || in[j] >= 0x80) return FALLBACK;
       }
     }
-    for (u32 m = 0; m < k; m++) {
-      const u32 *t = w + at + 4 + 3 * m;
-      if (t[1] != len) continue;
-      const u8 *name = names + t[0];
-      u32 j = 0;
-      while (j < len && name[j] == in[start + j]) j++;
-      if (j == len) {
-        set = t[2];
-        break;
+    if (plain) {
+      /* Shorter than 16 bytes: one block compare against the block already loaded (a name's 16
+         bytes are readable: the input follows the names in memory, module.ts). */
+      const u32 full = (1u << len) - 1;
+      for (u32 m = 0; m < k; m++) {
+        const u32 *t = w + at + 4 + 3 * m;
+        if (t[1] != len) continue;
+        if (((u32)wasm_i8x16_bitmask(wasm_i8x16_eq(v, wasm_v128_load(names + t[0]))) & full) == full) {
+          set = t[2];
+          break;
+        }
+      }
+    } else {
+      for (u32 m = 0; m < k; m++) {
+        const u32 *t = w + at + 4 + 3 * m;
+        if (t[1] != len) continue;
+        const u8 *name = names + t[0];
+        u32 j = 0;
+        while (j < len && name[j] == in[start + j]) j++;
+        if (j == len) {
+          set = t[2];
+          break;
+        }
       }
     }
   }
