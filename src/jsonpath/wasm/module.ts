@@ -66,7 +66,9 @@ function get(): Instance | null {
 
 /** Grow the memory of `w` to hold `end` bytes (throws when it cannot). */
 function reserve(w: Instance, end: number): Uint8Array {
-  if (end > w.memory.buffer.byteLength) {
+  // (`bytes` spans the whole memory, which only this function grows: its length is the memory's
+  // size without a call to the `buffer` getter, which costs a runtime call)
+  if (end > w.bytes.length) {
     w.memory.grow(Math.ceil((end - w.memory.buffer.byteLength) / 65536));
     w.bytes = new Uint8Array(w.memory.buffer);
   }
@@ -257,7 +259,7 @@ export function redactWasm(b: Uint8Array, table: EncodedTable, marker: Uint8Arra
     }
     wanted = 0;
     if (spans !== undefined) {
-      const done = new Uint32Array(w.memory.buffer, cutsAt, ncut); // (the memory may have grown)
+      const done = new Uint32Array(mem.buffer, cutsAt, ncut); // (the memory's buffer after any growth above)
       if (Array.isArray(spans)) for (let k = 0; k < ncut; k++) spans.push(done[k]!);
       else spans.offsets = done.slice(); // (one copy out of the module's memory, which the next call reuses)
     }
