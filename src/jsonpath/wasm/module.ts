@@ -194,7 +194,7 @@ const MAX_CUT_WORDS = 256 * 1024;
 
 /** An automaton as splice.c's `redact` reads it (built by encodeTable in ../stream.ts). */
 export interface EncodedTable {
-  /** Each set's words: flags, member set, element set, k, then k (name offset, length, set) triples. */
+  /** Each set's words: flags, member set, element set, k, then k (name offset, length, set) triples; a set is named by where its words start (its entry in `offsets`). */
   readonly words: Uint32Array;
   /** Where each set's words start in `words`. */
   readonly offsets: Uint32Array;
