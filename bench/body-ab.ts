@@ -1,5 +1,6 @@
 /**
- * serializeExchange and renderBody of this checkout against another one's, in one process,
+ * serializeExchange (into a new Buffer, and into reused pages through `alloc` as delivery has it
+ * written: "pages") and renderBody of this checkout against another one's, in one process,
  * alternated round by round (A B B A ...), medians of rounds, CPU ns per body byte: the same-run A/B
  * that `npm run bench:body -- --base=DIR` also gives, with longer windows and no forced collection
  * between them (steadier on a loaded machine for a before/after of the body pipeline).
@@ -21,20 +22,25 @@ const ex = (req: Buffer | undefined, res: Buffer) => ({ sdkType: "JsExpress", ms
 const echo = Buffer.from(JSON.stringify(jsonObject(1024)));
 const cases = { "20 KB": ex(undefined, arrayOf(20480)), "64 KiB": ex(undefined, arrayOf(65536)), "1 KB echo": ex(echo, echo) };
 const tally = (_r: string, _n: number): void => {};
+/** serializeExchange's `alloc` as delivery hands it over: reused 1 MiB pages (src/delivery/arena.ts). */
+const page = Buffer.allocUnsafeSlow(1024 * 1024);
+let pageUsed = 0;
+const alloc = (n: number): Buffer => { if (pageUsed + n > page.length) pageUsed = 0; const o = page.subarray(pageUsed, pageUsed + n); pageUsed += n; return o; };
+const STAGES = ["serialize", "pages", "render"];
 const res = new Map<string, number[]>();
 const ROUNDS = Number(process.env.ROUNDS ?? 11);
 for (let r = 0; r < ROUNDS; r++) for (const [name, e] of Object.entries(cases)) {
   const bytes = e.requestBody.keptBytes + e.responseBody.keptBytes;
-  for (const m of (r % 2 ? mods : [...mods].reverse())) for (const stage of ["serialize", "render"]) {
+  for (const m of (r % 2 ? mods : [...mods].reverse())) for (const stage of STAGES) {
     const N = Math.ceil(3e6 / bytes) * 4;
-    const f = stage === "serialize" ? () => m.ser(e, m.cfg, m.cfg.redaction, tally) : () => m.render(e.responseBody, "application/json; charset=utf-8", undefined, m.cfg.redaction.response, m.cfg.maxBodyBytes, { values: m.cfg.redaction.values, named: m.cfg.redaction.named?.response, tally });
+    const f = stage === "serialize" ? () => m.ser(e, m.cfg, m.cfg.redaction, tally) : stage === "pages" ? () => m.ser(e, m.cfg, m.cfg.redaction, tally, undefined, alloc) : () => m.render(e.responseBody, "application/json; charset=utf-8", undefined, m.cfg.redaction.response, m.cfg.maxBodyBytes, { values: m.cfg.redaction.values, named: m.cfg.redaction.named?.response, tally });
     const t = process.cpuUsage(); for (let i = 0; i < N; i++) f(); const u = process.cpuUsage(t);
     const k = `${name}\t${stage}\t${m.d}`; (res.get(k) ?? res.set(k, []).get(k)!).push((u.user + u.system) * 1000 / N / (stage === "render" ? e.responseBody.keptBytes : bytes));
   }
 }
 const med = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
 console.log(`Node ${process.version}, ${ROUNDS} rounds alternated, CPU ns per body byte (medians); ratio = ${mods[1]?.d} / ${mods[0]?.d}`);
-for (const name of Object.keys(cases)) for (const stage of ["serialize", "render"]) {
+for (const name of Object.keys(cases)) for (const stage of STAGES) {
   const a = med(res.get(`${name}\t${stage}\t${mods[0]!.d}`)!), b = mods[1] ? med(res.get(`${name}\t${stage}\t${mods[1].d}`)!) : NaN;
   console.log(`${name.padEnd(10)} ${stage.padEnd(10)} ${mods[0]!.d} ${a.toFixed(2)}  ${mods[1]?.d} ${b.toFixed(2)}  ratio ${(b / a).toFixed(2)}`);
 }

@@ -24,7 +24,9 @@
  *   render     renderBody: copy + redact + detectors + counting
  *   base64     the rendered body as base64 (toString)
  *   frame      a new message buffer: head + base64 text copied in
- *   serialize  serializeExchange, whole (headers, URL, both bodies), per body byte
+ *   serialize  serializeExchange, whole (headers, URL, both bodies), per body byte, into a new Buffer;
+ *              "serialize (pages)" written into reused 1 MiB pages through `alloc`, as delivery's queue
+ *              has it written (src/delivery/arena.ts; the Pub/Sub and OTLP transports)
  * Calibrations, on the same bytes in the same run:
  *   memcpy     one Buffer.copy of the body into a reused buffer
  *   new Buffer a fresh Buffer of the body's size, filled (what any new copy of it costs)
@@ -147,6 +149,15 @@ const spliced = redacted;
 const rendered = new Map<Case, Buffer[]>(CASES.map((c) => [c, c.bodies.map((b) => renderBody(b.body, typeOf(c, b.side), undefined, paths(b.side), cfg.maxBodyBytes, bodyRules(b.side)))]));
 const b64 = new Map<Case, string[]>(CASES.map((c) => [c, rendered.get(c)!.map((r) => r.toString("base64"))]));
 const scratchBuf = Buffer.allocUnsafe(256 * 1024);
+/** serializeExchange's `alloc` as delivery hands it over (src/delivery/arena.ts: messages written into reused 1 MiB pages). */
+const page = Buffer.allocUnsafeSlow(1024 * 1024);
+let pageUsed = 0;
+const pageAlloc = (n: number): Buffer => {
+  if (pageUsed + n > page.length) pageUsed = 0;
+  const out = page.subarray(pageUsed, pageUsed + n);
+  pageUsed += n;
+  return out;
+};
 const HEAD = '{"project_id":"00000000-0000-0000-0000-000000000000","msg_id":"7d3c4a5e-0b1f-4e2a-9c6d-1a2b3c4d5e6f","timestamp":"2026-12-07T17:00:00.000Z","duration":123456,"sdk_type":"JsExpress","method":"GET","host":"127.0.0.1:3000","raw_url":"/items","request_body":"';
 
 /** Stages that only a JSON body has. */
@@ -172,6 +183,7 @@ const STAGES: Array<[string, Stage]> = [
     return out;
   }],
   ["serialize", (c) => serializeExchange(c.ex, cfg, rules, tally)],
+  ["serialize (pages)", (c) => serializeExchange(c.ex, cfg, rules, tally, undefined, pageAlloc)],
   ...(base === undefined ? [] : [["serialize (base)", (c: Case) => base.serialize(c.ex, base.cfg, base.cfg.redaction, tally)]] as Array<[string, Stage]>),
   ["memcpy", (c) => flat.get(c)!.map((b) => b.copy(scratchBuf, 0))],
   ["new Buffer", (c) => flat.get(c)!.map((b) => Buffer.allocUnsafe(b.length).fill(1).length)],

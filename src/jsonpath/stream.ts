@@ -211,6 +211,13 @@ function buildTable(table: StateTable): EncodedTable | null {
     }
   }
   if (order.length > MAX_ENCODED_SETS) return null;
+  // Sets named by where their words start (splice.c follows a set with one load less).
+  for (const o of offsets) {
+    if (words[o] !== 1) continue;
+    words[o + 1] = offsets[words[o + 1]!]!;
+    words[o + 2] = offsets[words[o + 2]!]!;
+    for (let m = 0; m < words[o + 3]!; m++) words[o + 6 + 3 * m] = offsets[words[o + 6 + 3 * m]!]!;
+  }
   return { words: Uint32Array.from(words), offsets: Uint32Array.from(offsets), names: Buffer.concat(names) };
 }
 

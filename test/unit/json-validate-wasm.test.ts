@@ -77,3 +77,21 @@ test("isJsonWasm: nesting deeper than it tracks is left to JavaScript; the edges
     assert.equal(isJsonWasm(Buffer.from(text)), ok, JSON.stringify(text));
   }
 });
+
+/** A number-like token: the grammar's parts (sign, leading zeros, fraction, exponent) and digit runs around 16 bytes long. */
+const digitsArb = fc.oneof(fc.nat(40), fc.constantFrom(0, 1, 15, 16, 17, 31, 32, 33)).map((n) => "1234567890".repeat(5).slice(0, n));
+const numberArb = fc.tuple(fc.constantFrom("", "-", "+", "--"), fc.constantFrom("", "0", "00", "01", "1", "9"), digitsArb,
+  fc.constantFrom("", ".", "."), digitsArb, fc.constantFrom("", "e", "E", "e+", "E-", "e-+"), digitsArb, fc.boolean()).map(
+  ([sign, lead, run, dot, frac, exp, expDigits, fraction]) => sign + lead + run + (fraction ? dot + frac : "") + (exp === "" ? "" : exp + expDigits));
+
+test("isJsonWasm: numbers of every shape, digit runs across its 16-byte blocks, alone, in containers and at the end of the text", () => {
+  fc.assert(
+    fc.property(numberArb, fc.constantFrom("%", "[%]", "[%,1]", '{"a":%}', '{"a":%, "b":2}', "[1,% ]", "%x", " % "), (num, shape) => {
+      const b = Buffer.from(shape.replace("%", num));
+      const js = isJsonBytes(b);
+      assert.equal(isJsonWasm(b), js, JSON.stringify(b.toString("latin1")));
+      assert.equal(js, parses(b), JSON.stringify(b.toString("latin1")));
+    }),
+    { numRuns: 6000 },
+  );
+});

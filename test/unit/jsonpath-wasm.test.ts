@@ -62,7 +62,8 @@ const KEYS = ["a", "b", "secret", "token", "password", "ü", "", "x y", 'q"', "b
 const valueArb = fc.letrec((tie) => ({
   value: fc.oneof(
     { depthSize: "small", withCrossShrink: true },
-    fc.constantFrom("1", "-0.5e3", "true", "false", "null", '"s"', '"é"', '"\\u0041\\n"', '"' + "x".repeat(40) + '"'),
+    fc.constantFrom("1", "-0.5e3", "true", "false", "null", '"s"', '"é"', '"\\u0041\\n"', '"' + "x".repeat(40) + '"',
+      "0", "-0", "12345678901234567", "1.0000000000000000001", "2E+16", "7e-1234567890123456", "01", "1.", "-", "1e", "2.e3"),
     fc.array(tie("value"), { maxLength: 4 }).map((items) => `[${items.join(",")}]`),
     fc.array(fc.tuple(fc.constantFrom(...KEYS), tie("value")), { maxLength: 4 }).map((es) => `{${es.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(" , ")}}`),
   ),

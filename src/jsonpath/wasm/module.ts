@@ -66,7 +66,9 @@ function get(): Instance | null {
 
 /** Grow the memory of `w` to hold `end` bytes (throws when it cannot). */
 function reserve(w: Instance, end: number): Uint8Array {
-  if (end > w.memory.buffer.byteLength) {
+  // (`bytes` spans the whole memory, which only this function grows: its length is the memory's
+  // size without a call to the `buffer` getter, which costs a runtime call)
+  if (end > w.bytes.length) {
     w.memory.grow(Math.ceil((end - w.memory.buffer.byteLength) / 65536));
     w.bytes = new Uint8Array(w.memory.buffer);
   }
@@ -192,7 +194,7 @@ const MAX_CUT_WORDS = 256 * 1024;
 
 /** An automaton as splice.c's `redact` reads it (built by encodeTable in ../stream.ts). */
 export interface EncodedTable {
-  /** Each set's words: flags, member set, element set, k, then k (name offset, length, set) triples. */
+  /** Each set's words: flags, member set, element set, k, then k (name offset, length, set) triples; a set is named by where its words start (its entry in `offsets`). */
   readonly words: Uint32Array;
   /** Where each set's words start in `words`. */
   readonly offsets: Uint32Array;
@@ -257,7 +259,7 @@ export function redactWasm(b: Uint8Array, table: EncodedTable, marker: Uint8Arra
     }
     wanted = 0;
     if (spans !== undefined) {
-      const done = new Uint32Array(w.memory.buffer, cutsAt, ncut); // (the memory may have grown)
+      const done = new Uint32Array(mem.buffer, cutsAt, ncut); // (the memory's buffer after any growth above)
       if (Array.isArray(spans)) for (let k = 0; k < ncut; k++) spans.push(done[k]!);
       else spans.offsets = done.slice(); // (one copy out of the module's memory, which the next call reuses)
     }

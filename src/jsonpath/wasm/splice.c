@@ -51,15 +51,25 @@ u32 json_splice(const u8 *restrict in, u32 len, const u32 *restrict cuts, u32 nc
  */
 static inline u32 lower(u8 c) { return c | 0x20u; }
 
+/* Its constants, read from memory as the scan's are (see scan_k below). */
+struct match_k { v128_t bs, pct, x20; };
+static struct match_k MATCH_K = {
+  (v128_t)(__u8x16){'\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\'},
+  (v128_t)(__u8x16){'%', '%', '%', '%', '%', '%', '%', '%', '%', '%', '%', '%', '%', '%', '%', '%'},
+  (v128_t)(__u8x16){0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20},
+};
+__attribute__((export_name("matchConstants")))
+struct match_k *match_constants(void) { return &MATCH_K; }
+
 __attribute__((export_name("mayMatch")))
 u32 may_match(const u8 *restrict in, u32 n, u32 detectors) {
-  const v128_t bs = wasm_i8x16_splat('\\');
-  const v128_t pct = wasm_i8x16_splat('%');
+  const v128_t bs = MATCH_K.bs;
+  const v128_t pct = MATCH_K.pct;
   const v128_t J = wasm_i8x16_splat((detectors & 1) ? 'J' : '\\');
   const v128_t b = wasm_i8x16_splat((detectors & 2) ? 'b' : '\\');
   const v128_t A = wasm_i8x16_splat((detectors & 4) ? 'A' : '\\');
   const v128_t P = wasm_i8x16_splat((detectors & 8) ? 'P' : '\\');
-  const v128_t x20 = wasm_i8x16_splat(0x20);
+  const v128_t x20 = MATCH_K.x20;
   for (u32 i = 0; i < n; i += 16) {
     v128_t v = wasm_v128_load(in + i);
     v128_t hit = wasm_v128_or(
@@ -102,10 +112,25 @@ static inline int is_digit(u8 c) { return (u8)(c - '0') < 10; }
 static inline int is_hex(u8 c) { return is_digit(c) || (u8)((c | 0x20) - 'a') < 6; }
 
 /* The string whose opening quote is at i: the index after its closing quote, or 0 (invalid). */
-static inline u32 skip_string(const u8 *in, u32 i) {
-  const v128_t quote = wasm_i8x16_splat('"');
-  const v128_t bs = wasm_i8x16_splat('\\');
-  const v128_t ctl = wasm_i8x16_splat(0x20);
+/*
+ * The scan's vector constants, read from memory once per call of validate, skip_value and redact
+ * and passed down (`struct scan_k`): as immediates V8 builds each of them again at every use
+ * inside a loop (bench/notes.md). The table is writable and its address exported (`scanConstants`,
+ * never called) so that clang cannot fold the loads back into immediates.
+ */
+struct scan_k { v128_t quote, bs, ctl; };
+static struct scan_k SCAN_K = {
+  (v128_t)(__u8x16){'"', '"', '"', '"', '"', '"', '"', '"', '"', '"', '"', '"', '"', '"', '"', '"'},
+  (v128_t)(__u8x16){'\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\'},
+  (v128_t)(__u8x16){0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20},
+};
+__attribute__((export_name("scanConstants")))
+struct scan_k *scan_constants(void) { return &SCAN_K; }
+
+static inline __attribute__((always_inline)) u32 skip_string(const u8 *in, u32 i, const struct scan_k *k) {
+  const v128_t quote = k->quote;
+  const v128_t bs = k->bs;
+  const v128_t ctl = k->ctl;
   i++;
   for (;;) {
     v128_t v = wasm_v128_load(in + i);
@@ -159,9 +184,9 @@ static inline u32 skip_ws(const u8 *in, u32 i) {
 }
 
 /* A member's name at i and the colon after it: where its value starts, or 0. */
-static inline u32 skip_member_name(const u8 *in, u32 i) {
+static inline u32 skip_member_name(const u8 *in, u32 i, const struct scan_k *k) {
   if (in[i] != '"') return 0;
-  i = skip_string(in, i);
+  i = skip_string(in, i, k);
   if (i == 0) return 0;
   i = skip_ws(in, i);
   if (in[i] != ':') return 0;
@@ -174,12 +199,13 @@ static u32 too_deep;
 /* The value starting at i (nested containers included): the index after it, or 0 (invalid, or
    too_deep set). */
 static u32 skip_value(const u8 *in, u32 i) {
+  const struct scan_k k = SCAN_K;
   u32 depth = 0;
   for (;;) {
     /* A value starts at i. */
     u8 c = in[i];
     if (c == '"') {
-      i = skip_string(in, i);
+      i = skip_string(in, i, &k);
     } else if (c == '{' || c == '[') {
       i = skip_ws(in, i + 1);
       if (in[i] == (c == '{' ? '}' : ']')) {
@@ -190,7 +216,7 @@ static u32 skip_value(const u8 *in, u32 i) {
           return 0;
         }
         nest[depth++] = c;
-        if (c == '{') i = skip_member_name(in, i);
+        if (c == '{') i = skip_member_name(in, i, &k);
         if (i == 0) return 0;
         continue;
       }
@@ -213,7 +239,7 @@ static u32 skip_value(const u8 *in, u32 i) {
       if (d == ',') {
         i = skip_ws(in, i + 1);
         if (open == '{') {
-          i = skip_member_name(in, i);
+          i = skip_member_name(in, i, &k);
           if (i == 0) return 0;
         }
         break;
@@ -241,6 +267,9 @@ u32 validate(const u8 *restrict in, u32 n) {
  * at words[offsets[set]]: flags (1 live, 2 matched), the set every member of an object gets, the
  * set every element of an array gets, the number k of named members, then k triples (offset of
  * the name's UTF-8 bytes in `names`, their length, the set that member gets). Set 0 is the root's.
+ * A set is named in the words by where its words start (offsets[set]: 0 for the root), so that
+ * following one costs one load less per value on the scan's dependent chain; `offsets` is read
+ * for the root only.
  * Writes each selected value's [start, end) to cuts (at most max_cuts words). Returns the number
  * of words written, -1 when the text is not valid JSON, -2 when it cannot tell here (a member
  * name with an escape or a non-ASCII byte where names are compared, nesting deeper than
@@ -253,22 +282,22 @@ static u8 frame_object[MAX_FRAMES];
 
 /* The member's name at i and the colon after it: where its value starts (0: invalid, FALLBACK),
    and in *out the set that member gets from `set`'s object plan. */
-static inline u32 member_name(const u8 *in, u32 i, const u32 *w, const u8 *names, u32 at, u32 *out) {
+static inline __attribute__((always_inline)) u32 member_name(const u8 *in, u32 i, const u32 *w, const u8 *names, u32 at, u32 *out, const struct scan_k *kk) {
   if (in[i] != '"') return 0;
   u32 start = i + 1;
   u32 k = w[at + 3];
   u32 set = w[at + 1];
   u32 e;
   /* Most names are shorter than 16 bytes, plain ASCII: their closing quote is the first byte of
-     the block that is a quote, a backslash, a control character or >= 0x80. */
+     the block that is a quote, a backslash, a control character or >= 0x80 (one signed compare:
+     bytes >= 0x80 are negative, so below 0x20 too). */
   v128_t v = wasm_v128_load(in + start);
-  u32 mask = (u32)wasm_i8x16_bitmask(wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(v, wasm_i8x16_splat('"')), wasm_i8x16_eq(v, wasm_i8x16_splat('\\'))),
-                                                  wasm_v128_or(wasm_u8x16_lt(v, wasm_i8x16_splat(0x20)), wasm_i8x16_lt(v, wasm_i8x16_splat(0)))));
+  u32 mask = (u32)wasm_i8x16_bitmask(wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(v, kk->quote), wasm_i8x16_eq(v, kk->bs)), wasm_i8x16_lt(v, kk->ctl)));
   int plain = mask != 0 && in[start + (u32)__builtin_ctz(mask)] == '"';
   if (plain) {
     e = start + (u32)__builtin_ctz(mask) + 1;
   } else {
-    e = skip_string(in, i);
+    e = skip_string(in, i, kk);
     if (e == 0) return 0;
   }
   if (k != 0) {
@@ -278,15 +307,29 @@ static inline u32 member_name(const u8 *in, u32 i, const u32 *w, const u8 *names
         if (in[j] == '\\' || in[j] >= 0x80) return FALLBACK;
       }
     }
-    for (u32 m = 0; m < k; m++) {
-      const u32 *t = w + at + 4 + 3 * m;
-      if (t[1] != len) continue;
-      const u8 *name = names + t[0];
-      u32 j = 0;
-      while (j < len && name[j] == in[start + j]) j++;
-      if (j == len) {
-        set = t[2];
-        break;
+    if (plain) {
+      /* Shorter than 16 bytes: one block compare against the block already loaded (a name's 16
+         bytes are readable: the input follows the names in memory, module.ts). */
+      const u32 full = (1u << len) - 1;
+      for (u32 m = 0; m < k; m++) {
+        const u32 *t = w + at + 4 + 3 * m;
+        if (t[1] != len) continue;
+        if (((u32)wasm_i8x16_bitmask(wasm_i8x16_eq(v, wasm_v128_load(names + t[0]))) & full) == full) {
+          set = t[2];
+          break;
+        }
+      }
+    } else {
+      for (u32 m = 0; m < k; m++) {
+        const u32 *t = w + at + 4 + 3 * m;
+        if (t[1] != len) continue;
+        const u8 *name = names + t[0];
+        u32 j = 0;
+        while (j < len && name[j] == in[start + j]) j++;
+        if (j == len) {
+          set = t[2];
+          break;
+        }
       }
     }
   }
@@ -303,21 +346,23 @@ u32 cut_bytes(void) { return cut_total; }
 
 __attribute__((export_name("redact")))
 int redact(const u8 *restrict in, u32 n, const u32 *restrict w, const u32 *restrict offsets, const u8 *restrict names, u32 *restrict cuts, u32 max_cuts) {
+  const struct scan_k kq = SCAN_K;
   u32 sp = 0;
   u32 ncut = 0;
-  u32 set = 0;
+  u32 set = offsets[0];
   too_deep = 0;
   u32 i = skip_ws(in, 0);
   for (;;) {
     /* A value starts at i; `set` is the set active on it. */
     u8 c = in[i];
-    u32 at = offsets[set];
+    u32 at = set;
     u32 flags = w[at];
     if (flags == 0) {
-      i = c == '"' ? skip_string(in, i) : skip_value(in, i);
+      /* (numbers and strings, most values, without skip_value's call and nesting machinery) */
+      i = c == '"' ? skip_string(in, i, &kq) : (is_digit(c) || c == '-') ? skip_number(in, i) : skip_value(in, i);
       if (i == 0) return too_deep ? -2 : -1;
     } else if (flags & 2) {
-      u32 end = c == '"' ? skip_string(in, i) : skip_value(in, i);
+      u32 end = c == '"' ? skip_string(in, i, &kq) : skip_value(in, i);
       if (end == 0) return too_deep ? -2 : -1;
       if (ncut + 2 > max_cuts) return -2;
       cuts[ncut++] = i;
@@ -331,7 +376,7 @@ int redact(const u8 *restrict in, u32 n, const u32 *restrict w, const u32 *restr
         if (sp == MAX_FRAMES) return -2;
         frame_set[sp] = set;
         frame_object[sp++] = 1;
-        i = member_name(in, i, w, names, at, &set);
+        i = member_name(in, i, w, names, at, &set, &kq);
         if (i == FALLBACK) return -2;
         if (i == 0) return -1;
         continue;
@@ -366,9 +411,9 @@ int redact(const u8 *restrict in, u32 n, const u32 *restrict w, const u32 *restr
       u32 parent = frame_set[sp - 1];
       if (d == ',') {
         i = skip_ws(in, i + 1);
-        u32 pat = offsets[parent];
+        u32 pat = parent;
         if (frame_object[sp - 1]) {
-          i = member_name(in, i, w, names, pat, &set);
+          i = member_name(in, i, w, names, pat, &set, &kq);
           if (i == FALLBACK) return -2;
           if (i == 0) return -1;
         } else {

@@ -30,13 +30,13 @@ static const u8 ALPHABET[64] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv
  * a vpunpcklqdq each, about as many instructions as the encoding itself); loaded once, they stay
  * in registers.
  */
-enum { SPREAD, MASK_A, MASK_B, MASK_C, MASK_D, C26, C51, C13, OFFSETS, NCONST };
+enum { SPREAD, MASK_A, MASK_BD, MUL_BD, MASK_C, C26, C51, C13, OFFSETS, NCONST };
 static const v128_t K[NCONST] = {
   [SPREAD] = (v128_t)(__u8x16){1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10},
   [MASK_A] = (v128_t)(__u32x4){0x0000003f, 0x0000003f, 0x0000003f, 0x0000003f},
-  [MASK_B] = (v128_t)(__u32x4){0x00003f00, 0x00003f00, 0x00003f00, 0x00003f00},
+  [MASK_BD] = (v128_t)(__u32x4){0x003f03f0, 0x003f03f0, 0x003f03f0, 0x003f03f0},
+  [MUL_BD] = (v128_t)(__u32x4){0x01000010, 0x01000010, 0x01000010, 0x01000010},
   [MASK_C] = (v128_t)(__u32x4){0x003f0000, 0x003f0000, 0x003f0000, 0x003f0000},
-  [MASK_D] = (v128_t)(__u32x4){0x3f000000, 0x3f000000, 0x3f000000, 0x3f000000},
   [C26] = (v128_t)(__u8x16){26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26},
   [C51] = (v128_t)(__u8x16){51, 51, 51, 51, 51, 51, 51, 51, 51, 51, 51, 51, 51, 51, 51, 51},
   [C13] = (v128_t)(__u8x16){13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 13},
@@ -49,18 +49,18 @@ static const v128_t K[NCONST] = {
 __attribute__((export_name("constants")))
 const v128_t *constants(void) { return K; }
 
-struct consts { v128_t spread, a, b, c, d, c26, c51, c13, offsets; };
+struct consts { v128_t spread, a, bd, mbd, c, c26, c51, c13, offsets; };
 
 /* 16 input bytes (the first 12 used) as 16 characters. */
 static inline v128_t encode12(v128_t v, const struct consts *k) {
   const v128_t in = wasm_i8x16_swizzle(v, k->spread);
   /* Per lane x = b1 | b0 << 8 | b2 << 16 | b1 << 24: a = b0 >> 2 at bits 10..15, b = (b0 & 3) << 4
-   * | b1 >> 4 at bits 4..9, c = (b1 & 15) << 2 | b2 >> 6 at bits 22..27, d = b2 & 63 at 16..21. */
+   * | b1 >> 4 at bits 4..9, c = (b1 & 15) << 2 | b2 >> 6 at bits 22..27, d = b2 & 63 at 16..21.
+   * b and d move left by one 16-bit multiply (b by 16 in the low half, d by 256 in the high half). */
   const v128_t a = wasm_v128_and(wasm_u32x4_shr(in, 10), k->a);
-  const v128_t b = wasm_v128_and(wasm_i32x4_shl(in, 4), k->b);
+  const v128_t bd = wasm_i16x8_mul(wasm_v128_and(in, k->bd), k->mbd);
   const v128_t c = wasm_v128_and(wasm_u32x4_shr(in, 6), k->c);
-  const v128_t d = wasm_v128_and(wasm_i32x4_shl(in, 8), k->d);
-  const v128_t idx = wasm_v128_or(wasm_v128_or(a, b), wasm_v128_or(c, d));
+  const v128_t idx = wasm_v128_or(wasm_v128_or(a, bd), c);
   v128_t sel = wasm_u8x16_sub_sat(idx, k->c51);
   sel = wasm_v128_or(sel, wasm_v128_and(wasm_i8x16_lt(idx, k->c26), k->c13));
   return wasm_i8x16_add(wasm_i8x16_swizzle(k->offsets, sel), idx);
@@ -69,7 +69,7 @@ static inline v128_t encode12(v128_t v, const struct consts *k) {
 /* Returns the number of characters written: 4 * ceil(n / 3). `constants`: what constants() returns. */
 __attribute__((export_name("encode")))
 u32 base64_encode(const u8 *restrict in, u32 n, u8 *restrict out, const v128_t *restrict constants) {
-  const struct consts k = {constants[SPREAD], constants[MASK_A], constants[MASK_B], constants[MASK_C], constants[MASK_D],
+  const struct consts k = {constants[SPREAD], constants[MASK_A], constants[MASK_BD], constants[MUL_BD], constants[MASK_C],
     constants[C26], constants[C51], constants[C13], constants[OFFSETS]};
   u32 i = 0;
   u8 *o = out;
