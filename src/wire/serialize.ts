@@ -8,7 +8,7 @@
  * placeholder of the same length (a UUID), so bytes serialized earlier can be stamped in place
  * ({@link stampProjectId}).
  */
-import type { Exchange, RawHeaders } from "../capture/exchange.js";
+import type { CapturedBody, Exchange, RawHeaders } from "../capture/exchange.js";
 import type { ErrorRecord } from "./types.js";
 import { queryParams } from "../capture/url.js";
 import { renderBody, type BodyRules } from "../redact/body.js";
@@ -343,6 +343,42 @@ function identityJson(identity: Identity, options: SerializeOptions, values: Val
 }
 
 /**
+ * Small bodies the rules passed unchanged before, per rule set and side: a service answers the same
+ * small bodies over and over (`{"ok":true}`, `[]`, a status object), and the same bytes with the same
+ * content type and rules render the same (render is a function of them alone when the body was kept
+ * whole and is not compressed). Remembered only when the output was the input's bytes and no rule
+ * counted anything (a body redacted to itself still counts its redactions each time). Bounded:
+ * bodies up to 256 bytes, and past 256 bodies the memory starts over.
+ */
+const cleanBodies = new WeakMap<RuleSet, [Map<string, true>, Map<string, true>]>();
+const CLEAN_BODY_MAX_BYTES = 256;
+const CLEAN_BODIES_MAX = 256;
+
+/** renderBody, through the memory of small bodies found clean (see cleanBodies). */
+function renderKnown(body: CapturedBody, contentType: string | undefined, contentEncoding: string | undefined, rules: RuleSet, response: boolean, limit: number, bodyRules: BodyRules | undefined): Buffer {
+  const paths = response ? rules.response : rules.request;
+  const kept = body.keptBytes;
+  if (kept === 0 || kept > CLEAN_BODY_MAX_BYTES || body.totalBytes !== kept || body.chunks.length !== 1 || contentEncoding !== undefined || bodyRules?.report === true) {
+    return renderBody(body, contentType, contentEncoding, paths, limit, bodyRules);
+  }
+  const bytes = body.chunks[0]!;
+  let memo = cleanBodies.get(rules);
+  if (memo === undefined) cleanBodies.set(rules, (memo = [new Map(), new Map()]));
+  const known = memo[response ? 1 : 0];
+  const key = (contentType ?? "") + "\u0000" + bytes.toString("latin1", 0, kept);
+  if (known.get(key) === true) return bytes;
+  let counted = false;
+  const outer = bodyRules?.tally;
+  const watched: BodyRules | undefined = outer === undefined ? bodyRules : { ...bodyRules, tally: (rule, count, where) => { counted = true; outer(rule, count, where); } };
+  const out = renderBody(body, contentType, contentEncoding, paths, limit, watched);
+  if (!counted && out.length === kept && out.equals(bytes)) {
+    if (known.size >= CLEAN_BODIES_MAX) known.clear();
+    known.set(key, true);
+  }
+  return out;
+}
+
+/**
  * The wire message of one exchange as UTF-8 JSON bytes, redacted by `rules` (headers by name,
  * query and route parameters by name, bodies by JSONPath failing closed, and the value detectors
  * everywhere), with the project id placeholder in front. Every redaction is counted into `tally`
@@ -367,10 +403,10 @@ function serialize(ex: Exchange, options: SerializeOptions, rules: RuleSet, tall
   // The rendered bodies (their base64 is written straight into the message at the end: ./body.ts).
   const reqBody = ex.requestBody.keptBytes === 0 && ex.requestBody.parsed === undefined
     ? undefined
-    : renderBody(ex.requestBody, first(reqH, "content-type"), first(reqH, "content-encoding"), rules.request, limit, reqRules);
+    : renderKnown(ex.requestBody, first(reqH, "content-type"), first(reqH, "content-encoding"), rules, false, limit, reqRules);
   const resBody = ex.responseBody.keptBytes === 0 && ex.responseBody.parsed === undefined
     ? undefined
-    : renderBody(ex.responseBody, first(resH, "content-type"), first(resH, "content-encoding"), rules.response, limit, resRules);
+    : renderKnown(ex.responseBody, first(resH, "content-type"), first(resH, "content-encoding"), rules, true, limit, resRules);
 
   // The URL, the route parameters and the headers, redacted by name.
   let rawUrl = ex.rawUrl;
