@@ -16,7 +16,7 @@ import { redactPathSegments, redactRouteParams, redactUrl, redactValue, ruleName
 import type { RuleSet } from "../redact/rules.js";
 import type { Tally, ValueRules } from "../redact/values.js";
 import { REDACTED } from "../registry/marker.js";
-import { withScratch } from "../jsonpath/scratch.js";
+import { enterScratch, leaveScratch } from "../jsonpath/scratch.js";
 import { messageWithBodies } from "./body.js";
 import { identityAttributes, type Identity } from "../capture/identity.js";
 
@@ -348,11 +348,14 @@ function identityJson(identity: Identity, options: SerializeOptions, values: Val
  * content type and rules render the same (render is a function of them alone when the body was kept
  * whole and is not compressed). Remembered only when the output was the input's bytes and no rule
  * counted anything (a body redacted to itself still counts its redactions each time). Bounded:
- * bodies up to 256 bytes, and past 256 bodies the memory starts over.
+ * bodies up to 256 bytes, 256 bodies per content type and 64 content types, then the memory starts over.
  */
-const cleanBodies = new WeakMap<RuleSet, [Map<string, true>, Map<string, true>]>();
+const cleanBodies = new WeakMap<RuleSet, [CleanBodies, CleanBodies]>();
+/** Per content type (as the header said it), the bodies (as latin1 text) found clean under it. */
+type CleanBodies = Map<string, Set<string>>;
 const CLEAN_BODY_MAX_BYTES = 256;
 const CLEAN_BODIES_MAX = 256;
+const CLEAN_BODY_TYPES_MAX = 64;
 
 /** renderBody, through the memory of small bodies found clean (see cleanBodies). */
 function renderKnown(body: CapturedBody, contentType: string | undefined, contentEncoding: string | undefined, rules: RuleSet, response: boolean, limit: number, bodyRules: BodyRules | undefined): Buffer {
@@ -364,16 +367,21 @@ function renderKnown(body: CapturedBody, contentType: string | undefined, conten
   const bytes = body.chunks[0]!;
   let memo = cleanBodies.get(rules);
   if (memo === undefined) cleanBodies.set(rules, (memo = [new Map(), new Map()]));
-  const known = memo[response ? 1 : 0];
-  const key = (contentType ?? "") + "\u0000" + bytes.toString("latin1", 0, kept);
-  if (known.get(key) === true) return bytes;
+  const byType = memo[response ? 1 : 0];
+  const type = contentType ?? "";
+  let known = byType.get(type);
+  const key = bytes.toString("latin1", 0, kept);
+  if (known !== undefined && known.has(key)) return bytes;
   let counted = false;
   const outer = bodyRules?.tally;
   const watched: BodyRules | undefined = outer === undefined ? bodyRules : { ...bodyRules, tally: (rule, count, where) => { counted = true; outer(rule, count, where); } };
   const out = renderBody(body, contentType, contentEncoding, paths, limit, watched);
   if (!counted && out.length === kept && out.equals(bytes)) {
-    if (known.size >= CLEAN_BODIES_MAX) known.clear();
-    known.set(key, true);
+    if (known === undefined || known.size >= CLEAN_BODIES_MAX) {
+      if (byType.size >= CLEAN_BODY_TYPES_MAX) byType.clear();
+      byType.set(type, (known = new Set()));
+    }
+    known.add(key);
   }
   return out;
 }
@@ -388,7 +396,12 @@ function renderKnown(body: CapturedBody, contentType: string | undefined, conten
  */
 export function serializeExchange(ex: Exchange, options: SerializeOptions, rules: RuleSet, tally?: Tally, projectId?: string, alloc?: (bytes: number) => Buffer): Buffer {
   // The bodies' joined chunks and splices live in reused scratch memory until the message is written.
-  return withScratch(() => serialize(ex, options, rules, tally, projectId, alloc));
+  enterScratch();
+  try {
+    return serialize(ex, options, rules, tally, projectId, alloc);
+  } finally {
+    leaveScratch();
+  }
 }
 
 function serialize(ex: Exchange, options: SerializeOptions, rules: RuleSet, tally: Tally | undefined, projectId: string | undefined, alloc: ((bytes: number) => Buffer) | undefined): Buffer {
