@@ -411,15 +411,13 @@ function serialize(ex: Exchange, options: SerializeOptions, rules: RuleSet, tall
   const reqH = headerList(ex.requestHeaders);
   const resH = headerList(ex.responseHeaders);
   const counted = values !== undefined || tally !== undefined;
-  const reqRules: BodyRules | undefined = counted ? { values, named: rules.named?.request, tally } : undefined;
-  const resRules: BodyRules | undefined = counted ? { values, named: rules.named?.response, tally } : undefined;
   // The rendered bodies (their base64 is written straight into the message at the end: ./body.ts).
   const reqBody = ex.requestBody.keptBytes === 0 && ex.requestBody.parsed === undefined
     ? undefined
-    : renderKnown(ex.requestBody, first(reqH, "content-type"), first(reqH, "content-encoding"), rules, false, limit, reqRules);
+    : renderKnown(ex.requestBody, first(reqH, "content-type"), first(reqH, "content-encoding"), rules, false, limit, counted ? { values, named: rules.named?.request, tally } : undefined);
   const resBody = ex.responseBody.keptBytes === 0 && ex.responseBody.parsed === undefined
     ? undefined
-    : renderKnown(ex.responseBody, first(resH, "content-type"), first(resH, "content-encoding"), rules, true, limit, resRules);
+    : renderKnown(ex.responseBody, first(resH, "content-type"), first(resH, "content-encoding"), rules, true, limit, counted ? { values, named: rules.named?.response, tally } : undefined);
 
   // The URL, the route parameters and the headers, redacted by name.
   let rawUrl = ex.rawUrl;
