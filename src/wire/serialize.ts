@@ -348,14 +348,14 @@ function identityJson(identity: Identity, options: SerializeOptions, values: Val
  * content type and rules render the same (render is a function of them alone when the body was kept
  * whole and is not compressed). Remembered only when the output was the input's bytes and no rule
  * counted anything (a body redacted to itself still counts its redactions each time). Bounded:
- * bodies up to 256 bytes, 256 bodies per content type and 64 content types, then the memory starts over.
+ * bodies up to 256 bytes, 256 bodies per content type and 16 content types (about 2 MB at most), then the memory starts over.
  */
 const cleanBodies = new WeakMap<RuleSet, [CleanBodies, CleanBodies]>();
 /** Per content type (as the header said it), the bodies (as latin1 text) found clean under it. */
 type CleanBodies = Map<string, Set<string>>;
 const CLEAN_BODY_MAX_BYTES = 256;
 const CLEAN_BODIES_MAX = 256;
-const CLEAN_BODY_TYPES_MAX = 64;
+const CLEAN_BODY_TYPES_MAX = 16;
 
 /** renderBody, through the memory of small bodies found clean (see cleanBodies). */
 function renderKnown(body: CapturedBody, contentType: string | undefined, contentEncoding: string | undefined, rules: RuleSet, response: boolean, limit: number, bodyRules: BodyRules | undefined): Buffer {
