@@ -25,6 +25,9 @@ import type { Identity } from "./identity-types.js";
 import { CAPTURED, NODE_CAPTURE, NODE_HOOKS } from "../registry/symbols.js";
 import { activeTraceparent } from "./trace.js";
 
+/** performance.timeOrigin, read once: a getter into the runtime on every read, and constant for the process. */
+const TIME_ORIGIN = performance.timeOrigin;
+
 /** The handle an adapter holds while a request on a node:http server is in flight. */
 export interface NodeCapture {
   /** Request context to run the rest of the chain in (reportError, outgoing parent_id). */
@@ -221,7 +224,7 @@ class Capture implements NodeCapture, RequestContext, HookTarget {
     this.exchange = {
       sdkType,
       msgId: this.msgId,
-      startEpochMs: performance.timeOrigin + this.startHr,
+      startEpochMs: TIME_ORIGIN + this.startHr,
       durationNs: 0,
       method,
       host: String(r.headers.host ?? r.headers[":authority"] ?? ""),

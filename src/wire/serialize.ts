@@ -8,7 +8,7 @@
  * placeholder of the same length (a UUID), so bytes serialized earlier can be stamped in place
  * ({@link stampProjectId}).
  */
-import type { Exchange, RawHeaders } from "../capture/exchange.js";
+import type { CapturedBody, Exchange, RawHeaders } from "../capture/exchange.js";
 import type { ErrorRecord } from "./types.js";
 import { queryParams } from "../capture/url.js";
 import { renderBody, type BodyRules } from "../redact/body.js";
@@ -16,7 +16,7 @@ import { redactPathSegments, redactRouteParams, redactUrl, redactValue, ruleName
 import type { RuleSet } from "../redact/rules.js";
 import type { Tally, ValueRules } from "../redact/values.js";
 import { REDACTED } from "../registry/marker.js";
-import { withScratch } from "../jsonpath/scratch.js";
+import { enterScratch, leaveScratch } from "../jsonpath/scratch.js";
 import { messageWithBodies } from "./body.js";
 import { identityAttributes, type Identity } from "../capture/identity.js";
 
@@ -343,6 +343,50 @@ function identityJson(identity: Identity, options: SerializeOptions, values: Val
 }
 
 /**
+ * Small bodies the rules passed unchanged before, per rule set and side: a service answers the same
+ * small bodies over and over (`{"ok":true}`, `[]`, a status object), and the same bytes with the same
+ * content type and rules render the same (render is a function of them alone when the body was kept
+ * whole and is not compressed). Remembered only when the output was the input's bytes and no rule
+ * counted anything (a body redacted to itself still counts its redactions each time). Bounded:
+ * bodies up to 256 bytes, 256 bodies per content type and 16 content types (about 2 MB at most), then the memory starts over.
+ */
+const cleanBodies = new WeakMap<RuleSet, [CleanBodies, CleanBodies]>();
+/** Per content type (as the header said it), the bodies (as latin1 text) found clean under it. */
+type CleanBodies = Map<string, Set<string>>;
+const CLEAN_BODY_MAX_BYTES = 256;
+const CLEAN_BODIES_MAX = 256;
+const CLEAN_BODY_TYPES_MAX = 16;
+
+/** renderBody, through the memory of small bodies found clean (see cleanBodies). */
+function renderKnown(body: CapturedBody, contentType: string | undefined, contentEncoding: string | undefined, rules: RuleSet, response: boolean, limit: number, bodyRules: BodyRules | undefined): Buffer {
+  const paths = response ? rules.response : rules.request;
+  const kept = body.keptBytes;
+  if (kept === 0 || kept > CLEAN_BODY_MAX_BYTES || body.totalBytes !== kept || body.chunks.length !== 1 || contentEncoding !== undefined || bodyRules?.report === true) {
+    return renderBody(body, contentType, contentEncoding, paths, limit, bodyRules);
+  }
+  const bytes = body.chunks[0]!;
+  let memo = cleanBodies.get(rules);
+  if (memo === undefined) cleanBodies.set(rules, (memo = [new Map(), new Map()]));
+  const byType = memo[response ? 1 : 0];
+  const type = contentType ?? "";
+  let known = byType.get(type);
+  const key = bytes.toString("latin1", 0, kept);
+  if (known !== undefined && known.has(key)) return bytes;
+  let counted = false;
+  const outer = bodyRules?.tally;
+  const watched: BodyRules | undefined = outer === undefined ? bodyRules : { ...bodyRules, tally: (rule, count, where) => { counted = true; outer(rule, count, where); } };
+  const out = renderBody(body, contentType, contentEncoding, paths, limit, watched);
+  if (!counted && out.length === kept && out.equals(bytes)) {
+    if (known === undefined || known.size >= CLEAN_BODIES_MAX) {
+      if (byType.size >= CLEAN_BODY_TYPES_MAX) byType.clear();
+      byType.set(type, (known = new Set()));
+    }
+    known.add(key);
+  }
+  return out;
+}
+
+/**
  * The wire message of one exchange as UTF-8 JSON bytes, redacted by `rules` (headers by name,
  * query and route parameters by name, bodies by JSONPath failing closed, and the value detectors
  * everywhere), with the project id placeholder in front. Every redaction is counted into `tally`
@@ -352,7 +396,12 @@ function identityJson(identity: Identity, options: SerializeOptions, values: Val
  */
 export function serializeExchange(ex: Exchange, options: SerializeOptions, rules: RuleSet, tally?: Tally, projectId?: string, alloc?: (bytes: number) => Buffer): Buffer {
   // The bodies' joined chunks and splices live in reused scratch memory until the message is written.
-  return withScratch(() => serialize(ex, options, rules, tally, projectId, alloc));
+  enterScratch();
+  try {
+    return serialize(ex, options, rules, tally, projectId, alloc);
+  } finally {
+    leaveScratch();
+  }
 }
 
 function serialize(ex: Exchange, options: SerializeOptions, rules: RuleSet, tally: Tally | undefined, projectId: string | undefined, alloc: ((bytes: number) => Buffer) | undefined): Buffer {
@@ -362,15 +411,13 @@ function serialize(ex: Exchange, options: SerializeOptions, rules: RuleSet, tall
   const reqH = headerList(ex.requestHeaders);
   const resH = headerList(ex.responseHeaders);
   const counted = values !== undefined || tally !== undefined;
-  const reqRules: BodyRules | undefined = counted ? { values, named: rules.named?.request, tally } : undefined;
-  const resRules: BodyRules | undefined = counted ? { values, named: rules.named?.response, tally } : undefined;
   // The rendered bodies (their base64 is written straight into the message at the end: ./body.ts).
   const reqBody = ex.requestBody.keptBytes === 0 && ex.requestBody.parsed === undefined
     ? undefined
-    : renderBody(ex.requestBody, first(reqH, "content-type"), first(reqH, "content-encoding"), rules.request, limit, reqRules);
+    : renderKnown(ex.requestBody, first(reqH, "content-type"), first(reqH, "content-encoding"), rules, false, limit, counted ? { values, named: rules.named?.request, tally } : undefined);
   const resBody = ex.responseBody.keptBytes === 0 && ex.responseBody.parsed === undefined
     ? undefined
-    : renderBody(ex.responseBody, first(resH, "content-type"), first(resH, "content-encoding"), rules.response, limit, resRules);
+    : renderKnown(ex.responseBody, first(resH, "content-type"), first(resH, "content-encoding"), rules, true, limit, counted ? { values, named: rules.named?.response, tally } : undefined);
 
   // The URL, the route parameters and the headers, redacted by name.
   let rawUrl = ex.rawUrl;

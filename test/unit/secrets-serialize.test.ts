@@ -339,3 +339,28 @@ describe("previewRedaction", () => {
     await a.close(10);
   });
 });
+
+test("small bodies sent again: the same bytes out, redactions counted every time, and a body clean under one content type is not taken for clean under another", () => {
+  const cfg = resolveOptions({ apiKey: "k", logger: quietLogger, redactResponseBody: ["$.password"] });
+  const counts: Record<string, number> = {};
+  const tally = (rule: string, n: number): void => void (counts[rule] = (counts[rule] ?? 0) + n);
+  const send = (body: string, contentType: string): Msg => {
+    const ex = exchange({ responseHeaders: { "content-type": contentType }, responseBody: captured(body) });
+    const bytes = serializeExchange(ex, cfg, cfg.redaction, tally);
+    stampProjectId(bytes, "00000000-0000-4000-8000-000000000000");
+    return assertWireBytes(bytes) as Msg;
+  };
+  const bodyOf = (m: Msg): string => Buffer.from(m.response_body as string, "base64").toString("utf8");
+  for (let i = 0; i < 3; i++) assert.equal(bodyOf(send('{"ok":true}', "application/json")), '{"ok":true}');
+  // A value redacted to the marker it already held: the same bytes out, still counted each time.
+  for (let i = 0; i < 3; i++) assert.equal(bodyOf(send(`{"password":"${R}"}`, "application/json")), `{"password":"${R}"}`);
+  assert.equal(counts["body:$.password"], 3);
+  for (let i = 0; i < 2; i++) assert.equal(bodyOf(send('{"password":"hunter2"}', "application/json")), `{"password":"${R}"}`);
+  assert.equal(counts["body:$.password"], 5);
+  // Plain text passes as it is, the same bytes as a form are redacted by the rule, each time.
+  const form = "password=hunter2";
+  assert.equal(bodyOf(send(form, "text/plain")), form);
+  for (let i = 0; i < 2; i++) assert.equal(bodyOf(send(form, "application/x-www-form-urlencoded")), `password=${RU}`);
+  assert.equal(bodyOf(send(form, "text/plain")), form);
+  assert.equal(counts["body:$.password"], 7);
+});
