@@ -240,6 +240,33 @@ describe("the transport against a loopback Google", () => {
     assert.deepEqual(r.body, encodePublishBody(batch));
   });
 
+  test("an endpoint that reads slowly: the body still arrives whole, chunk by chunk as the socket takes them", async () => {
+    const received: Buffer[] = [];
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.pause(); // the socket fills; the transport waits for it before encoding more
+      setTimeout(() => {
+        req.on("data", (c: Buffer) => chunks.push(c));
+        req.resume();
+      }, 200);
+      req.on("end", () => {
+        received.push(Buffer.concat(chunks));
+        res.writeHead(200, { "content-type": "application/json" }).end('{"messageIds":["1"]}');
+      });
+    });
+    const s = await listen(server);
+    try {
+      const t = createPubSubTransport(metadata(account()), 10_000, { endpoint: s.url });
+      const batch = Array.from({ length: 7 }, (_, i) => Buffer.alloc(1_000_000, i + 1));
+      await t.send(batch);
+      await t.close();
+      assert.equal(received.length, 1);
+      assert.deepEqual(received[0], encodePublishBody(batch));
+    } finally {
+      await s.close();
+    }
+  });
+
   test("an answer before the whole body was read (413): the send fails with its code, the next one goes out on a new socket", async () => {
     let calls = 0;
     const received: Buffer[] = [];

@@ -22,6 +22,8 @@ import { publishStatusError, publishTimeoutError } from "./errors.js";
 
 const GOOGLE_ENDPOINT = "https://pubsub.googleapis.com";
 const USER_AGENT = "apitoolkit-node (Pub/Sub publisher)";
+/** Chunks of one publish body written and not yet taken by the socket, at most. */
+const CHUNKS_IN_FLIGHT = 2;
 /** Bytes of an error answer kept for the warning; a success answer (message ids) is read and dropped. */
 const MAX_ERROR_BODY = 4096;
 
@@ -115,11 +117,16 @@ export function createPubSubTransport(metadata: ClientMetadata, publishTimeoutMs
         return;
       }
       const writer = body;
-      // Each chunk is encoded only when the socket has taken the ones before (bounded memory);
-      // nothing more is read of the messages once the call has settled.
+      // Each chunk is encoded only once the socket has taken all but one of those before it (its
+      // write's callback): at most CHUNKS_IN_FLIGHT chunks of a request exist at once, whether the
+      // kernel takes them at once or the endpoint reads slowly. Nothing more is read of the
+      // messages once the call has settled.
+      let writing = 0;
+      let ended = false;
       const pump = (): void => {
-        while (!settled) {
+        while (!settled && !ended && writing < CHUNKS_IN_FLIGHT) {
           if (writer.done) {
+            ended = true;
             if (writer.written !== length) {
               req.destroy(new Error(`publish body: wrote ${writer.written} of ${length} bytes`)); // a bug here, never the data's fault
               return;
@@ -129,13 +136,13 @@ export function createPubSubTransport(metadata: ClientMetadata, publishTimeoutMs
           }
           const chunk = chunkBuffers.take();
           const n = writer.fill(chunk);
-          const more = req.write(n === chunk.length ? chunk : chunk.subarray(0, n), (err) => {
-            if (!err) chunkBuffers.give(chunk);
+          writing++;
+          req.write(n === chunk.length ? chunk : chunk.subarray(0, n), (err) => {
+            writing--;
+            if (err) return; // failed: 'error' settles the call; the chunk is left to the GC
+            chunkBuffers.give(chunk);
+            pump();
           });
-          if (!more) {
-            req.once("drain", pump);
-            return;
-          }
         }
       };
       pump();
