@@ -453,6 +453,33 @@ export const VARIANTS: Variant[] = [
     },
   },
   {
+    key: "sdk-base",
+    label: "sdk-base",
+    publishes: "pubsub",
+    judged: false,
+    onlyAsked: true,
+    capturesFetch: true,
+    description: "`sdk` (publishing to the emulator) with the SDK of another checkout (BENCH_BASE_SDK_DIR): the before side of an A/B run of peak RSS with the queue full",
+    setup: async (env) => {
+      const { APIToolkit, integration } = await loadSdk(baseEnv(env));
+      return sdkInstance(new APIToolkit({ ...sdkOptions(env), apiKey: env.apiKey, rootURL: env.rootURL }), integration);
+    },
+  },
+  {
+    key: "sdk-otlp-base",
+    label: "sdk-otlp-base",
+    publishes: "otlp",
+    judged: false,
+    onlyAsked: true,
+    capturesFetch: true,
+    description: "`sdk-otlp` with the SDK of another checkout (BENCH_BASE_SDK_DIR): the before side of an A/B run",
+    setup: async (env) => {
+      const { APIToolkit, integration } = await loadSdk(baseEnv(env));
+      const otlp = { endpoint: env.otlpURL, protocol: "http/protobuf" } as const;
+      return sdkInstance(new APIToolkit({ ...sdkOptions(env), delivery: "otlp", otlp }), integration);
+    },
+  },
+  {
     key: "floor-publish",
     label: "floor-publish",
     frameworks: ["express4", "express5"],

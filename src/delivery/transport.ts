@@ -21,10 +21,11 @@ export interface Transport {
   fits?(messages: readonly Buffer[], max: number): number;
 }
 /**
- * Not public: a built-in transport that reads a message's bytes only during the synchronous part of
- * `send` (it encodes them into its request body there) and keeps no reference to them after, so
- * Delivery keeps queued messages in reused memory (./arena.ts) and hands `send` views made for the
- * call. `ids` says which message each one is, the same on a retry of it (the views are new).
+ * Not public: a built-in transport that reads a message's bytes only until its `send` settles
+ * (it encodes them into its request body, the Pub/Sub one chunk by chunk as the socket takes it)
+ * and keeps no reference to them after, so Delivery keeps queued messages in reused memory
+ * (./arena.ts), written over only once the batch's send has settled, and hands `send` views made
+ * for the call. `ids` says which message each one is, the same on a retry of it (the views are new).
  */
 export interface ReleasingTransport extends Transport {
   readonly releasesMessages: true;

@@ -17,6 +17,7 @@ import { Delivery, MAX_MESSAGE_BYTES } from "../../src/delivery/delivery.js";
 import { newStats } from "../../src/delivery/stats.js";
 import type { Exchange } from "../../src/capture/exchange.js";
 import { createPubSubTransport } from "../../src/transport/pubsub/pubsub.js";
+import { CHUNK_BYTES, PublishBodyWriter } from "../../src/transport/pubsub/body-stream.js";
 import type { ClientMetadata } from "../../src/wire/types.js";
 import { startMetadataServer, GOOD_KEY, PROJECT_ID } from "../helpers/metadata.js";
 import { listen, type Listening } from "../helpers/server.js";
@@ -124,6 +125,25 @@ describe("publish body", () => {
     assert.deepEqual(decode(body), [Buffer.alloc(100, 1)]);
   });
 
+  test("written in chunks (PublishBodyWriter): the chunks joined are encodePublishBody's bytes, whatever the chunk size", () => {
+    fc.assert(fc.property(fc.array(fc.uint8Array({ maxLength: 3000 }), { minLength: 1, maxLength: 12 }), fc.integer({ min: 16, max: 5000 }), (arrays, size) => {
+      const messages = arrays.map((a) => Buffer.from(a));
+      const writer = new PublishBodyWriter(messages);
+      const parts: Buffer[] = [];
+      for (let i = 0; !writer.done; i++) {
+        assert.ok(i < 100_000, "the writer makes progress");
+        const chunk = Buffer.alloc(size, 0x7a);
+        const n = writer.fill(chunk);
+        assert.ok(n > 0 && n <= size);
+        parts.push(chunk.subarray(0, n));
+      }
+      const joined = Buffer.concat(parts);
+      assert.deepEqual(joined, encodePublishBody(messages));
+      assert.equal(writer.written, publishBodyBytes(messages));
+      assert.equal(writer.fill(Buffer.alloc(size)), 0, "nothing more once done");
+    }));
+  });
+
   test("a batch whose JSON passes the request limit is split into bodies that fit, in order", () => {
     const messages = Array.from({ length: 10 }, (_, i) => Buffer.alloc(100 + i, i));
     assert.equal(encodePublishBodies(messages).length, 1, "far under the limit: one body");
@@ -203,6 +223,76 @@ describe("the transport against a loopback Google", () => {
       assert.equal(jwt.claims.iat, now / 1000);
       const sent = (JSON.parse(r.body.toString("utf8")) as { messages: Array<{ data: string }> }).messages.map((m) => Buffer.from(m.data, "base64"));
       assert.deepEqual(sent, batches[i]);
+    }
+  });
+
+  test("a batch of several chunks' worth goes out as one body of its Content-Length, every message intact", async () => {
+    google.requests.length = 0;
+    const t = createPubSubTransport(metadata(account()), 5000, { endpoint: google.url });
+    // ~2.4 MB of base64 in all: nine chunks and more, messages cut across chunk boundaries.
+    const batch = Array.from({ length: 9 }, (_, i) => Buffer.alloc(200_000 + i * 7, i + 1));
+    await t.send(batch);
+    await t.close();
+    assert.equal(google.requests.length, 1);
+    const r = google.requests[0]!;
+    assert.ok(r.body.length > 8 * CHUNK_BYTES);
+    assert.equal(Number(r.headers["content-length"]), r.body.length);
+    assert.deepEqual(r.body, encodePublishBody(batch));
+  });
+
+  test("an endpoint that reads slowly: the body still arrives whole, chunk by chunk as the socket takes them", async () => {
+    const received: Buffer[] = [];
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.pause(); // the socket fills; the transport waits for it before encoding more
+      setTimeout(() => {
+        req.on("data", (c: Buffer) => chunks.push(c));
+        req.resume();
+      }, 200);
+      req.on("end", () => {
+        received.push(Buffer.concat(chunks));
+        res.writeHead(200, { "content-type": "application/json" }).end('{"messageIds":["1"]}');
+      });
+    });
+    const s = await listen(server);
+    try {
+      const t = createPubSubTransport(metadata(account()), 10_000, { endpoint: s.url });
+      const batch = Array.from({ length: 7 }, (_, i) => Buffer.alloc(1_000_000, i + 1));
+      await t.send(batch);
+      await t.close();
+      assert.equal(received.length, 1);
+      assert.deepEqual(received[0], encodePublishBody(batch));
+    } finally {
+      await s.close();
+    }
+  });
+
+  test("an answer before the whole body was read (413): the send fails with its code, the next one goes out on a new socket", async () => {
+    let calls = 0;
+    const received: Buffer[] = [];
+    const server = http.createServer((req, res) => {
+      if (calls++ === 0) {
+        res.writeHead(413, { "content-type": "application/json", connection: "close" }).end(JSON.stringify({ error: { code: 413, message: "too big", status: "INVALID_ARGUMENT" } }));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        received.push(Buffer.concat(chunks));
+        res.writeHead(200, { "content-type": "application/json" }).end('{"messageIds":["1"]}');
+      });
+    });
+    const s = await listen(server);
+    try {
+      const t = createPubSubTransport(metadata(account()), 5000, { endpoint: s.url });
+      const big = Array.from({ length: 4 }, (_, i) => Buffer.alloc(1_000_000, i));
+      await assert.rejects(t.send(big), (err: unknown) => isPermanentError(err));
+      const small = [Buffer.from('{"after":true}')];
+      await t.send(small);
+      await t.close();
+      assert.deepEqual(received, [encodePublishBody(small)]);
+    } finally {
+      await s.close();
     }
   });
 

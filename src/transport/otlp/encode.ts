@@ -114,7 +114,9 @@ function findBodies(m: Buffer): boolean {
     if (holds(m, RES_KEY, resKey)) {
       const reqQuote = m.lastIndexOf(QUOTE, resKey - 1);
       const reqKey = reqQuote - (REQ_KEY.length - 1);
-      if (holds(m, REQ_KEY, reqKey) && noBackslash(m, reqQuote + 1, resKey) && noBackslash(m, resQuote + 1, resEnd)) {
+      // No backslash from the request body's text to the end (the response key between the bodies
+      // and the closing `"}` hold none): one native search, no view made.
+      if (holds(m, REQ_KEY, reqKey) && m.indexOf(BACKSLASH, reqQuote + 1) < 0) {
         headEnd = reqKey;
         reqS = reqQuote + 1;
         reqE = resKey;
@@ -125,10 +127,6 @@ function findBodies(m: Buffer): boolean {
     }
   }
   return false;
-}
-
-function noBackslash(m: Buffer, start: number, end: number): boolean {
-  return end <= start || m.subarray(start, end).indexOf(BACKSLASH) < 0;
 }
 
 // ---- sizes ------------------------------------------------------------------------------------
@@ -829,7 +827,7 @@ function keyString(p: number, key: Buffer, limit: number): number {
 /** Whether the head of `m` (before `headEnd`) is the common shape; its positions noted. */
 function scanHead(m: Buffer, headEnd: number): boolean {
   src = m;
-  if (m.subarray(0, headEnd).indexOf(BACKSLASH) >= 0) return false;
+  if (m.lastIndexOf(BACKSLASH, headEnd - 1) >= 0) return false; // searched backwards: the head only, no view made
   let q = keyString(0, K_PROJECT, headEnd);
   if (q < 0) return false;
   msgS = q + K_MSG.length;
@@ -905,12 +903,18 @@ function scanHead(m: Buffer, headEnd: number): boolean {
 const tsSeconds = Buffer.alloc(19, 0xff);
 let tsSecondsMs = NaN;
 
+/** Whether the timestamp's first 19 bytes are the last one's (a loop: cheaper than Buffer#compare's call for 19 bytes). */
+function sameSeconds(): boolean {
+  for (let i = 0; i < 19; i++) if (src[tsS + i] !== tsSeconds[i]) return false;
+  return true;
+}
+
 /** Epoch milliseconds of the timestamp (`YYYY-MM-DDTHH:MM:SS.mmmZ`, as Date.parse reads it). */
 function timestampMs(): number {
   if (tsE - tsS === 24 && src[tsS + 19] === 0x2e && src[tsS + 23] === 0x5a) {
     const a = src[tsS + 20]! - 0x30, b = src[tsS + 21]! - 0x30, c = src[tsS + 22]! - 0x30;
     if (a >= 0 && a <= 9 && b >= 0 && b <= 9 && c >= 0 && c <= 9) {
-      if (src.compare(tsSeconds, 0, 19, tsS, tsS + 19) !== 0) {
+      if (!sameSeconds()) {
         const ms = Date.parse(src.toString("latin1", tsS, tsS + 19) + ".000Z");
         if (!Number.isFinite(ms)) return NaN;
         src.copy(tsSeconds, 0, tsS, tsS + 19);

@@ -16,11 +16,14 @@ import type { ReleasingTransport } from "../../delivery/transport.js";
 import { untraced } from "../untraced.js";
 import { agentFor, proxyRefusal } from "../proxy.js";
 import { serviceAccountAuthorizer, type Authorizer } from "./auth.js";
-import { encodePublishBodies, encodePublishBody, fittingCount, MAX_REQUEST_BYTES, publishBodyBytes } from "./encode.js";
+import { encodePublishBodies, fittingCount, publishBodyBytes } from "./encode.js";
+import { ChunkBuffers, PublishBodyWriter } from "./body-stream.js";
 import { publishStatusError, publishTimeoutError } from "./errors.js";
 
 const GOOGLE_ENDPOINT = "https://pubsub.googleapis.com";
 const USER_AGENT = "apitoolkit-node (Pub/Sub publisher)";
+/** Chunks of one publish body written and not yet taken by the socket, at most. */
+const CHUNKS_IN_FLIGHT = 2;
 /** Bytes of an error answer kept for the warning; a success answer (message ids) is read and dropped. */
 const MAX_ERROR_BODY = 4096;
 
@@ -32,49 +35,6 @@ export interface PubSubTransportInternals {
   now?: () => number;
   /** Certificates to trust for `endpoint` (a test's own). */
   ca?: string;
-}
-
-/** Bodies kept for reuse: Delivery has at most two batches in flight. */
-const KEPT_BODIES = 2;
-/** Kept bodies are let go after this long without a publish. */
-const BODY_IDLE_MS = 30_000;
-const BODY_UNIT = 64 * 1024;
-
-/**
- * The publish bodies' memory, reused. A batch's body (up to ~5.6 MB with the default 4 MiB batches)
- * is written into a buffer taken here and given back once its request has closed (the socket no
- * longer reads it). Allocated per batch, it was megabytes of external memory per publish: garbage
- * that set off V8's full collections (each one growing the young generation by what it promoted)
- * and that the allocator kept. At most two are kept, let go after BODY_IDLE_MS without a publish.
- */
-class BodyBuffers {
-  private free: Buffer[] = [];
-  private idle: NodeJS.Timeout | undefined;
-
-  take(size: number): Buffer {
-    const i = this.free.findIndex((b) => b.length >= size);
-    if (i >= 0) return this.free.splice(i, 1)[0]!;
-    return Buffer.allocUnsafe(Math.min(Math.max(size, MAX_REQUEST_BYTES), Math.ceil(size / BODY_UNIT) * BODY_UNIT));
-  }
-
-  give(b: Buffer): void {
-    this.free.push(b);
-    if (this.free.length > KEPT_BODIES) this.free = this.free.sort((x, y) => y.length - x.length).slice(0, KEPT_BODIES);
-    if (this.idle) this.idle.refresh();
-    else {
-      this.idle = setTimeout(() => {
-        this.idle = undefined;
-        this.free = [];
-      }, BODY_IDLE_MS);
-      this.idle.unref();
-    }
-  }
-
-  clear(): void {
-    if (this.idle) clearTimeout(this.idle);
-    this.idle = undefined;
-    this.free = [];
-  }
 }
 
 /** `PUBSUB_EMULATOR_HOST` as a base URL: `host:port`, or a URL already. */
@@ -105,20 +65,26 @@ export function createPubSubTransport(metadata: ClientMetadata, publishTimeoutMs
   }
   let closed = false;
 
-  const bodies = new BodyBuffers();
+  const chunkBuffers = new ChunkBuffers();
 
-  /** POST `body`; `release` once the request has closed (its bytes no longer read). */
-  function post(body: Buffer, authorization: string | undefined, release?: () => void): Promise<void> {
+  /**
+   * POST `body`: a Buffer, or the batch's messages written by a PublishBodyWriter in chunks as the
+   * socket takes them (`length`: the body's exact size).
+   */
+  function post(body: Buffer | PublishBodyWriter, length: number, authorization: string | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {
+      const streaming = !Buffer.isBuffer(body);
       let settled = false;
       const done = (err?: Error): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        // Answered (or failed) before the whole body went out: the socket is of no further use.
+        if (streaming && !(body as PublishBodyWriter).done) req.destroy();
         if (err) reject(err);
         else resolve();
       };
-      const headers: Record<string, string> = { "user-agent": USER_AGENT, "content-type": "application/json", "content-length": String(body.length) };
+      const headers: Record<string, string> = { "user-agent": USER_AGENT, "content-type": "application/json", "content-length": String(length) };
       if (authorization) headers.authorization = authorization;
       const req = client.request(url, { method: "POST", agent, headers }, (res) => {
         const status = res.statusCode ?? 0;
@@ -141,53 +107,80 @@ export function createPubSubTransport(metadata: ClientMetadata, publishTimeoutMs
         res.on("close", () => done(new Error(`Pub/Sub publish: the connection closed before the answer (HTTP ${status}) ended`)));
         res.on("end", () => done(ok ? undefined : publishStatusError(status, Buffer.concat(chunks).toString("utf8"), res.headers["retry-after"])));
       });
-      if (release) req.once("close", release);
       const refusal = proxyRefusal(req, agent);
       // A deadline for the whole call, not only an idle socket.
       const timer = setTimeout(() => req.destroy(publishTimeoutError(publishTimeoutMs)), publishTimeoutMs);
       timer.unref();
       req.on("error", (err) => done(err));
-      req.end(body);
+      if (!streaming) {
+        req.end(body);
+        return;
+      }
+      const writer = body;
+      // Each chunk is encoded only once the socket has taken all but one of those before it (its
+      // write's callback): at most CHUNKS_IN_FLIGHT chunks of a request exist at once, whether the
+      // kernel takes them at once or the endpoint reads slowly. Nothing more is read of the
+      // messages once the call has settled.
+      let writing = 0;
+      let ended = false;
+      const pump = (): void => {
+        while (!settled && !ended && writing < CHUNKS_IN_FLIGHT) {
+          if (writer.done) {
+            ended = true;
+            if (writer.written !== length) {
+              req.destroy(new Error(`publish body: wrote ${writer.written} of ${length} bytes`)); // a bug here, never the data's fault
+              return;
+            }
+            req.end();
+            return;
+          }
+          const chunk = chunkBuffers.take();
+          const n = writer.fill(chunk);
+          writing++;
+          req.write(n === chunk.length ? chunk : chunk.subarray(0, n), (err) => {
+            writing--;
+            if (err) return; // failed: 'error' settles the call; the chunk is left to the GC
+            chunkBuffers.give(chunk);
+            pump();
+          });
+        }
+      };
+      pump();
     });
   }
 
   /** POST the bodies one after the other (a `send` of more than one request's worth). */
   async function postAll(all: Buffer[], authorization: string | undefined): Promise<void> {
-    for (const body of all) await post(body, authorization);
+    for (const body of all) await post(body, body.length, authorization);
   }
 
   return {
-    // Each body is a copy written before `send` returns (encodePublishBody): the messages' bytes are
-    // not read after, nor referenced (Delivery hands views of reused memory, made for this call).
+    // The body is written from the messages' bytes as the socket takes it (./body-stream.ts), until
+    // the call settles; Delivery keeps a batch's memory until then and hands views made for the call.
     releasesMessages: true,
     send(messages: Buffer[]): Promise<void> {
       if (closed) return Promise.reject(new Error("the Pub/Sub transport is closed"));
       if (unusableProxy) return Promise.reject(unusableProxy);
       let authorization: string | undefined;
-      let body: Buffer | Buffer[];
-      let buffer: Buffer | undefined;
       try {
         authorization = authorize?.(); // throws a permanent error when the account cannot sign
         if (fittingCount(messages, messages.length) < messages.length) {
           // More than one request's worth (never from Delivery, which cuts batches with `fits`).
-          body = encodePublishBodies(messages);
-        } else {
-          const into = bodies.take(publishBodyBytes(messages));
-          buffer = into;
-          body = encodePublishBody(messages, into);
+          const all = encodePublishBodies(messages);
+          return untraced(() => postAll(all, authorization));
         }
       } catch (err) {
         return Promise.reject(err);
       }
-      // Only the bodies from here on: nothing that outlives this call refers to `messages`.
-      const give = buffer === undefined ? undefined : () => closed || bodies.give(buffer);
-      return untraced(() => (Array.isArray(body) ? postAll(body, authorization) : post(body, authorization, give)));
+      const writer = new PublishBodyWriter(messages);
+      const length = publishBodyBytes(messages);
+      return untraced(() => post(writer, length, authorization));
     },
     // One POST per batch: Delivery cuts a batch where its body would pass Pub/Sub's 10 MB.
     fits: (messages, max) => fittingCount(messages, max),
     async close(): Promise<void> {
       closed = true;
-      bodies.clear();
+      chunkBuffers.clear();
       agent.destroy(); // a publish still in flight fails (counted as a shutdown drop)
     },
   };
