@@ -51,25 +51,32 @@ u32 json_splice(const u8 *restrict in, u32 len, const u32 *restrict cuts, u32 nc
  */
 static inline u32 lower(u8 c) { return c | 0x20u; }
 
-/* Its constants, read from memory as the scan's are (see scan_k below). */
-struct match_k { v128_t bs, pct, x20; };
-static struct match_k MATCH_K = {
+/*
+ * The vector constants of the prefilter and the scan, read from memory once per call (and, for the
+ * scan, passed down as `struct scan_k`): as immediates V8 builds each of them again at every use
+ * inside a loop (bench/notes.md). The table is writable and its address exported
+ * (`scanConstants`, never called) so that clang cannot fold the loads back into immediates.
+ * `ctl` (0x20 in every byte) is both the bound of control characters and the ASCII case bit.
+ */
+struct scan_k { v128_t quote, bs, ctl, pct; };
+static struct scan_k SCAN_K = {
+  (v128_t)(__u8x16){'"', '"', '"', '"', '"', '"', '"', '"', '"', '"', '"', '"', '"', '"', '"', '"'},
   (v128_t)(__u8x16){'\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\'},
-  (v128_t)(__u8x16){'%', '%', '%', '%', '%', '%', '%', '%', '%', '%', '%', '%', '%', '%', '%', '%'},
   (v128_t)(__u8x16){0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20},
+  (v128_t)(__u8x16){'%', '%', '%', '%', '%', '%', '%', '%', '%', '%', '%', '%', '%', '%', '%', '%'},
 };
-__attribute__((export_name("matchConstants")))
-struct match_k *match_constants(void) { return &MATCH_K; }
+__attribute__((export_name("scanConstants")))
+struct scan_k *scan_constants(void) { return &SCAN_K; }
 
 __attribute__((export_name("mayMatch")))
 u32 may_match(const u8 *restrict in, u32 n, u32 detectors) {
-  const v128_t bs = MATCH_K.bs;
-  const v128_t pct = MATCH_K.pct;
+  const v128_t bs = SCAN_K.bs;
+  const v128_t pct = SCAN_K.pct;
   const v128_t J = wasm_i8x16_splat((detectors & 1) ? 'J' : '\\');
   const v128_t b = wasm_i8x16_splat((detectors & 2) ? 'b' : '\\');
   const v128_t A = wasm_i8x16_splat((detectors & 4) ? 'A' : '\\');
   const v128_t P = wasm_i8x16_splat((detectors & 8) ? 'P' : '\\');
-  const v128_t x20 = MATCH_K.x20;
+  const v128_t x20 = SCAN_K.ctl;
   for (u32 i = 0; i < n; i += 16) {
     v128_t v = wasm_v128_load(in + i);
     v128_t hit = wasm_v128_or(
@@ -112,21 +119,6 @@ static inline int is_digit(u8 c) { return (u8)(c - '0') < 10; }
 static inline int is_hex(u8 c) { return is_digit(c) || (u8)((c | 0x20) - 'a') < 6; }
 
 /* The string whose opening quote is at i: the index after its closing quote, or 0 (invalid). */
-/*
- * The scan's vector constants, read from memory once per call of validate, skip_value and redact
- * and passed down (`struct scan_k`): as immediates V8 builds each of them again at every use
- * inside a loop (bench/notes.md). The table is writable and its address exported (`scanConstants`,
- * never called) so that clang cannot fold the loads back into immediates.
- */
-struct scan_k { v128_t quote, bs, ctl; };
-static struct scan_k SCAN_K = {
-  (v128_t)(__u8x16){'"', '"', '"', '"', '"', '"', '"', '"', '"', '"', '"', '"', '"', '"', '"', '"'},
-  (v128_t)(__u8x16){'\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\', '\\'},
-  (v128_t)(__u8x16){0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20},
-};
-__attribute__((export_name("scanConstants")))
-struct scan_k *scan_constants(void) { return &SCAN_K; }
-
 static inline __attribute__((always_inline)) u32 skip_string(const u8 *in, u32 i, const struct scan_k *k) {
   const v128_t quote = k->quote;
   const v128_t bs = k->bs;
