@@ -427,59 +427,6 @@ export const VARIANTS: Variant[] = [
     setup: (env) => setupFloorPublish(env, "body"),
   },
   {
-    key: "sdk-null-base",
-    label: "sdk-null-base",
-    publishes: false,
-    judged: false,
-    onlyAsked: true,
-    capturesFetch: true,
-    description: "`sdk-null` with the SDK of another checkout (BENCH_BASE_SDK_DIR): the before side of an A/B run, alternated with the after side in the same run",
-    setup: async (env) => {
-      const { APIToolkit, integration } = await loadSdk(baseEnv(env));
-      return sdkInstance(new APIToolkit({ ...sdkOptions(env), transport: nullTransport }), integration);
-    },
-  },
-  {
-    key: "sdk-standin-base",
-    label: "sdk-standin-base",
-    publishes: "standin",
-    judged: false,
-    onlyAsked: true,
-    capturesFetch: true,
-    description: "`sdk-standin` with the SDK of another checkout (BENCH_BASE_SDK_DIR): the before side of an A/B run, alternated with the after side in the same run",
-    setup: async (env) => {
-      const { APIToolkit, integration } = await loadSdk(baseEnv(env));
-      return sdkInstance(new APIToolkit({ ...sdkOptions(env), apiKey: env.apiKey, rootURL: env.rootURL }), integration);
-    },
-  },
-  {
-    key: "sdk-base",
-    label: "sdk-base",
-    publishes: "pubsub",
-    judged: false,
-    onlyAsked: true,
-    capturesFetch: true,
-    description: "`sdk` (publishing to the emulator) with the SDK of another checkout (BENCH_BASE_SDK_DIR): the before side of an A/B run of peak RSS with the queue full",
-    setup: async (env) => {
-      const { APIToolkit, integration } = await loadSdk(baseEnv(env));
-      return sdkInstance(new APIToolkit({ ...sdkOptions(env), apiKey: env.apiKey, rootURL: env.rootURL }), integration);
-    },
-  },
-  {
-    key: "sdk-otlp-base",
-    label: "sdk-otlp-base",
-    publishes: "otlp",
-    judged: false,
-    onlyAsked: true,
-    capturesFetch: true,
-    description: "`sdk-otlp` with the SDK of another checkout (BENCH_BASE_SDK_DIR): the before side of an A/B run",
-    setup: async (env) => {
-      const { APIToolkit, integration } = await loadSdk(baseEnv(env));
-      const otlp = { endpoint: env.otlpURL, protocol: "http/protobuf" } as const;
-      return sdkInstance(new APIToolkit({ ...sdkOptions(env), delivery: "otlp", otlp }), integration);
-    },
-  },
-  {
     key: "floor-publish",
     label: "floor-publish",
     frameworks: ["express4", "express5"],
@@ -502,6 +449,30 @@ export const VARIANTS: Variant[] = [
     setup: (env) => setupFloorPublish(env, "wire"),
   },
 ];
+
+/**
+ * The before side of an A/B run: the variant `key` with the SDK of another checkout
+ * (BENCH_BASE_SDK_DIR), alternated with it in the same run; only when --variants names it.
+ */
+function baseOf(key: string, purpose = "the before side of an A/B run, alternated with the after side in the same run"): Variant {
+  const of = VARIANTS.find((v) => v.key === key)!;
+  return {
+    ...of,
+    key: `${key}-base`,
+    label: `${key}-base`,
+    judged: false,
+    onlyAsked: true,
+    description: `\`${key}\` with the SDK of another checkout (BENCH_BASE_SDK_DIR): ${purpose}`,
+    setup: (env) => of.setup(baseEnv(env)),
+  };
+}
+
+VARIANTS.push(
+  baseOf("sdk-null"),
+  baseOf("sdk-standin"),
+  baseOf("sdk", "the before side of an A/B run of peak RSS with the queue full (publishing to the emulator)"),
+  baseOf("sdk-otlp"),
+);
 
 interface PublishCallback { (err: Error | null | undefined, id?: string | null): void }
 interface TopicLike { flush(): Promise<void>; publishMessage(message: unknown, cb?: PublishCallback): unknown }
